@@ -1,0 +1,44 @@
+# banditkit: `make dev` serves the API and dashboard on SQLite; `make test` is the gate.
+SHELL := /bin/bash
+PORT ?= 8000
+HOST ?= 127.0.0.1
+VENV := .venv
+BIN := $(VENV)/bin
+# Python 3.13 is the Lambda runtime we target; pyenv on these machines carries one.
+PY313 := $(lastword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13 /usr/bin/python3.13))
+PYTHON ?= $(if $(PY313),$(PY313),python3)
+
+.PHONY: dev test lint fmt unit bench clean
+
+$(BIN)/.installed: pyproject.toml
+	@if [ "$(PYTHON)" = "python3" ]; then echo "note: Python 3.13 not found; using $$(python3 --version) (3.11+ works; Lambda runs 3.13)"; fi
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+dev: $(BIN)/.installed
+	$(BIN)/python -m banditkit.local --host $(HOST) --port $(PORT)
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+fmt: $(BIN)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+unit: $(BIN)/.installed
+	$(BIN)/pytest tests/unit -q
+
+# The whole gate: lint, types, then every test tier with a real PostgreSQL.
+test: lint
+	scripts/with_postgres.sh $(BIN)/pytest
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/engine_speed.py
+	$(BIN)/python bench/regret.py
+
+clean:
+	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,171 @@
+"""The store protocol every backend implements, its records and its typed errors (DESIGN §5).
+
+The store knows nothing of HTTP or of the engine's maths: it keeps experiments, daily
+counts keyed (experiment, date, variant), allocation snapshots and idempotency records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, Protocol, TypeVar
+
+WriteMode = Literal["set", "increment"]
+ExperimentStatus = Literal["running", "paused", "completed"]
+Trigger = Literal["api", "schedule"]
+T = TypeVar("T")
+
+
+class StoreError(Exception):
+    """Base of every store error."""
+
+
+class ExperimentNotFound(StoreError):
+    def __init__(self, experiment_id: str) -> None:
+        super().__init__(f"experiment {experiment_id!r} not found")
+        self.experiment_id = experiment_id
+
+
+class Conflict(StoreError):
+    """An optimistic-version mismatch, or creating an id that exists."""
+
+
+class IdempotencyConflict(StoreError):
+    """The idempotency key was used before with a different request body."""
+
+
+class StoreUnavailable(StoreError):
+    """The backend cannot be reached or stayed busy past its retries; nothing was written."""
+
+
+class StoreLimitExceeded(StoreError):
+    """A request exceeds a backend limit (item size, items per transaction)."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    is_control: bool = False
+
+
+@dataclass(frozen=True)
+class Experiment:
+    id: str
+    name: str
+    description: str
+    status: ExperimentStatus
+    variants: tuple[Variant, ...]
+    # True when variants were declared at creation: events naming others are rejected.
+    variants_declared: bool
+    settings: dict[str, Any]  # JSON-able engine settings overrides
+    created_at: dt.datetime  # timezone-aware UTC
+    updated_at: dt.datetime
+    version: int = 1
+
+
+@dataclass(frozen=True)
+class DailyRow:
+    date: dt.date
+    variant_name: str
+    impressions: int
+    clicks: int
+    conversions: int = 0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    experiment_id: str
+    computed_at: dt.datetime  # timezone-aware UTC
+    trigger: Trigger
+    allocations: dict[str, float]
+    p_best: dict[str, float]
+    totals: dict[str, dict[str, int]]  # variant -> {"impressions", "clicks", "conversions"}
+    data_fingerprint: str
+    status: str = "optimizing"
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """Stored in the same transaction as the write it guards."""
+
+    key: str
+    request_hash: str
+    response: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+class Store(Protocol):
+    """Persistence for banditkit. Every method is safe to call from several threads."""
+
+    name: str  # "sqlite" | "postgres" | "dynamodb"
+
+    def ping(self) -> None:
+        """Raise StoreUnavailable when the backend cannot answer."""
+
+    def close(self) -> None: ...
+
+    # experiments
+    def create_experiment(self, experiment: Experiment) -> Experiment:
+        """Insert; Conflict if the id exists."""
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        """ExperimentNotFound if absent."""
+
+    def update_experiment(self, experiment: Experiment, expected_version: int) -> Experiment:
+        """Replace the experiment if its stored version is expected_version; the stored copy
+        gets version expected_version + 1 and is returned. Conflict on a version mismatch,
+        ExperimentNotFound if absent."""
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Delete the experiment with all its days, snapshots and idempotency records."""
+
+    def list_experiments(
+        self, status: ExperimentStatus | None = None, limit: int = 50, cursor: str | None = None
+    ) -> Page[Experiment]:
+        """Oldest first (created_at, id); the cursor is opaque and stable across writes."""
+
+    # daily metrics
+    def write_daily(
+        self,
+        experiment_id: str,
+        rows: Sequence[DailyRow],
+        mode: WriteMode,
+        idempotency: IdempotencyRecord | None = None,
+    ) -> dict[str, Any] | None:
+        """Write all rows or none. `set` replaces each (date, variant); `increment` adds.
+
+        With an idempotency record: if its key is new, the rows and the record are written
+        in one transaction and None is returned; if the key exists with the same
+        request_hash, nothing is written and the first response is returned; with another
+        hash, IdempotencyConflict. ExperimentNotFound if the experiment is absent."""
+
+    def read_daily(
+        self, experiment_id: str, start: dt.date | None = None, end: dt.date | None = None
+    ) -> list[DailyRow]:
+        """Rows with start <= date <= end, ordered by (date, variant_name)."""
+
+    # snapshots
+    def write_snapshot(self, snapshot: Snapshot) -> bool:
+        """Store unless the latest snapshot has the same data_fingerprint (checked atomically:
+        concurrent writers of one fingerprint store one row). True when stored."""
+
+    def latest_snapshot(self, experiment_id: str) -> Snapshot | None: ...
+
+    def list_snapshots(
+        self,
+        experiment_id: str,
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[Snapshot]:
+        """Newest first; start <= computed_at <= end."""
+
+    def reset(self) -> None:
+        """Delete everything."""
