@@ -555,4 +555,3 @@ class Problem(BaseModel):
     status: int = Field(description="The HTTP status code.")
     detail: str = Field(description="Explanation of this occurrence.")
     errors: list[FieldProblem] = Field(default_factory=list, description="Per-field problems.")
-

@@ -42,12 +42,19 @@ def check_api_key(config: AppConfig, given: str | None) -> None:
         return
     if not given:
         raise ProblemError(
-            401, "unauthenticated", "this API needs an x-api-key header",
-            [FieldError("X-Api-Key", "missing")], headers={"WWW-Authenticate": "ApiKey"},
+            401,
+            "unauthenticated",
+            "this API needs an x-api-key header",
+            [FieldError("X-Api-Key", "missing")],
+            headers={"WWW-Authenticate": "ApiKey"},
         )
     if not key_matches(given, tuple(k.get_secret_value() for k in config.api_keys)):
-        raise ProblemError(403, "forbidden", "the x-api-key is not valid",
-                           [FieldError("X-Api-Key", "not a valid key")])
+        raise ProblemError(
+            403,
+            "forbidden",
+            "the x-api-key is not valid",
+            [FieldError("X-Api-Key", "not a valid key")],
+        )
 
 
 def require_admin(
@@ -58,11 +65,19 @@ def require_admin(
     if not config.reset_enabled or config.admin_key is None:
         raise ProblemError(404, "not-found", "no such resource")
     if not x_admin_key:
-        raise ProblemError(401, "unauthenticated", "reset needs an x-admin-key header",
-                           [FieldError("X-Admin-Key", "missing")])
+        raise ProblemError(
+            401,
+            "unauthenticated",
+            "reset needs an x-admin-key header",
+            [FieldError("X-Admin-Key", "missing")],
+        )
     if not key_matches(x_admin_key, (config.admin_key.get_secret_value(),)):
-        raise ProblemError(403, "forbidden", "the x-admin-key is not valid",
-                           [FieldError("X-Admin-Key", "not the admin key")])
+        raise ProblemError(
+            403,
+            "forbidden",
+            "the x-admin-key is not valid",
+            [FieldError("X-Admin-Key", "not the admin key")],
+        )
 
 
 ApiKeyDep = Depends(require_api_key)
