@@ -165,17 +165,13 @@ def parse_args(argv: Sequence[str] | None, config: AppConfig) -> argparse.Namesp
     parser = argparse.ArgumentParser(prog="python -m banditkit.local", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (8000)")
-    parser.add_argument(
-        "--store", default=config.store_url, help=f"store URL ({config.store_url})"
-    )
+    parser.add_argument("--store", default=config.store_url, help=f"store URL ({config.store_url})")
     parser.add_argument("--frontend", type=Path, default=None, help="dashboard folder")
     parser.add_argument("--log-level", default="info", help="uvicorn log level")
     return parser.parse_args(argv)
 
 
-def main(
-    argv: Sequence[str] | None = None, serve: Callable[..., None] | None = None
-) -> int:
+def main(argv: Sequence[str] | None = None, serve: Callable[..., None] | None = None) -> int:
     try:
         config = load_config()
     except ConfigError as err:

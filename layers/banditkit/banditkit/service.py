@@ -467,7 +467,8 @@ def _previous_shares(store: Store, loaded: Loaded) -> dict[str, float] | None:
     page = store.list_snapshots(loaded.experiment.id, limit=2)
     for snap in page.items:
         if snap.data_fingerprint != loaded.fingerprint:
-            return dict(snap.allocations)
+            known = set(loaded.variants)
+            return {k: v for k, v in snap.allocations.items() if k in known}
     return None
 
 
