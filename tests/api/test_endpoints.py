@@ -28,7 +28,10 @@ def test_create_with_declared_variants_and_settings(api) -> None:
         settings={"control_floor": 0.2, "window_days": 14},
     )
     assert exp["status"] == "running"
-    assert exp["variants"] == [{"name": "a", "is_control": True}, {"name": "b", "is_control": False}]
+    assert exp["variants"] == [
+        {"name": "a", "is_control": True},
+        {"name": "b", "is_control": False},
+    ]
     assert exp["variants_declared"] is True
     assert exp["control"] == "a"
     assert exp["settings"]["control_floor"] == 0.2
@@ -209,9 +212,7 @@ def test_allocation_without_any_variant_is_an_empty_even_split(api) -> None:
     out = api.client.get("/allocation", params={"experiment_id": exp["id"]}).json()
     assert out["allocations"] == {}
     assert out["status"] == "warming_up"
-    api.problem(
-        api.client.get("/assign", params={"experiment_id": exp["id"], "unit_id": "u"}), 409
-    )
+    api.problem(api.client.get("/assign", params={"experiment_id": exp["id"], "unit_id": "u"}), 409)
 
 
 def test_allocation_favours_the_best_and_snapshots_only_on_change(api) -> None:
@@ -261,8 +262,9 @@ def test_paused_and_completed_freeze_the_last_shares(api) -> None:
     live = api.client.get("/allocation", params={"experiment_id": exp["id"]}).json()
     for status in ("paused", "completed"):
         api.client.patch(f"/experiments/{exp['id']}", json={"status": status})
-        api.post_days(exp["id"], days=5, start=30, rates={"control": 0.2, "variant_b": 0.0,
-                                                          "variant_c": 0.0})
+        api.post_days(
+            exp["id"], days=5, start=30, rates={"control": 0.2, "variant_b": 0.0, "variant_c": 0.0}
+        )
         out = api.client.get("/allocation", params={"experiment_id": exp["id"]}).json()
         assert out["status"] == status
         assert out["allocations"] == live["allocations"]
@@ -304,7 +306,10 @@ def test_history_filters_and_metrics_series(api) -> None:
     m = api.client.get(f"/experiments/{exp['id']}/metrics").json()
     assert [d["date"] for d in m["days"]] == [api.day(0), api.day(1), api.day(2)]
     assert m["days"][0]["variants"][0] == {
-        "variant_name": "control", "impressions": 1000, "clicks": 30, "conversions": 0,
+        "variant_name": "control",
+        "impressions": 1000,
+        "clicks": 30,
+        "conversions": 0,
     }
     m2 = api.client.get(
         f"/experiments/{exp['id']}/metrics", params={"from": api.day(1), "to": api.day(1)}
@@ -312,7 +317,8 @@ def test_history_filters_and_metrics_series(api) -> None:
     assert [d["date"] for d in m2["days"]] == [api.day(1)]
     api.problem(
         api.client.get(f"/experiments/{exp['id']}/history", params={"cursor": "bogus"}),
-        400, "cursor",
+        400,
+        "cursor",
     )
 
 

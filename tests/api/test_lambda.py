@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from banditkit.config import get_config
@@ -51,8 +50,12 @@ def apigw_event(
 ) -> dict[str, Any]:
     """A REST API (payload v1) proxy event, shaped like `sam local generate-event apigateway
     aws-proxy`."""
-    hdrs = {"Accept": "application/json", "Host": "abc123.execute-api.us-east-1.amazonaws.com",
-            "X-Forwarded-Proto": "https", "X-Forwarded-Port": "443"}
+    hdrs = {
+        "Accept": "application/json",
+        "Host": "abc123.execute-api.us-east-1.amazonaws.com",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Port": "443",
+    }
     if body is not None and not isinstance(body, str):
         body = json.dumps(body)
         hdrs["Content-Type"] = "application/json"
@@ -104,7 +107,8 @@ def load(name: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(
         f"banditkit_fn_{name}", ROOT / "functions" / name / "app.py"
     )
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -146,62 +150,103 @@ def test_import_reads_no_configuration(lambda_store: Store) -> None:
 
 
 def test_api_functions_serve_their_routes(fns, capsys: pytest.CaptureFixture[str]) -> None:
-    status, exp = call(fns, "experiments", apigw_event(
-        "POST", "/experiments", body={"id": "exp_1", "name": "lambda",
-                                      "variants": ["control", "b"]}))
+    status, exp = call(
+        fns,
+        "experiments",
+        apigw_event(
+            "POST",
+            "/experiments",
+            body={"id": "exp_1", "name": "lambda", "variants": ["control", "b"]},
+        ),
+    )
     assert status == 201
     assert exp["id"] == "exp_1"
     status, health = call(fns, "experiments", apigw_event("GET", "/health"))
     assert (status, health["store"]) == (200, "sqlite")
     for i in range(7):
-        status, out = call(fns, "events", apigw_event("POST", "/events", body={
-            "experiment_id": "exp_1",
-            "date": (dt.date(2025, 1, 1) + dt.timedelta(days=i)).isoformat(),
-            "variants": [{"variant_name": "control", "impressions": 1000, "clicks": 30},
-                         {"variant_name": "b", "impressions": 1000, "clicks": 45}],
-        }))
+        status, out = call(
+            fns,
+            "events",
+            apigw_event(
+                "POST",
+                "/events",
+                body={
+                    "experiment_id": "exp_1",
+                    "date": (dt.date(2025, 1, 1) + dt.timedelta(days=i)).isoformat(),
+                    "variants": [
+                        {"variant_name": "control", "impressions": 1000, "clicks": 30},
+                        {"variant_name": "b", "impressions": 1000, "clicks": 45},
+                    ],
+                },
+            ),
+        )
         assert (status, out["variants_processed"]) == (200, 2)
     logs = capsys.readouterr().out
     assert '"EventsIngested"' in logs  # EMF metric
     # the correlation id comes from the API Gateway request
     assert fns["events"].logger.get_correlation_id() == "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
     csv = "date,variant_name,impressions,clicks\n2025-01-08,control,1000,31\n2025-01-08,b,1000,44\n"
-    status, out = call(fns, "events", apigw_event(
-        "POST", "/experiments/exp_1/import", body=csv, headers={"Content-Type": "text/csv"},
-        resource="/experiments/{experiment_id}/import"))
+    status, out = call(
+        fns,
+        "events",
+        apigw_event(
+            "POST",
+            "/experiments/exp_1/import",
+            body=csv,
+            headers={"Content-Type": "text/csv"},
+            resource="/experiments/{experiment_id}/import",
+        ),
+    )
     assert (status, out["rows_imported"]) == (200, 2)
-    status, alloc = call(fns, "allocation", apigw_event(
-        "GET", "/allocation", query={"experiment_id": "exp_1"}))
+    status, alloc = call(
+        fns, "allocation", apigw_event("GET", "/allocation", query={"experiment_id": "exp_1"})
+    )
     assert status == 200
     assert alloc["allocations"]["b"] > alloc["allocations"]["control"]
     assert '"SnapshotsWritten"' in capsys.readouterr().out
     status, rep = call(fns, "allocation", apigw_event("GET", "/experiments/exp_1/report"))
     assert (status, rep["control"]) == (200, "control")
-    status, assigned = call(fns, "allocation", apigw_event(
-        "GET", "/assign", query={"experiment_id": "exp_1", "unit_id": "u-1"}))
+    status, assigned = call(
+        fns,
+        "allocation",
+        apigw_event("GET", "/assign", query={"experiment_id": "exp_1", "unit_id": "u-1"}),
+    )
     assert status == 200
     assert assigned["variant"] in ("control", "b")
-    status, sim = call(fns, "allocation", apigw_event("POST", "/simulate", body={
-        "variants": [{"name": "a", "rate": 0.1}, {"name": "b", "rate": 0.2}],
-        "daily_impressions": 100, "days": 3}))
+    status, sim = call(
+        fns,
+        "allocation",
+        apigw_event(
+            "POST",
+            "/simulate",
+            body={
+                "variants": [{"name": "a", "rate": 0.1}, {"name": "b", "rate": 0.2}],
+                "daily_impressions": 100,
+                "days": 3,
+            },
+        ),
+    )
     assert (status, len(sim["days"])) == (200, 3)
     status, hist = call(fns, "history", apigw_event("GET", "/experiments/exp_1/history"))
     assert (status, len(hist["items"])) == (200, 1)
     status, met = call(fns, "history", apigw_event("GET", "/experiments/exp_1/metrics"))
     assert (status, len(met["days"])) == (200, 8)
-    status, page = call(fns, "experiments", apigw_event(
-        "GET", "/experiments", query={"limit": "5"}))
+    status, page = call(
+        fns, "experiments", apigw_event("GET", "/experiments", query={"limit": "5"})
+    )
     assert (status, [e["id"] for e in page["items"]]) == (200, ["exp_1"])
-    status, _ = call(fns, "experiments", apigw_event(
-        "PATCH", "/experiments/exp_1", body={"status": "paused"}))
+    status, _ = call(
+        fns, "experiments", apigw_event("PATCH", "/experiments/exp_1", body={"status": "paused"})
+    )
     assert status == 200
     status, body = call(fns, "experiments", apigw_event("DELETE", "/experiments/exp_1"))
     assert (status, body) == (204, None)
 
 
 def test_a_function_serves_only_its_own_routes(fns) -> None:
-    status, body = call(fns, "events", apigw_event("GET", "/allocation",
-                                                   query={"experiment_id": "x"}))
+    status, body = call(
+        fns, "events", apigw_event("GET", "/allocation", query={"experiment_id": "x"})
+    )
     assert status == 404
     assert body["type"].endswith("/not-found")
 
@@ -212,23 +257,35 @@ def test_errors_are_problems_through_lambda(fns) -> None:
     out = fns["events"].handler(event, Context())
     assert out["statusCode"] == 400
     assert out["headers"]["content-type"] == "application/problem+json"
-    status, body = call(fns, "events", apigw_event("POST", "/events", body={
-        "experiment_id": "nope", "date": "2025-01-01",
-        "variants": [{"variant_name": "a", "impressions": 1, "clicks": 2}]}))
+    status, body = call(
+        fns,
+        "events",
+        apigw_event(
+            "POST",
+            "/events",
+            body={
+                "experiment_id": "nope",
+                "date": "2025-01-01",
+                "variants": [{"variant_name": "a", "impressions": 1, "clicks": 2}],
+            },
+        ),
+    )
     assert status == 422
     assert body["errors"][0]["field"] == "variants.0.clicks"
 
 
 def test_admin_reset_is_404_unless_enabled(fns, monkeypatch: pytest.MonkeyPatch) -> None:
-    status, _ = call(fns, "admin", apigw_event("POST", "/reset_data",
-                                               headers={"x-admin-key": "adm"}))
+    status, _ = call(
+        fns, "admin", apigw_event("POST", "/reset_data", headers={"x-admin-key": "adm"})
+    )
     assert status == 404
     monkeypatch.setenv("BANDIT_ENABLE_RESET", "1")
     monkeypatch.setenv("BANDIT_ADMIN_KEY", "adm")
     get_config.cache_clear()
     call(fns, "experiments", apigw_event("POST", "/experiments", body={"name": "x"}))
-    status, body = call(fns, "admin", apigw_event("POST", "/reset_data",
-                                                  headers={"x-admin-key": "adm"}))
+    status, body = call(
+        fns, "admin", apigw_event("POST", "/reset_data", headers={"x-admin-key": "adm"})
+    )
     assert (status, body) == (200, {"status": "reset"})
     status, page = call(fns, "experiments", apigw_event("GET", "/experiments"))
     assert page["items"] == []
@@ -239,19 +296,37 @@ def test_api_keys_are_checked_in_lambda(fns, monkeypatch: pytest.MonkeyPatch) ->
     get_config.cache_clear()
     status, _ = call(fns, "experiments", apigw_event("GET", "/experiments"))
     assert status == 401
-    status, _ = call(fns, "experiments", apigw_event(
-        "GET", "/experiments", headers={"x-api-key": "secret-1"}))
+    status, _ = call(
+        fns, "experiments", apigw_event("GET", "/experiments", headers={"x-api-key": "secret-1"})
+    )
     assert status == 200
 
 
 def _seed(fns, ids: list[str]) -> None:
     for eid in ids:
-        call(fns, "experiments", apigw_event(
-            "POST", "/experiments", body={"id": eid, "name": eid, "variants": ["control", "b"]}))
-        call(fns, "events", apigw_event("POST", "/events", body={
-            "experiment_id": eid, "date": "2025-01-01",
-            "variants": [{"variant_name": "control", "impressions": 2000, "clicks": 60},
-                         {"variant_name": "b", "impressions": 2000, "clicks": 90}]}))
+        call(
+            fns,
+            "experiments",
+            apigw_event(
+                "POST", "/experiments", body={"id": eid, "name": eid, "variants": ["control", "b"]}
+            ),
+        )
+        call(
+            fns,
+            "events",
+            apigw_event(
+                "POST",
+                "/events",
+                body={
+                    "experiment_id": eid,
+                    "date": "2025-01-01",
+                    "variants": [
+                        {"variant_name": "control", "impressions": 2000, "clicks": 60},
+                        {"variant_name": "b", "impressions": 2000, "clicks": 90},
+                    ],
+                },
+            ),
+        )
 
 
 def test_recompute_writes_snapshots_once_and_isolates_failures(fns, lambda_store) -> None:
