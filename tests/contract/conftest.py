@@ -7,11 +7,12 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from banditkit.store import Store
 from banditkit.store.sqlite import SQLiteStore
 
-BACKENDS = ["sqlite"]  # postgres and dynamodb follow
+BACKENDS = ["sqlite", "postgres"]
 
 
 def pg_url() -> str:
@@ -35,11 +36,13 @@ def sqlite_store(tmp_path: Path) -> Iterator[SQLiteStore]:
 def postgres_store() -> Iterator[Store]:
     from banditkit.store.postgres import PostgresStore
 
+    url = pg_url()
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    store = PostgresStore(pg_url(), schema=schema, pool_max=8)
+    store = PostgresStore(url, schema=schema, pool_max=8)
     yield store
-    store.drop_schema()
     store.close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 @pytest.fixture

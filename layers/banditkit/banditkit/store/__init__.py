@@ -64,4 +64,8 @@ def open_store(url: str) -> Store:
         path = url.split("?", 1)[0].removeprefix("sqlite:").removeprefix("//")
         path = path.removeprefix("/") or DEFAULT_PATH
         return SQLiteStore(path, busy_timeout=float(options.get("busy_timeout", 5.0)))
+    if scheme in ("postgresql", "postgres"):
+        from banditkit.store.postgres import PostgresStore
+
+        return PostgresStore(url)
     raise ValueError(f"unsupported store URL scheme {scheme!r}")
