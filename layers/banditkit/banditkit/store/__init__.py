@@ -68,4 +68,16 @@ def open_store(url: str) -> Store:
         from banditkit.store.postgres import PostgresStore
 
         return PostgresStore(url)
+    if scheme == "dynamodb":
+        from banditkit.store.dynamodb import DynamoDBStore
+
+        table = urlsplit(url).netloc
+        if not table:
+            raise ValueError("dynamodb URL needs a table name: dynamodb://TABLE?region=...")
+        return DynamoDBStore(
+            table,
+            region=options.get("region"),
+            endpoint_url=options.get("endpoint_url"),
+            idempotency_table=options.get("idempotency_table"),
+        )
     raise ValueError(f"unsupported store URL scheme {scheme!r}")
