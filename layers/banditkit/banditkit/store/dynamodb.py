@@ -90,11 +90,12 @@ def client_config(
     connect_timeout: float = 2.0,
     read_timeout: float = 5.0,
 ) -> Any:
-    """The botocore Config every banditkit DynamoDB client uses (retries set explicitly)."""
+    """The botocore Config every banditkit DynamoDB client uses: retries set explicitly,
+    max_attempts counting the first call."""
     from botocore.config import Config
 
     return Config(
-        retries={"mode": retry_mode, "max_attempts": max_attempts},
+        retries={"mode": retry_mode, "total_max_attempts": max_attempts},
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
     )
