@@ -114,18 +114,36 @@ def load(name: str) -> ModuleType:
     return module
 
 
+TABLES = {"table": "bandit", "idempotency_table": "bandit-idempotency"}
+STORE_URL = "dynamodb://bandit?region=us-east-1&idempotency_table=bandit-idempotency"
+
+
 @pytest.fixture
-def lambda_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Store]:
-    """The store the handlers open from BANDIT_STORE_URL (configuration read at first use)."""
-    url = f"sqlite:///{tmp_path}/lambda.db"
-    monkeypatch.setenv("BANDIT_STORE_URL", url)
+def lambda_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+    """moto DynamoDB tables from store/dynamodb_tables.py, and the store the handlers open
+    from BANDIT_STORE_URL (configuration is read at first use)."""
+    import boto3
+    from banditkit.store import dynamodb_tables
+    from moto import mock_aws
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("BANDIT_STORE_URL", STORE_URL)
     for name in ("BANDIT_API_KEYS", "BANDIT_ADMIN_KEY", "BANDIT_ENABLE_RESET", "BANDIT_TRACING"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "banditkit")
     get_config.cache_clear()
     store_for.cache_clear()
-    yield store_for(url)
-    store_for(url).close()
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        for spec in dynamodb_tables.create_table_kwargs(**TABLES):
+            client.create_table(**spec)
+        yield store_for(STORE_URL)
+        store_for(STORE_URL).close()
     get_config.cache_clear()
     store_for.cache_clear()
 
@@ -162,7 +180,7 @@ def test_api_functions_serve_their_routes(fns, capsys: pytest.CaptureFixture[str
     assert status == 201
     assert exp["id"] == "exp_1"
     status, health = call(fns, "experiments", apigw_event("GET", "/health"))
-    assert (status, health["store"]) == (200, "sqlite")
+    assert (status, health["store"]) == (200, "dynamodb")
     for i in range(7):
         status, out = call(
             fns,
