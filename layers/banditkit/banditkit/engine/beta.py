@@ -28,6 +28,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -159,9 +160,10 @@ class BetaGrid:
             graded_bottom=graded_bottom,
         )
 
-    @property
-    def _weights(self) -> Array:
-        return (self.widths[:, None] * _W[None, :]).ravel()  # (N,)
+    @cached_property
+    def weights(self) -> Array:
+        """Quadrature weight of each Gauss node, flattened like nodes.ravel()."""
+        return (self.widths[:, None] * _W[None, :]).ravel()
 
     def p_best(self) -> Array:
         """P(θ_k is the largest), normalised to sum to 1; ties get identical values."""
@@ -173,8 +175,7 @@ class BetaGrid:
         ones = np.ones((1, cdf.shape[1]))
         prefix = np.cumprod(np.concatenate([ones, cdf[:-1]]), axis=0)
         suffix = np.cumprod(np.concatenate([ones, cdf[:0:-1]]), axis=0)[::-1]
-        others = prefix * suffix
-        p = (pdf * others) @ self._weights
+        p = (pdf * prefix * suffix) @ self.weights
         if self.graded_bottom:
             p += float(np.prod(self.bottom)) * self.alpha / float(self.alpha.sum())
         if np.any(self.top > 0):
@@ -187,10 +188,11 @@ class BetaGrid:
     def expected_max(self) -> float:
         """E[max_k θ_k] = ∫_0^1 (1 − Π_k F_k(x)) dx."""
         prod = np.prod(self.cdf.reshape(len(self.alpha), -1), axis=0)
-        return float(self.edges[0] + (1.0 - prod) @ self._weights)
+        return float(self.edges[0] + (1.0 - prod) @ self.weights)
 
-    def _sequence(self) -> tuple[Array, Array]:
-        """All grid points in order (edges and Gauss nodes) and every F_k on them."""
+    @cached_property
+    def sequence(self) -> tuple[Array, Array]:
+        """All grid points in order (0, edges and Gauss nodes, 1) and every F_k on them."""
         k, i = len(self.alpha), len(self.widths)
         xs = np.concatenate([self.edges[:-1, None], self.nodes], axis=1).ravel()
         xs = np.concatenate([[0.0], xs, self.edges[-1:], [1.0]])
@@ -200,34 +202,24 @@ class BetaGrid:
 
     def quantiles(self, probs: Array) -> Array:
         """(K, len(probs)) quantiles of each posterior, by inverting F_k on the grid."""
-        xs, fs = self._sequence()
+        xs, fs = self.sequence
         return np.array([np.interp(probs, f, xs) for f in fs])
-
-    def _cdf_at(self, xq: Array) -> Array:
-        """Every F_k at the points xq (any shape), by linear interpolation on the grid."""
-        xs, fs = self._sequence()
-        flat = np.clip(xq.ravel(), 0.0, 1.0)
-        idx = np.clip(np.searchsorted(xs, flat, side="right") - 1, 0, len(xs) - 2)
-        span = xs[idx + 1] - xs[idx]
-        t = np.where(span > 0, (flat - xs[idx]) / np.where(span > 0, span, 1.0), 0.0)
-        out = fs[:, idx] * (1.0 - t) + fs[:, idx + 1] * t
-        return out.reshape((len(self.alpha), *xq.shape))
 
     def ratio_cdf(self, k: int, c: int, ratios: Array) -> Array:
         """P(θ_k / θ_c ≤ r) for each r in ratios: ∫ f_c(x) F_k(r·x) dx."""
+        xs, fs = self.sequence
         x = self.nodes.ravel()
-        f_c = self.pdf[c].ravel() * self._weights
-        inner = self._cdf_at(ratios[:, None] * x[None, :])[k]  # (R, N)
-        out: Array = np.clip(inner @ f_c, 0.0, 1.0)
+        inner = np.interp(ratios[:, None] * x[None, :], xs, fs[k])  # (R, N)
+        out: Array = np.clip(inner @ (self.pdf[c].ravel() * self.weights), 0.0, 1.0)
         return out
 
     def max_ratio_cdf(self, best: int, v: Array) -> Array:
         """P((max_j θ_j − θ_best)/θ_best ≤ v) = ∫ f_best(x) Π_{j≠best} F_j((1+v)·x) dx."""
+        xs, fs = self.sequence
+        others = np.prod(np.delete(fs, best, axis=0), axis=0)
         x = self.nodes.ravel()
-        f_b = self.pdf[best].ravel() * self._weights
-        cdfs = self._cdf_at((1.0 + v)[:, None] * x[None, :])  # (K, V, N)
-        others = np.prod(np.delete(cdfs, best, axis=0), axis=0)
-        out: Array = np.clip(others @ f_b, 0.0, 1.0)
+        inner = np.interp((1.0 + v)[:, None] * x[None, :], xs, others)  # (V, N)
+        out: Array = np.clip(inner @ (self.pdf[best].ravel() * self.weights), 0.0, 1.0)
         return out
 
 
