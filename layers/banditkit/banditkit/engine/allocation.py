@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 
 from banditkit.engine import guardrails
 from banditkit.engine.beta import BetaGrid
-from banditkit.engine.posterior import Counted, check_previous, count
+from banditkit.engine.posterior import Counted, check_previous, count, null_probability
 from banditkit.engine.types import (
     Allocation,
     DailyCounts,
@@ -97,8 +97,12 @@ def _evidence(
     means = counted.alpha / (counted.alpha + counted.beta)
     total = int(counted.impressions.sum())
     burn_in = total < settings.min_impressions
+    matched = p_best
+    if settings.null_prior > 0.0 and len(variants) > 1:
+        p_null = null_probability(counted, settings)
+        matched = p_null / len(variants) + (1.0 - p_null) * p_best
     shares = guardrails.shares(
-        p_best, settings, control=counted.control, previous=prev, burn_in=burn_in
+        matched, settings, control=counted.control, previous=prev, burn_in=burn_in
     )
     e_max = grid.expected_max()
     loss = np.maximum(e_max - means, 0.0)

@@ -147,3 +147,28 @@ def count(
         daily=tuple(daily),
         metric=settings.metric,
     )
+
+
+def _log_beta(a: float, b: float) -> float:
+    return math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+
+
+def null_probability(counted: Counted, settings: Settings) -> float:
+    """Posterior probability that every variant has the same rate (the spike).
+
+    Under the null, one rate θ ~ Beta(mκ, (1−m)κ) serves all variants; otherwise each
+    θ_k ~ Beta(mκ, (1−m)κ) independently. m is the pooled rate and κ is set so that the
+    prior sd of θ_k is effect_scale·m. Binomial coefficients cancel in the ratio.
+    """
+    succ = counted.alpha - settings.alpha_prior
+    fail = counted.beta - settings.beta_prior
+    m = (float(succ.sum()) + settings.alpha_prior) / (
+        float(succ.sum() + fail.sum()) + settings.alpha_prior + settings.beta_prior
+    )
+    kappa = max((1.0 - m) / (m * settings.effect_scale**2) - 1.0, 1.0)
+    a0, b0 = m * kappa, (1.0 - m) * kappa
+    base = _log_beta(a0, b0)
+    log_alt = sum(_log_beta(a0 + s, b0 + f) - base for s, f in zip(succ, fail, strict=True))
+    log_null = _log_beta(a0 + float(succ.sum()), b0 + float(fail.sum())) - base
+    log_odds = math.log(settings.null_prior / (1.0 - settings.null_prior)) + log_null - log_alt
+    return 1.0 / (1.0 + math.exp(-log_odds)) if log_odds > -700 else 0.0
