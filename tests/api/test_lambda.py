@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from banditkit.config import get_config
-from banditkit.http.deps import store_for
+from banditkit.http.deps import close_default_stores, default_store
 from banditkit.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -137,15 +137,14 @@ def lambda_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     for name in ("BANDIT_API_KEYS", "BANDIT_ADMIN_KEY", "BANDIT_ENABLE_RESET", "BANDIT_TRACING"):
         monkeypatch.delenv(name, raising=False)
     get_config.cache_clear()
-    store_for.cache_clear()
+    close_default_stores()
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         for spec in dynamodb_tables.create_table_kwargs(**TABLES):
             client.create_table(**spec)
-        yield store_for(STORE_URL)
-        store_for(STORE_URL).close()
+        yield default_store(get_config())
+        close_default_stores()
     get_config.cache_clear()
-    store_for.cache_clear()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from mangum import Mangum
 
 from banditkit import service
 from banditkit.config import get_config
-from banditkit.http.deps import store_for
+from banditkit.http.deps import default_store
 from banditkit.http.telemetry import SNAPSHOTS_WRITTEN
 
 NAMESPACE = "banditkit"
@@ -80,7 +80,7 @@ def remaining_seconds(context: Any) -> Callable[[], float]:
 
 def recompute(context: Any, metrics: Metrics, margin_seconds: float = 10.0) -> dict[str, Any]:
     """The scheduled job: recompute every running experiment before the deadline."""
-    store = store_for(get_config().store_url)
+    store = default_store(get_config())
     result = service.recompute_all(
         store, time_left=remaining_seconds(context), margin_seconds=margin_seconds
     )
