@@ -374,3 +374,37 @@ def test_recompute_stops_before_the_deadline(fns, lambda_store) -> None:
     assert result["considered"] == 0
     assert result["remaining"] == 3
     assert all(lambda_store.latest_snapshot(e) is None for e in ("e1", "e2", "e3"))
+
+
+def test_csv_import_beyond_one_dynamodb_transaction_is_413(fns, lambda_store) -> None:
+    call(fns, "experiments", apigw_event("POST", "/experiments", body={"id": "big", "name": "b"}))
+    start = dt.date(2025, 1, 1)
+    lines = ["date,variant_name,impressions,clicks"] + [
+        f"{(start + dt.timedelta(days=i)).isoformat()},{v},100,1"
+        for i in range(60)
+        for v in ("a", "b")
+    ]
+    status, body = call(
+        fns,
+        "events",
+        apigw_event(
+            "POST",
+            "/experiments/big/import",
+            body="\n".join(lines) + "\n",
+            headers={"Content-Type": "text/csv"},
+        ),
+    )
+    assert status == 413
+    assert body["type"].endswith("/too-large")
+    assert lambda_store.read_daily("big") == []
+    status, body = call(
+        fns,
+        "events",
+        apigw_event(
+            "POST",
+            "/experiments/big/import",
+            body="\n".join(lines[:100]) + "\n",
+            headers={"Content-Type": "text/csv"},
+        ),
+    )
+    assert (status, body["rows_imported"]) == (200, 99)
