@@ -177,8 +177,8 @@ def create_experiment(
     return experiment_out(store.create_experiment(exp))
 
 
-def _variant_ins(value: Sequence[str | VariantIn] | None) -> list[VariantIn]:
-    return [VariantIn(name=v) if isinstance(v, str) else v for v in value or ()]
+def _variant_ins(value: Sequence[VariantIn] | None) -> list[VariantIn]:
+    return list(value or ())
 
 
 def list_experiments(
