@@ -229,8 +229,9 @@ def test_read_daily_range_is_inclusive_and_ordered(store: Store) -> None:
         DailyRow(D1, "variant_b", 1, 0, MAX_COUNT + 1),
         DailyRow(D1, "variant_b", True, 0),  # type: ignore[arg-type]
         DailyRow(D1, "control", 1, 0),  # (D1, control) twice in one batch
+        DailyRow(D1, "nul\x00name", 1, 0),  # PostgreSQL text cannot hold NUL
     ],
-    ids=["negative", "too-large", "not-int", "duplicate"],
+    ids=["negative", "too-large", "not-int", "duplicate", "nul-in-name"],
 )
 @pytest.mark.parametrize("mode", ["set", "increment"])
 def test_one_invalid_row_writes_nothing(store: Store, bad: DailyRow, mode: str) -> None:
