@@ -159,7 +159,7 @@ class PostgresStore:
         schema: str | None = None,
         pool_min: int = 1,
         pool_max: int = 10,
-        pool_timeout: float = 10.0,
+        pool_timeout: float = 5.0,
         connect_timeout: int = 5,
         lock_timeout_ms: int = 5000,
         attempts: int = 3,
