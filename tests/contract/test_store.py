@@ -19,6 +19,7 @@ from banditkit.store import (
     InvalidMetrics,
     Snapshot,
     Store,
+    StoreError,
     Variant,
 )
 
@@ -116,6 +117,19 @@ def test_unknown_experiment(store: Store) -> None:
     assert store.list_snapshots("nope").items == []
     # and nothing was created on the way
     assert store.list_experiments().items == []
+
+
+def test_text_a_backend_cannot_hold_is_a_typed_error(store: Store) -> None:
+    # PostgreSQL text cannot hold NUL: a typed StoreError, no driver text, nothing stored
+    odd = Experiment(**{**experiment().__dict__, "description": "a\x00b"})
+    if store.name != "postgres":
+        assert store.create_experiment(odd).description == "a\x00b"
+        return
+    with pytest.raises(StoreError) as caught:
+        store.create_experiment(odd)
+    assert str(caught.value) == "postgres refused the request"
+    with pytest.raises(ExperimentNotFound):
+        store.get_experiment("exp-1")
 
 
 def test_update_is_optimistic(store: Store) -> None:

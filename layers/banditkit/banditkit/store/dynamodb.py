@@ -77,6 +77,8 @@ _BUSY_CODES = frozenset(
         "TransactionInProgressException",
     }
 )
+# Error codes the callers turn into Conflict, ExperimentNotFound, replays and the like.
+_HANDLED_CODES = frozenset({"ConditionalCheckFailedException", "TransactionCanceledException"})
 # Cancellation reasons after which running the same transaction again is safe.
 _RETRY_REASONS = frozenset(
     {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
@@ -213,7 +215,9 @@ class DynamoDBStore:
                 raise StoreUnavailable("dynamodb is throttling or unavailable") from None
             if code == "ResourceNotFoundException":
                 raise StoreUnavailable("dynamodb table not found") from None
-            raise
+            if code in _HANDLED_CODES:
+                raise
+            raise StoreError(f"dynamodb refused the request ({code})") from exc
         except BotoCoreError:
             raise StoreUnavailable("dynamodb is unreachable") from None
         return response

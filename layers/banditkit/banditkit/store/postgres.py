@@ -48,6 +48,7 @@ from banditkit.store.base import (
     InvalidMetrics,
     Page,
     Snapshot,
+    StoreError,
     StoreUnavailable,
     WriteMode,
 )
@@ -241,6 +242,8 @@ class PostgresStore:
             except (psycopg.OperationalError, PoolTimeout):
                 if not repeatable or attempt == self.attempts:
                     raise StoreUnavailable("postgres is unreachable") from None
+            except psycopg.Error as exc:  # kept as the cause for logs, out of the message
+                raise StoreError("postgres refused the request") from exc
             time.sleep(0.05 * 2**attempt)
         raise AssertionError("unreachable")  # pragma: no cover
 
