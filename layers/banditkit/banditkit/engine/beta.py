@@ -43,18 +43,23 @@ _GRADE_BELOW = 3.0  # grade towards an edge when α (or β) is below this
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
-def _gauss_legendre(n: int) -> tuple[Array, Array, Array]:
-    """Nodes and weights on [0, 1] and the matrix S with S[o, i] = ∫_0^{t_o} ℓ_i(t) dt."""
+def _gauss_legendre(n: int) -> tuple[Array, Array]:
+    """Gauss–Legendre nodes and weights on [0, 1]."""
     t, w = np.polynomial.legendre.leggauss(n)
-    nodes = (t + 1.0) / 2.0
-    weights = w / 2.0
+    return (t + 1.0) / 2.0, w / 2.0
+
+
+def _spectral_rule(n: int) -> tuple[Array, Array, Array]:
+    """Nodes and weights on [0, 1] and the matrix S with S[o, i] = ∫_0^{t_o} ℓ_i(t) dt."""
+    nodes, weights = _gauss_legendre(n)
     powers = np.arange(n)
     coeffs = np.linalg.inv(nodes[:, None] ** powers[None, :])  # Lagrange basis coefficients
     integrals = nodes[:, None] ** (powers + 1)[None, :] / (powers + 1)[None, :]
     return nodes, weights, integrals @ coeffs
 
 
-_T, _W, _S = _gauss_legendre(4)
+_T, _W, _S = _spectral_rule(4)
+_T64, _W64 = _gauss_legendre(64)
 
 
 def _omega(z: float) -> float:
@@ -178,11 +183,29 @@ class BetaGrid:
         if self.graded_bottom:
             p += float(np.prod(self.bottom)) * self.alpha / float(self.alpha.sum())
         if np.any(self.top > 0):
-            half = 1.0 - self.top / 2.0
-            p += self.top * np.array([np.prod(np.delete(half, i)) for i in range(k)])
+            p += self._p_best_top()
         p = np.clip(p, 0.0, None)
         p /= p.sum()
         return _equalise_ties(p, self.alpha, self.beta)
+
+    def _p_best_top(self) -> Array:
+        """Each variant's P(best) inside the sliver above edges[-1].
+
+        There 1 − F_j(1 − y) = top_j·(y/y0)^β_j (leading term); with v = (y/y0)^β_min the
+        integral ∫ dS_k Π_{j≠k}(1 − S_j) is smooth in v and a 64-point rule takes it.
+        """
+        inside = self.top > 0
+        smallest = float(np.min(self.beta[inside]))
+        r = np.where(inside, self.beta / smallest, 1.0)[:, None]
+        v = _T64[None, :]
+        tail = self.top[:, None] * v**r  # S_j at each node, (K, 64)
+        dens = self.top[:, None] * r * v ** (r - 1.0)  # dS_k/dv
+        keep = 1.0 - tail
+        ones = np.ones((1, keep.shape[1]))
+        prefix = np.cumprod(np.concatenate([ones, keep[:-1]]), axis=0)
+        suffix = np.cumprod(np.concatenate([ones, keep[:0:-1]]), axis=0)[::-1]
+        out: Array = (dens * prefix * suffix) @ _W64
+        return out
 
     def expected_max(self) -> float:
         """E[max_k θ_k] = ∫_0^1 (1 − Π_k F_k(x)) dx."""
