@@ -148,18 +148,16 @@ def _evidence(
 
 
 def _solve(cdf: Callable[[Array], Array], target: float, low: float, high: float) -> float:
-    """Where a nondecreasing cdf on [low, high] reaches target: two vectorised scans of 48
-    points (geometric, then linear inside the bracket), then linear interpolation."""
+    """Where a nondecreasing cdf on [low, high] reaches target: a geometric scan of 48
+    points, a linear scan of 48 inside the bracket, then linear interpolation."""
     points = np.concatenate([[low], np.geomspace(max(low, high * 1e-9), high, 47)])
-    for _ in range(2):
-        values = cdf(points)
-        j = int(np.searchsorted(values, target))
-        if j == 0:
-            return float(points[0])
-        if j >= len(points):
-            return float(points[-1])
-        lo, hi = float(points[j - 1]), float(points[j])
-        points = np.linspace(lo, hi, 48)
+    values = cdf(points)
+    j = int(np.searchsorted(values, target))
+    if j == 0:
+        return float(points[0])
+    if j >= len(points):
+        return float(points[-1])
+    points = np.linspace(float(points[j - 1]), float(points[j]), 48)
     values = cdf(points)
     j = min(max(int(np.searchsorted(values, target)), 1), len(points) - 1)
     v0, v1 = float(values[j - 1]), float(values[j])
@@ -171,8 +169,9 @@ def _pvr(grid: BetaGrid, p_best: Array, best: int) -> float:
     """Scott's potential value remaining: the 95th percentile of (max θ − θ_best)/θ_best."""
     if len(p_best) == 1 or p_best[best] >= 0.95:
         return 0.0
-    tails = grid.quantiles(np.array([1e-9, 1.0 - 1e-9]))
-    high = float(np.max(tails[:, 1])) / max(float(tails[best, 0]), 1e-300) - 1.0
+    xs, fs = grid.sequence
+    lowest = float(np.interp(1e-12, fs[best], xs))
+    high = float(grid.edges[-1]) / max(lowest, 1e-300) - 1.0
     return _solve(lambda v: grid.max_ratio_cdf(best, v), 0.95, 0.0, max(high, 1e-12))
 
 

@@ -25,7 +25,6 @@ Posteriors with identical (α, β) get exactly identical values.
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
 from functools import cached_property
@@ -269,9 +268,11 @@ class BetaGrid:
         """P((max_j θ_j − θ_best)/θ_best ≤ v) = ∫ f_best(x) Π_{j≠best} F_j((1+v)·x) dx."""
         xs, fs = self.sequence
         others = np.prod(np.delete(fs, best, axis=0), axis=0)
-        x = self.nodes.ravel()
+        mass = self.pdf[best].ravel() * self.weights
+        keep = mass > 1e-15 * float(np.max(mass))  # nodes that carry θ_best's mass
+        x = self.nodes.ravel()[keep]
         inner = np.interp((1.0 + v)[:, None] * x[None, :], xs, others)  # (V, N)
-        out: Array = np.clip(inner @ (self.pdf[best].ravel() * self.weights), 0.0, 1.0)
+        out: Array = np.clip(inner @ mass[keep], 0.0, 1.0)
         return out
 
 
@@ -295,30 +296,29 @@ def _logpdf(a: Array, b: Array, log_p: Array, log_q: Array, log_norm: Array, x: 
 
 def _equalise_ties(values: Array, a: Array, b: Array) -> Array:
     """Give posteriors with identical (α, β) exactly the same value (their mean)."""
+    groups: dict[tuple[float, float], list[int]] = {}
+    for i, key in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
+        groups.setdefault(key, []).append(i)
     out = values.copy()
-    keys = np.stack([a, b], axis=1)
-    _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
-    inverse = inverse.ravel()
-    for group in np.nonzero(counts > 1)[0]:
-        members = inverse == group
-        out[members] = values[members].mean()
+    for members in groups.values():
+        if len(members) > 1:
+            out[members] = values[members].mean()
     return out
 
 
 def _edges(a: Array, b: Array, lo: Array, hi: Array, sd: Array) -> tuple[Array, bool, bool]:
     """Interval edges: each posterior's range at sd/NODES_PER_SD, graded near 0 and 1."""
     cuts = np.unique(np.concatenate([lo, hi]))
-    pieces: list[Array] = []
-    for left, right in itertools.pairwise(cuts):
-        covering = (lo <= left) & (hi >= right)
-        if covering.any():
-            h = float(np.min(sd[covering])) / NODES_PER_SD
-            count = min(max(math.ceil((right - left) / h), 1), _MAX_INTERVALS_PER_SEGMENT)
-        else:
-            count = 1
-        pieces.append(np.linspace(left, right, count + 1)[:-1])
-    pieces.append(cuts[-1:])
-    edges = np.concatenate(pieces)
+    left, right = cuts[:-1], cuts[1:]
+    covering = (lo[:, None] <= left[None, :]) & (hi[:, None] >= right[None, :])  # (K, M)
+    finest = np.min(np.where(covering, sd[:, None], np.inf), axis=0) / NODES_PER_SD
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wanted = np.where(np.isfinite(finest), np.ceil((right - left) / finest), 1.0)
+    count = np.clip(wanted, 1, _MAX_INTERVALS_PER_SEGMENT).astype(np.int64)
+    segment = np.repeat(np.arange(len(left)), count)
+    step = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    inner = left[segment] + (right - left)[segment] * (step / count[segment])
+    edges = np.concatenate([inner, cuts[-1:]])
 
     graded_bottom = graded_top = False
     touch0 = lo <= 0.0
