@@ -114,7 +114,8 @@ def _evidence(
     if burn_in or total == 0:
         status = "warming_up"
     elif (
-        p_best[best] >= settings.winner_p_best
+        len(variants) > 1
+        and p_best[best] >= settings.winner_p_best
         and loss[best] < settings.winner_loss_share * means[best]
     ):
         status = "winner_found"
