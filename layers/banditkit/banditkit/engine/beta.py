@@ -26,6 +26,7 @@ Posteriors with identical (α, β) get exactly identical values.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -256,24 +257,27 @@ class BetaGrid:
         out: Array = np.where(good, x[j] + np.where(good, t, 0.0), linear).reshape(k, len(probs))
         return out
 
+    def scaled_cdf(self, k: int, g: Array) -> Callable[[Array], Array]:
+        """s ↦ ∫ f_k(x) G(s·x) dx for a nondecreasing G given on `sequence` (vectorised in s).
+
+        P(θ_j/θ_k ≤ r) takes G = F_j; P((max θ − θ_k)/θ_k ≤ v) takes G = Π_{j≠k} F_j and
+        s = 1 + v. Nodes where f_k carries no mass are dropped once, up front.
+        """
+        xs, _ = self.sequence
+        mass = self.pdf[k].ravel() * self.weights
+        keep = mass > 1e-15 * float(np.max(mass))
+        x, mass = self.nodes.ravel()[keep], mass[keep]
+
+        def cdf(scales: Array) -> Array:
+            inner = np.interp(scales[:, None] * x[None, :], xs, g)
+            out: Array = np.clip(inner @ mass, 0.0, 1.0)
+            return out
+
+        return cdf
+
     def ratio_cdf(self, k: int, c: int, ratios: Array) -> Array:
         """P(θ_k / θ_c ≤ r) for each r in ratios: ∫ f_c(x) F_k(r·x) dx."""
-        xs, fs = self.sequence
-        x = self.nodes.ravel()
-        inner = np.interp(ratios[:, None] * x[None, :], xs, fs[k])  # (R, N)
-        out: Array = np.clip(inner @ (self.pdf[c].ravel() * self.weights), 0.0, 1.0)
-        return out
-
-    def max_ratio_cdf(self, best: int, v: Array) -> Array:
-        """P((max_j θ_j − θ_best)/θ_best ≤ v) = ∫ f_best(x) Π_{j≠best} F_j((1+v)·x) dx."""
-        xs, fs = self.sequence
-        others = np.prod(np.delete(fs, best, axis=0), axis=0)
-        mass = self.pdf[best].ravel() * self.weights
-        keep = mass > 1e-15 * float(np.max(mass))  # nodes that carry θ_best's mass
-        x = self.nodes.ravel()[keep]
-        inner = np.interp((1.0 + v)[:, None] * x[None, :], xs, others)  # (V, N)
-        out: Array = np.clip(inner @ mass[keep], 0.0, 1.0)
-        return out
+        return self.scaled_cdf(c, self.sequence[1][k])(ratios)
 
 
 def _logpdf(a: Array, b: Array, log_p: Array, log_q: Array, log_norm: Array, x: Array) -> Array:
