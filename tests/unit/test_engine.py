@@ -138,6 +138,15 @@ def test_status_needs_both_p_best_and_a_small_expected_loss() -> None:
     assert allocate(["control", "b"], _ab((400, 20), (400, 22)), Settings()).status == "warming_up"
 
 
+def test_a_single_variant_is_never_a_winner() -> None:
+    alloc = allocate(["a"], [DailyCounts(DAY, "a", 50_000, 900)], Settings())
+    assert (alloc.status, alloc.shares, alloc.potential_value_remaining) == (
+        "optimizing",
+        {"a": 1.0},
+        0.0,
+    )
+
+
 def test_potential_value_remaining_matches_monte_carlo() -> None:
     rows = [*_ab((5_000, 250), (5_000, 262)), DailyCounts(DAY, "c", 5_000, 255)]
     alloc = allocate(["control", "b", "c"], rows, OPEN)
