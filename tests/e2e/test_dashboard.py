@@ -1,0 +1,398 @@
+"""The dashboard in headless Chromium against the real local server (issue 6).
+
+Every test also checks, through the `page` fixture, that no request left the page's origin
+and that the console stayed free of errors.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from .conftest import ADMIN_KEY, Server, Watch, settle, start_server, stop_server
+
+pytestmark = pytest.mark.e2e
+
+CHART_STATE_JS = """(id) => {
+  const canvas = document.getElementById(id);
+  const chart = canvas && window.Chart.getChart(canvas);
+  if (!chart) return null;
+  const { width, height } = canvas;
+  const pixels = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+  let painted = 0;
+  for (let i = 3; i < pixels.length; i += 4) if (pixels[i] !== 0) painted += 1;
+  return {
+    points: chart.data.datasets.map((d) => d.data.filter((v) => v != null).length),
+    labels: chart.data.labels.length,
+    painted: painted / (width * height),
+    width, height,
+  };
+}"""
+
+EXPERIMENT_CHARTS = ["ctr", "conversion", "allocation", "pbest", "regret", "intervals"]
+
+
+def chart_state(page: Any, canvas_id: str) -> dict[str, Any]:
+    state = page.evaluate(CHART_STATE_JS, canvas_id)
+    assert state is not None, f"no Chart.js chart on #{canvas_id}"
+    return dict(state)
+
+
+def assert_drawn(page: Any, canvas_id: str, min_points: int) -> dict[str, Any]:
+    state = chart_state(page, canvas_id)
+    assert state["width"] > 100, (canvas_id, state)
+    assert state["height"] > 100, (canvas_id, state)
+    assert state["points"], (canvas_id, state)
+    assert min(state["points"]) >= min_points, (canvas_id, state)
+    # Axes, grid and data cover a fair part of a drawn chart; a blank canvas is all zeros.
+    assert state["painted"] > 0.02, (canvas_id, state)
+    return state
+
+
+def create_experiment(api: httpx.Client, name: str, variants: list[Any], **extra: Any) -> str:
+    r = api.post("/experiments", json={"name": name, "variants": variants, **extra})
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+Counts = dict[str, tuple[int, int, int]]
+
+
+def post_day(api: httpx.Client, exp_id: str, date: str, rows: Counts) -> None:
+    variants = [
+        {"variant_name": n, "impressions": i, "clicks": c, "conversions": v}
+        for n, (i, c, v) in rows.items()
+    ]
+    r = api.post("/events", json={"experiment_id": exp_id, "date": date, "variants": variants})
+    assert r.status_code == 200, r.text
+
+
+def csv_file(name: str, text: str) -> dict[str, Any]:
+    return {"name": name, "mimeType": "text/csv", "buffer": text.encode()}
+
+
+def shown_share(page: Any, variant: str) -> float:
+    text = page.locator(f'#shares li[data-variant="{variant}"] .share-value').inner_text()
+    return float(text.rstrip("%")) / 100
+
+
+def open_experiment(page: Any, server: Server, exp_id: str) -> None:
+    page.goto(f"{server.url}/dashboard/#/experiments/{exp_id}")
+    page.wait_for_selector("#shares")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def test_create_enter_two_days_and_see_every_chart(
+    page: Any, server: Server, api: httpx.Client, shoot: Any
+) -> None:
+    # Given the dashboard, when an experiment is created through the form
+    page.goto(f"{server.url}/dashboard/")
+    page.get_by_role("link", name="New experiment").first.click()
+    page.fill("#new-name", "Homepage hero")
+    page.fill("#new-description", "Does the shorter headline get more clicks?")
+    assert page.input_value("#new-variant-1") == "control"
+    assert page.is_checked("#new-control-1")
+    page.fill("#new-variant-2", "short_headline")
+    page.click("#new-submit")
+    page.wait_for_url(re.compile(r"#/experiments/[^/]+$"))
+    exp_id = page.url.rsplit("/", 1)[1]
+    page.wait_for_selector("#shares")
+    assert page.inner_text("#exp-title") == "Homepage hero"
+
+    created = api.get(f"/experiments/{exp_id}").json()
+    assert created["name"] == "Homepage hero"
+    assert created["description"] == "Does the shorter headline get more clicks?"
+    controls = [v["name"] for v in created["variants"] if v.get("is_control")]
+    assert controls == ["control"]
+
+    # And two days of data are entered through the day form
+    days = {
+        "2026-11-01": {"control": (1000, 40, 4), "short_headline": (1000, 70, 9)},
+        "2026-11-02": {"control": (1200, 50, 5), "short_headline": (1100, 90, 12)},
+    }
+    for date, rows in days.items():
+        page.fill("#entry-date", date)
+        for name, (imp, clicks, conv) in rows.items():
+            row = page.locator(f'#entry-rows tr[data-variant="{name}"]')
+            row.locator(".entry-impressions").fill(str(imp))
+            row.locator(".entry-clicks").fill(str(clicks))
+            row.locator(".entry-conversions").fill(str(conv))
+        page.click("#entry-submit")
+        page.wait_for_selector(f"#entry-status .state-ok:has-text('{date}')")
+
+    # Then the server holds exactly those counts
+    metrics = api.get(f"/experiments/{exp_id}/metrics").json()
+    stored = {
+        d["date"]: {
+            v["variant_name"]: (v["impressions"], v["clicks"], v["conversions"])
+            for v in d["variants"]
+        }
+        for d in metrics["days"]
+    }
+    assert stored == days
+
+    # And the page shows the allocation the API computes, favouring the better variant
+    page.click("text=Refresh")
+    page.wait_for_selector('#variant-table tr[data-variant="short_headline"] td:has-text("2,100")')
+    alloc = api.get("/allocation", params={"experiment_id": exp_id}).json()
+    for name, share in alloc["allocations"].items():
+        assert shown_share(page, name) == pytest.approx(share, abs=0.0006)
+    assert alloc["allocations"]["short_headline"] > alloc["allocations"]["control"]
+    assert page.locator("#recommendation .rec-text").inner_text().strip() != ""
+    row = page.locator('#variant-table tr[data-variant="short_headline"]').inner_text()
+    assert "160" in row  # clicks summed over the two days
+    assert "21" in row  # conversions
+    assert "7.62%" in row  # CTR 160 / 2100
+
+    # And every chart holds data and is drawn
+    for name in ("ctr", "conversion", "regret"):
+        state = assert_drawn(page, f"chart-{name}", 2)
+        assert state["labels"] == 2
+    history = assert_drawn(page, "chart-allocation", 2)
+    assert history["labels"] >= 2
+    assert_drawn(page, "chart-pbest", 2)
+    assert_drawn(page, "chart-intervals", 2)
+
+    shoot(page, "experiment")
+    for name in EXPERIMENT_CHARTS:  # still drawn after the phone-width round trip
+        assert_drawn(page, f"chart-{name}", 1)
+
+    page.goto(f"{server.url}/dashboard/#/")
+    page.wait_for_selector("#experiments-table")
+    shoot(page, "experiments")
+
+
+def test_csv_import_with_a_bad_row_stores_nothing(
+    page: Any, server: Server, api: httpx.Client, watch: Watch
+) -> None:
+    exp_id = create_experiment(
+        api, "CSV import", [{"name": "control", "is_control": True}, {"name": "b"}]
+    )
+    open_experiment(page, server, exp_id)
+    watch.expect_status(422)
+
+    # Given a CSV whose third data row has negative impressions
+    bad = (
+        "date,variant_name,impressions,clicks,conversions\n"
+        "2026-11-01,control,1000,40,4\n"
+        "2026-11-01,b,1000,60,6\n"
+        "2026-11-02,b,-5,60,6\n"
+    )
+    page.set_input_files("#import-file", files=[csv_file("bad.csv", bad)])
+    page.click("#import-submit")
+    errors = page.locator("#import-errors")
+    errors.wait_for()
+    # Then that one row is reported and nothing is stored
+    assert "Nothing was imported" in errors.inner_text()
+    assert errors.locator("li").count() == 1
+    assert api.get(f"/experiments/{exp_id}/metrics").json()["days"] == []
+
+    # When the row is fixed, every row is stored
+    good = bad.replace("-5,60,6", "900,60,6")
+    page.set_input_files("#import-file", files=[csv_file("good.csv", good)])
+    page.click("#import-submit")
+    page.wait_for_selector("#import-status .state-ok")
+    days = api.get(f"/experiments/{exp_id}/metrics").json()["days"]
+    assert [d["date"] for d in days] == ["2026-11-01", "2026-11-02"]
+    assert sum(v["impressions"] for d in days for v in d["variants"]) == 2900
+
+    # And the template names the experiment's variants under the import header
+    with page.expect_download() as info:
+        page.click("#import-template")
+    text = Path(info.value.path()).read_text(encoding="utf-8")
+    lines = text.strip().splitlines()
+    assert lines[0] == "date,variant_name,impressions,clicks,conversions"
+    assert [line.split(",")[1] for line in lines[1:]] == ["control", "b"]
+
+
+def test_changing_a_setting_changes_the_allocation(
+    page: Any, server: Server, api: httpx.Client, shoot: Any
+) -> None:
+    exp_id = create_experiment(
+        api, "Settings", [{"name": "control", "is_control": True}, {"name": "b"}]
+    )
+    post_day(api, exp_id, "2026-11-01", {"control": (3000, 90, 9), "b": (3000, 180, 20)})
+    open_experiment(page, server, exp_id)
+    before = shown_share(page, "control")
+    assert before < 0.5  # b is clearly better
+
+    # When the control floor is raised to 60 %
+    page.fill("#exp-set-control_floor", "0.6")
+    page.click("#settings-save")
+    page.wait_for_selector("#settings-status .state-ok")
+    # Then the page shows the control at its new floor, as the API computes it
+    page.wait_for_function(
+        "() => document.querySelector('#shares li[data-variant=\"control\"] .share-value')"
+        ".textContent === '60.0%'"
+    )
+    alloc = api.get("/allocation", params={"experiment_id": exp_id}).json()
+    assert alloc["allocations"]["control"] == pytest.approx(0.6, abs=1e-6)
+    assert api.get(f"/experiments/{exp_id}").json()["settings"]["control_floor"] == 0.6
+    assert shown_share(page, "control") == pytest.approx(0.6, abs=1e-6)
+    assert before != pytest.approx(0.6, abs=0.01)
+
+
+def test_out_of_range_setting_is_refused_next_to_its_field(
+    page: Any, server: Server, api: httpx.Client
+) -> None:
+    exp_id = create_experiment(api, "Bad setting", ["control", "b"])
+    open_experiment(page, server, exp_id)
+    page.fill("#exp-set-min_explore_rate", "1.5")
+    page.click("#settings-save")
+    error = page.locator("#exp-set-min_explore_rate-error")
+    error.wait_for()
+    assert "at most 1" in error.inner_text()
+    assert api.get(f"/experiments/{exp_id}").json()["settings"]["min_explore_rate"] == 0.05
+
+
+def test_simulator_draws_shares_and_regret(
+    page: Any, server: Server, watch: Watch, shoot: Any
+) -> None:
+    page.goto(f"{server.url}/dashboard/#/simulate")
+    page.fill("#sim-days", "20")
+    page.click("#sim-run")
+    page.wait_for_selector("#sim-results:not([hidden])")
+    shares = assert_drawn(page, "chart-sim-shares", 20)
+    assert shares["points"] == [20, 20, 20]
+    regret = assert_drawn(page, "chart-sim-regret", 20)
+    assert regret["points"] == [20, 20]
+    # The best arm (variant_b, 6 %) ends with the largest share
+    last = page.evaluate(
+        "() => Chart.getChart(document.getElementById('chart-sim-shares'))"
+        ".data.datasets.map((d) => d.data.at(-1))"
+    )
+    assert max(range(3), key=lambda i: last[i]) == 1
+    shoot(page, "simulator")
+
+    # A request beyond the server's caps is refused with the limit explained
+    watch.expect_status(422)
+    page.fill("#sim-days", "100000")
+    page.click("#sim-run")
+    page.wait_for_selector("#sim-status .state-error")
+    assert "days" in page.inner_text("#sim-status").lower()
+
+
+def test_names_are_text_never_markup(
+    page: Any, server: Server, api: httpx.Client, watch: Watch
+) -> None:
+    evil_variant = '<img src=x onerror="window.__xss=1">'
+    evil_name = '<b id="injected">bold</b><script>window.__xss=2</script>'
+    exp_id = create_experiment(
+        api,
+        evil_name,
+        [{"name": "control", "is_control": True}, {"name": evil_variant}],
+        description='<a id="injected-link" href="javascript:alert(1)">click</a>',
+    )
+    post_day(api, exp_id, "2026-11-01", {"control": (800, 30, 3), evil_variant: (800, 45, 5)})
+    open_experiment(page, server, exp_id)
+    page.wait_for_selector("#chart-intervals")
+
+    assert page.inner_text("#exp-title") == evil_name
+    assert evil_variant in page.inner_text("#shares")
+    assert evil_variant in page.inner_text("#variant-table")
+    assert page.locator("#main img, #injected, #injected-link, #main script").count() == 0
+    page.goto(f"{server.url}/dashboard/#/")
+    page.fill("#exp-search", "bold")
+    page.wait_for_selector("#experiments-table")
+    assert evil_name in page.inner_text("#experiments-table")
+    assert page.locator("#main img, #injected").count() == 0
+    assert page.evaluate("window.__xss") is None
+    assert not [u for u in watch.requests if u.split("?")[0].endswith("/x")]
+
+
+def test_pause_resume_complete_and_delete(page: Any, server: Server, api: httpx.Client) -> None:
+    exp_id = create_experiment(api, "Lifecycle", ["control", "b"])
+    open_experiment(page, server, exp_id)
+
+    def status() -> str:
+        return str(api.get(f"/experiments/{exp_id}").json()["status"])
+
+    for button, expected in (("Pause", "paused"), ("Resume", "running"), ("Complete", "completed")):
+        page.get_by_role("button", name=button, exact=True).click()
+        page.wait_for_selector(f"#exp-badges .badge-{expected}")
+        assert status() == expected
+
+    # Delete asks first; cancelling keeps the experiment
+    page.click("#delete-button")
+    page.get_by_role("button", name="Cancel").click()
+    assert api.get(f"/experiments/{exp_id}").status_code == 200
+    page.click("#delete-button")
+    page.get_by_role("button", name="Delete for good").click()
+    page.wait_for_url(re.compile(r"#/$"))
+    assert api.get(f"/experiments/{exp_id}").status_code == 404
+
+
+def test_list_filters_by_search_and_status(page: Any, server: Server, api: httpx.Client) -> None:
+    a = create_experiment(api, "Pricing page zebra", ["control", "b"])
+    create_experiment(api, "Checkout button zebra", ["control", "b"])
+    assert api.patch(f"/experiments/{a}", json={"status": "paused"}).status_code == 200
+    page.goto(f"{server.url}/dashboard/#/")
+    page.wait_for_selector("#experiments-table")
+    page.fill("#exp-search", "zebra")
+    rows = page.locator("#experiments-table tbody tr")
+    assert rows.count() == 2
+    page.select_option("#exp-status", "paused")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#experiments-table tbody tr').length === 1"
+    )
+    assert "Pricing page zebra" in rows.first.inner_text()
+    page.fill("#exp-search", "no such thing")
+    page.wait_for_selector(".state-empty")
+
+
+def test_reset_needs_a_typed_confirmation(page: Any, server: Server, api: httpx.Client) -> None:
+    """Kept last in this module: it deletes everything on the shared server."""
+    create_experiment(api, "Doomed", ["control", "b"])
+    page.goto(f"{server.url}/dashboard/")
+    admin = page.locator("#nav-admin")
+    admin.wait_for()  # shown because /health says reset_enabled
+    admin.click()
+    page.fill("#reset-key", ADMIN_KEY)
+    page.click("#reset-button")
+    confirm = page.get_by_role("button", name="Delete everything")
+    assert confirm.is_disabled()
+    page.get_by_label('Type "delete all data" to confirm').fill("delete all")
+    assert confirm.is_disabled()
+    page.get_by_label('Type "delete all data" to confirm').fill("delete all data")
+    confirm.click()
+    page.wait_for_selector("#reset-status .state-ok")
+    assert api.get("/experiments").json()["items"] == []
+
+
+@pytest.fixture(scope="module")
+def keyed_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    srv = start_server(tmp_path_factory.mktemp("e2e-keys"), {"BANDIT_API_KEYS": "good-key"})
+    yield srv
+    stop_server(srv)
+
+
+def test_api_key_prompt_on_401(browser: Any, keyed_server: Server) -> None:
+    watch = Watch(origin=keyed_server.url)
+    watch.expect_status(401)
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.on("console", watch.on_console)
+    page.on("pageerror", lambda exc: watch.console_errors.append(str(exc)))
+    try:
+        page.goto(f"{keyed_server.url}/dashboard/")
+        dialog = page.get_by_role("dialog", name="API key")
+        dialog.wait_for()
+        # A wrong key is refused and the prompt comes back saying so
+        page.get_by_label("API key", exact=True).fill("wrong-key")
+        page.get_by_role("button", name="Save key").click()
+        page.wait_for_selector("dialog .state-error")
+        assert "401" in page.inner_text("dialog .state-error")
+        page.get_by_label("API key", exact=True).fill("good-key")
+        page.get_by_role("button", name="Save key").click()
+        page.wait_for_selector("#experiments-table, .state-empty")
+        assert page.evaluate("sessionStorage.getItem('banditkit.apiKey')") == "good-key"
+        settle(page)
+    finally:
+        context.close()
+    assert watch.console_errors == []
