@@ -17,6 +17,7 @@ export const app = { health: null };
 
 let cleanup = null;
 let promptOpen = false;
+let navigated = false; // focus moves to the new heading on navigation, not on first load
 
 const routes = [
   [/^#\/?$/, () => renderList],
@@ -27,8 +28,8 @@ const routes = [
 ];
 
 function route() {
-  const hash = window.location.hash || '#/';
-  if (!hash.startsWith('#/') && hash !== '#') return; // in-page anchors (skip link) keep the view
+  const raw = window.location.hash;
+  const hash = raw.startsWith('#/') ? raw : '#/';
   cleanup?.();
   cleanup = null;
   destroyCharts(main);
@@ -44,7 +45,8 @@ function route() {
     if (match) {
       const params = match.slice(1).map(decodeURIComponent);
       cleanup = view()(main, app, ...params) ?? null;
-      main.querySelector('h1')?.focus({ preventScroll: true });
+      if (navigated) main.querySelector('h1')?.focus({ preventScroll: true });
+      navigated = true;
       return;
     }
   }
@@ -112,6 +114,11 @@ document.getElementById('base-button').addEventListener('click', async () => {
 });
 
 window.addEventListener('hashchange', route);
+// The skip link moves focus without touching the hash the router reads.
+document.querySelector('.skip-link').addEventListener('click', (ev) => {
+  ev.preventDefault();
+  main.focus();
+});
 
 async function start() {
   updateKeyButton();

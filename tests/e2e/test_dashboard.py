@@ -328,6 +328,46 @@ def test_pause_resume_complete_and_delete(page: Any, server: Server, api: httpx.
     assert api.get(f"/experiments/{exp_id}").status_code == 404
 
 
+HIDE_JS = """(hidden) => {
+  Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
+  Object.defineProperty(document, 'visibilityState', {
+    configurable: true, get: () => (hidden ? 'hidden' : 'visible'),
+  });
+  document.dispatchEvent(new Event('visibilitychange'));
+}"""
+
+
+def test_refresh_runs_on_an_interval_and_pauses_while_hidden(
+    page: Any, server: Server, api: httpx.Client, watch: Watch
+) -> None:
+    exp_id = create_experiment(api, "Refresh", ["control", "b"])
+    page.add_init_script("localStorage.setItem('banditkit.refreshSeconds', '1')")
+    open_experiment(page, server, exp_id)
+
+    def is_allocation(request: Any) -> bool:
+        return "/allocation?" in request.url
+
+    def loads() -> int:
+        return sum("/allocation?" in u for u in watch.requests)
+
+    # Visible: the view reloads by itself, and shows data that arrived meanwhile
+    post_day(api, exp_id, "2026-11-01", {"control": (700, 20, 2), "b": (700, 40, 4)})
+    with page.expect_request(is_allocation, timeout=5000):
+        pass
+    page.wait_for_selector('#variant-table tr[data-variant="b"] td:has-text("700")')
+
+    # Hidden: no reloads
+    page.evaluate(HIDE_JS, True)
+    page.wait_for_timeout(300)  # let a reload already in flight finish
+    hidden_at = loads()
+    page.wait_for_timeout(2500)
+    assert loads() == hidden_at
+
+    # Visible again: it reloads at once
+    with page.expect_request(is_allocation, timeout=1000):
+        page.evaluate(HIDE_JS, False)
+
+
 def test_list_filters_by_search_and_status(page: Any, server: Server, api: httpx.Client) -> None:
     a = create_experiment(api, "Pricing page zebra", ["control", "b"])
     create_experiment(api, "Checkout button zebra", ["control", "b"])
@@ -396,3 +436,44 @@ def test_api_key_prompt_on_401(browser: Any, keyed_server: Server) -> None:
     finally:
         context.close()
     assert watch.console_errors == []
+
+
+UNLABELLED_JS = """() => [...document.querySelectorAll('input:not([type=hidden]),select,textarea')]
+  .filter((el) => el.labels.length === 0 && !el.getAttribute('aria-label'))
+  .map((el) => el.id || el.name || el.outerHTML.slice(0, 80))"""
+
+
+def test_keyboard_only_and_every_input_labelled(
+    page: Any, server: Server, api: httpx.Client
+) -> None:
+    page.goto(f"{server.url}/dashboard/")
+    page.wait_for_selector("#experiments-table, .state-empty")
+    assert page.evaluate(UNLABELLED_JS) == []
+    # Tab from the top: the skip link first, then on to "New experiment"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "New experiment":
+            break
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#create-form")
+    assert page.evaluate(UNLABELLED_JS) == []
+    page.keyboard.press("Tab")  # focus starts on the heading; the name comes next
+    page.keyboard.type("Typed without a mouse")
+    page.keyboard.press("Enter")  # implicit submission
+    page.wait_for_url(re.compile(r"#/experiments/[^/]+$"))
+    page.wait_for_selector("#settings-form")
+    exp_id = page.url.rsplit("/", 1)[1]
+    assert api.get(f"/experiments/{exp_id}").json()["name"] == "Typed without a mouse"
+    assert page.evaluate(UNLABELLED_JS) == []
+    # The delete dialog takes focus and Escape closes it
+    page.focus("#delete-button")
+    page.keyboard.press("Enter")
+    page.get_by_role("dialog").wait_for()
+    page.keyboard.press("Escape")
+    page.get_by_role("dialog").wait_for(state="detached")
+    assert api.get(f"/experiments/{exp_id}").status_code == 200
+    page.goto(f"{server.url}/dashboard/#/simulate")
+    page.wait_for_selector("#sim-form")
+    assert page.evaluate(UNLABELLED_JS) == []

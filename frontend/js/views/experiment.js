@@ -8,7 +8,14 @@ import {
 } from '../dom.js';
 import { changedSettings, settingsFieldset } from '../settings.js';
 
-export const REFRESH_MS = 15000;
+/**
+ * How often the open experiment reloads: 15 s, or `localStorage['banditkit.refreshSeconds']`
+ * (at least 1 s) for a wall screen that should follow more closely.
+ */
+export function refreshMs() {
+  const configured = Number(localStorage.getItem('banditkit.refreshSeconds'));
+  return Number.isFinite(configured) && configured >= 1 ? configured * 1000 : 15000;
+}
 
 // ---- shaping the API answers -------------------------------------------------------------
 
@@ -688,11 +695,12 @@ export function renderExperiment(main, app, id) {
 
   // ---- refresh: on an interval, paused while the tab is hidden ----
 
+  const every = refreshMs();
   const timer = setInterval(() => {
     if (!document.hidden) load();
-  }, REFRESH_MS);
+  }, every);
   const onVisible = () => {
-    if (!document.hidden && Date.now() - lastLoaded >= REFRESH_MS) load();
+    if (!document.hidden && Date.now() - lastLoaded >= every) load();
   };
   document.addEventListener('visibilitychange', onVisible);
 
