@@ -1,12 +1,19 @@
 """Persistence behind one protocol; `open_store(url)` picks the backend from a URL."""
 
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
 from banditkit.store.base import (
+    MAX_COUNT,
     Conflict,
     DailyRow,
     Experiment,
     ExperimentNotFound,
     IdempotencyConflict,
     IdempotencyRecord,
+    InvalidCursor,
+    InvalidMetrics,
     Page,
     Snapshot,
     Store,
@@ -17,12 +24,15 @@ from banditkit.store.base import (
 )
 
 __all__ = [
+    "MAX_COUNT",
     "Conflict",
     "DailyRow",
     "Experiment",
     "ExperimentNotFound",
     "IdempotencyConflict",
     "IdempotencyRecord",
+    "InvalidCursor",
+    "InvalidMetrics",
     "Page",
     "Snapshot",
     "Store",
@@ -30,4 +40,28 @@ __all__ = [
     "StoreLimitExceeded",
     "StoreUnavailable",
     "Variant",
+    "open_store",
 ]
+
+
+def _query(url: str) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def open_store(url: str) -> Store:
+    """A store for `url`; nothing connects until its first call.
+
+    - `sqlite:///relative/path.db`, `sqlite:////absolute/path.db` (default
+      `.data/banditkit.db`); option `?busy_timeout=SECONDS`.
+    - `postgresql://user:pass@host:port/db` (also `postgres://`); option `?pool_max=N`.
+    - `dynamodb://TABLE?region=...&endpoint_url=...&idempotency_table=...`.
+    """
+    scheme = urlsplit(url).scheme
+    options = _query(url)
+    if scheme == "sqlite":
+        from banditkit.store.sqlite import DEFAULT_PATH, SQLiteStore
+
+        path = url.split("?", 1)[0].removeprefix("sqlite:").removeprefix("//")
+        path = path.removeprefix("/") or DEFAULT_PATH
+        return SQLiteStore(path, busy_timeout=float(options.get("busy_timeout", 5.0)))
+    raise ValueError(f"unsupported store URL scheme {scheme!r}")

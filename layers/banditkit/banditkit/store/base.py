@@ -43,6 +43,20 @@ class StoreLimitExceeded(StoreError):
     """A request exceeds a backend limit (item size, items per transaction)."""
 
 
+class InvalidMetrics(StoreError):
+    """Rows the store refuses: a negative or non-integer count, a count past MAX_COUNT
+    (also when an increment would carry a stored total past it), or one (date, variant)
+    twice in a batch. Nothing of the batch was written."""
+
+
+class InvalidCursor(StoreError):
+    """A pagination cursor this store did not issue."""
+
+
+# Counts are 64-bit signed integers in every backend.
+MAX_COUNT = 2**63 - 1
+
+
 @dataclass(frozen=True)
 class Variant:
     name: str

@@ -1,0 +1,23 @@
+"""allocation function (DESIGN §2): the allocation router behind API Gateway."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging import correlation_paths
+from banditkit.http.app import create_app
+from banditkit.http.aws import NAMESPACE, EmfTelemetry, Traced, flushed
+from banditkit.http.routers import allocation
+from mangum import Mangum
+
+logger = Logger(service="banditkit-allocation")
+metrics = Metrics(namespace=NAMESPACE, service="allocation")
+api = Traced(
+    Mangum(create_app([allocation.router], telemetry=EmfTelemetry(metrics)), lifespan="off"),
+    "allocation",
+)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def handler(event: dict[str, Any], context: Any) -> Any:
+    with flushed(metrics):
+        return api(event, context)

@@ -1,0 +1,22 @@
+"""events function (DESIGN §2): the events router behind API Gateway."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging import correlation_paths
+from banditkit.http.app import create_app
+from banditkit.http.aws import NAMESPACE, EmfTelemetry, Traced, flushed
+from banditkit.http.routers import events
+from mangum import Mangum
+
+logger = Logger(service="banditkit-events")
+metrics = Metrics(namespace=NAMESPACE, service="events")
+api = Traced(
+    Mangum(create_app([events.router], telemetry=EmfTelemetry(metrics)), lifespan="off"), "events"
+)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def handler(event: dict[str, Any], context: Any) -> Any:
+    with flushed(metrics):
+        return api(event, context)

@@ -1,0 +1,144 @@
+"""Helpers every backend shares: row checks, cursors, timestamps and record encoding."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from banditkit.store.base import (
+    MAX_COUNT,
+    DailyRow,
+    Experiment,
+    InvalidCursor,
+    InvalidMetrics,
+    Snapshot,
+    Variant,
+)
+
+COUNT_FIELDS = ("impressions", "clicks", "conversions")
+
+
+def check_rows(rows: Sequence[DailyRow]) -> None:
+    """Refuse the whole batch when one row is malformed (before anything is written)."""
+    seen: set[tuple[dt.date, str]] = set()
+    for row in rows:
+        key = (row.date, row.variant_name)
+        if key in seen:
+            raise InvalidMetrics(f"{row.date} {row.variant_name!r} appears twice in one batch")
+        seen.add(key)
+        if not row.variant_name:
+            raise InvalidMetrics("empty variant name")
+        for name in COUNT_FIELDS:
+            value = getattr(row, name)
+            if type(value) is not int or not 0 <= value <= MAX_COUNT:
+                raise InvalidMetrics(f"{name} of {row.variant_name!r} must be an integer >= 0")
+
+
+def utc(moment: dt.datetime) -> dt.datetime:
+    """Timezone-aware UTC; a naive datetime is taken to be UTC already."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC)
+
+
+def ts(moment: dt.datetime) -> str:
+    """Fixed-width UTC text that sorts like the instants it names."""
+    return utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_ts(text: str) -> dt.datetime:
+    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+
+
+def encode_cursor(*parts: str | int) -> str:
+    raw = json.dumps(list(parts), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, types: Sequence[type]) -> list[Any]:
+    """The parts of a cursor made by encode_cursor, checked against the expected types."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        parts = json.loads(raw)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidCursor("malformed cursor") from exc
+    if (
+        not isinstance(parts, list)
+        or len(parts) != len(types)
+        or not all(type(p) is t for p, t in zip(parts, types, strict=True))
+    ):
+        raise InvalidCursor("malformed cursor")
+    return parts
+
+
+def variants_json(variants: Sequence[Variant]) -> str:
+    return json.dumps([{"name": v.name, "is_control": v.is_control} for v in variants])
+
+
+def variants_from_json(text: str) -> tuple[Variant, ...]:
+    return tuple(Variant(v["name"], bool(v["is_control"])) for v in json.loads(text))
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def experiment_fields(e: Experiment) -> dict[str, Any]:
+    """An experiment as flat text/number fields (SQL columns, DynamoDB attributes)."""
+    return {
+        "id": e.id,
+        "name": e.name,
+        "description": e.description,
+        "status": e.status,
+        "variants": variants_json(e.variants),
+        "variants_declared": e.variants_declared,
+        "settings": dumps(e.settings),
+        "created_at": ts(e.created_at),
+        "updated_at": ts(e.updated_at),
+        "version": e.version,
+    }
+
+
+def experiment_from_fields(f: dict[str, Any]) -> Experiment:
+    return Experiment(
+        id=str(f["id"]),
+        name=str(f["name"]),
+        description=str(f["description"]),
+        status=f["status"],
+        variants=variants_from_json(f["variants"]),
+        variants_declared=bool(f["variants_declared"]),
+        settings=json.loads(f["settings"]),
+        created_at=parse_ts(f["created_at"]),
+        updated_at=parse_ts(f["updated_at"]),
+        version=int(f["version"]),
+    )
+
+
+def snapshot_fields(s: Snapshot) -> dict[str, Any]:
+    return {
+        "experiment_id": s.experiment_id,
+        "computed_at": ts(s.computed_at),
+        "trigger": s.trigger,
+        "allocations": dumps(s.allocations),
+        "p_best": dumps(s.p_best),
+        "totals": dumps(s.totals),
+        "data_fingerprint": s.data_fingerprint,
+        "status": s.status,
+    }
+
+
+def snapshot_from_fields(f: dict[str, Any]) -> Snapshot:
+    return Snapshot(
+        experiment_id=str(f["experiment_id"]),
+        computed_at=parse_ts(f["computed_at"]),
+        trigger=f["trigger"],
+        allocations=json.loads(f["allocations"]),
+        p_best=json.loads(f["p_best"]),
+        totals=json.loads(f["totals"]),
+        data_fingerprint=str(f["data_fingerprint"]),
+        status=str(f["status"]),
+    )

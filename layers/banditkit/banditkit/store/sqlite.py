@@ -1,0 +1,447 @@
+"""SQLite backend: the standard library's sqlite3, one file, WAL, safe under many threads.
+
+Each thread gets its own connection (the local server runs sync endpoints in a threadpool).
+Writes open with BEGIN IMMEDIATE, so writers queue on SQLite's lock for at most the busy
+timeout and a transaction never fails half-way through on a lock upgrade.
+SQL text is built from module constants only (hence the S608 waivers); values are bound.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from banditkit.store._common import (
+    check_rows,
+    decode_cursor,
+    dumps,
+    encode_cursor,
+    experiment_fields,
+    experiment_from_fields,
+    snapshot_fields,
+    snapshot_from_fields,
+    ts,
+)
+from banditkit.store.base import (
+    Conflict,
+    DailyRow,
+    Experiment,
+    ExperimentNotFound,
+    ExperimentStatus,
+    IdempotencyConflict,
+    IdempotencyRecord,
+    InvalidMetrics,
+    Page,
+    Snapshot,
+    StoreUnavailable,
+    WriteMode,
+)
+
+DEFAULT_PATH = ".data/banditkit.db"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS experiments (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    status TEXT NOT NULL,
+    variants TEXT NOT NULL,
+    variants_declared INTEGER NOT NULL,
+    settings TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    version INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS experiments_by_created ON experiments (created_at, id);
+CREATE INDEX IF NOT EXISTS experiments_by_status ON experiments (status, created_at, id);
+CREATE TABLE IF NOT EXISTS daily (
+    experiment_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    variant_name TEXT NOT NULL,
+    impressions INTEGER NOT NULL CHECK (typeof(impressions) = 'integer' AND impressions >= 0),
+    clicks INTEGER NOT NULL CHECK (typeof(clicks) = 'integer' AND clicks >= 0),
+    conversions INTEGER NOT NULL CHECK (typeof(conversions) = 'integer' AND conversions >= 0),
+    PRIMARY KEY (experiment_id, day, variant_name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS snapshots (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    experiment_id TEXT NOT NULL,
+    computed_at TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    allocations TEXT NOT NULL,
+    p_best TEXT NOT NULL,
+    totals TEXT NOT NULL,
+    data_fingerprint TEXT NOT NULL,
+    status TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS snapshots_by_time ON snapshots (experiment_id, computed_at, id);
+CREATE TABLE IF NOT EXISTS idempotency (
+    experiment_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    response TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (experiment_id, key)
+) WITHOUT ROWID;
+"""
+
+_EXPERIMENT_COLUMNS = (
+    "id, name, description, status, variants, variants_declared, settings, "
+    "created_at, updated_at, version"
+)
+_SNAPSHOT_COLUMNS = (
+    "experiment_id, computed_at, trigger, allocations, p_best, totals, data_fingerprint, status"
+)
+
+_UPSERT = {
+    "set": (
+        "INSERT INTO daily VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (experiment_id, day, variant_name) DO UPDATE SET "
+        "impressions = excluded.impressions, clicks = excluded.clicks, "
+        "conversions = excluded.conversions"
+    ),
+    "increment": (
+        "INSERT INTO daily VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (experiment_id, day, variant_name) DO UPDATE SET "
+        "impressions = impressions + excluded.impressions, "
+        "clicks = clicks + excluded.clicks, "
+        "conversions = conversions + excluded.conversions"
+    ),
+}
+
+
+def _unavailable(exc: sqlite3.Error) -> StoreUnavailable:
+    busy = getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return StoreUnavailable("sqlite database is busy" if busy else "sqlite database unavailable")
+
+
+class SQLiteStore:
+    """The Store protocol on one SQLite file. Nothing is opened until the first call."""
+
+    name = "sqlite"
+
+    def __init__(self, path: str | Path = DEFAULT_PATH, *, busy_timeout: float = 5.0) -> None:
+        self.path = str(path)
+        self.busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._schema_ready = False
+
+    # connections -----------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        try:
+            if self.path != ":memory:" and not self.path.startswith("file:"):
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self.busy_timeout,
+                isolation_level=None,  # we issue BEGIN/COMMIT ourselves
+                check_same_thread=False,  # close() may run on another thread
+                uri=self.path.startswith("file:"),
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            with self._lock:
+                if not self._schema_ready:
+                    conn.execute("PRAGMA journal_mode = WAL")
+                    try:
+                        conn.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}\nCOMMIT;")
+                    except BaseException:
+                        if conn.in_transaction:
+                            conn.execute("ROLLBACK")
+                        raise
+                    self._schema_ready = True
+                self._connections.append(conn)
+        except sqlite3.Error as exc:
+            if conn is not None:
+                conn.close()
+            raise _unavailable(exc) from None
+        self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        conn = self._connect()
+        try:
+            yield conn
+        except sqlite3.OperationalError as exc:
+            raise _unavailable(exc) from None
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One transaction holding the write lock: committed on success, else rolled back."""
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise _unavailable(exc) from None
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):
+                raise _unavailable(exc) from None
+            raise
+
+    def ping(self) -> None:
+        with self._read() as conn:
+            conn.execute("SELECT 1").fetchone()
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+            self._local = threading.local()
+
+    # experiments -----------------------------------------------------------------------
+
+    @staticmethod
+    def _experiment(row: sqlite3.Row | tuple[Any, ...]) -> Experiment:
+        names = [c.strip() for c in _EXPERIMENT_COLUMNS.split(",")]
+        return experiment_from_fields(dict(zip(names, row, strict=True)))
+
+    def create_experiment(self, experiment: Experiment) -> Experiment:
+        f = experiment_fields(experiment)
+        try:
+            with self._write() as conn:
+                conn.execute(
+                    f"INSERT INTO experiments ({_EXPERIMENT_COLUMNS}) "  # noqa: S608
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    tuple(f.values()),
+                )
+        except sqlite3.IntegrityError:
+            raise Conflict(f"experiment {experiment.id!r} exists") from None
+        return experiment_from_fields(f)
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        with self._read() as conn:
+            row = conn.execute(
+                f"SELECT {_EXPERIMENT_COLUMNS} FROM experiments WHERE id = ?",  # noqa: S608
+                (experiment_id,),
+            ).fetchone()
+        if row is None:
+            raise ExperimentNotFound(experiment_id)
+        return self._experiment(row)
+
+    def update_experiment(self, experiment: Experiment, expected_version: int) -> Experiment:
+        f = experiment_fields(experiment)
+        f["version"] = expected_version + 1
+        with self._write() as conn:
+            cur = conn.execute(
+                "UPDATE experiments SET name = ?, description = ?, status = ?, variants = ?, "
+                "variants_declared = ?, settings = ?, updated_at = ?, version = ? "
+                "WHERE id = ? AND version = ? RETURNING created_at",
+                (
+                    f["name"],
+                    f["description"],
+                    f["status"],
+                    f["variants"],
+                    f["variants_declared"],
+                    f["settings"],
+                    f["updated_at"],
+                    f["version"],
+                    experiment.id,
+                    expected_version,
+                ),
+            )
+            row = cur.fetchone()
+            if row is None:
+                found = conn.execute(
+                    "SELECT version FROM experiments WHERE id = ?", (experiment.id,)
+                ).fetchone()
+                if found is None:
+                    raise ExperimentNotFound(experiment.id)
+                raise Conflict(
+                    f"experiment {experiment.id!r} is at version {found[0]}, not {expected_version}"
+                )
+        f["created_at"] = row[0]
+        return experiment_from_fields(f)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        with self._write() as conn:
+            if conn.execute("DELETE FROM experiments WHERE id = ?", (experiment_id,)).rowcount == 0:
+                raise ExperimentNotFound(experiment_id)
+            for table in ("daily", "snapshots", "idempotency"):
+                conn.execute(f"DELETE FROM {table} WHERE experiment_id = ?", (experiment_id,))  # noqa: S608
+
+    def list_experiments(
+        self, status: ExperimentStatus | None = None, limit: int = 50, cursor: str | None = None
+    ) -> Page[Experiment]:
+        limit = max(1, min(limit, 1000))
+        where, params = [], []
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        if cursor is not None:
+            created, last_id = decode_cursor(cursor, (str, str))
+            where.append("(created_at, id) > (?, ?)")
+            params += [created, last_id]
+        sql = f"SELECT {_EXPERIMENT_COLUMNS} FROM experiments"  # noqa: S608
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at, id LIMIT ?"
+        with self._read() as conn:
+            rows = conn.execute(sql, (*params, limit + 1)).fetchall()
+        items = [self._experiment(r) for r in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit:
+            next_cursor = encode_cursor(ts(items[-1].created_at), items[-1].id)
+        return Page(items, next_cursor)
+
+    # daily metrics ---------------------------------------------------------------------
+
+    def write_daily(
+        self,
+        experiment_id: str,
+        rows: Sequence[DailyRow],
+        mode: WriteMode,
+        idempotency: IdempotencyRecord | None = None,
+    ) -> dict[str, Any] | None:
+        check_rows(rows)
+        try:
+            with self._write() as conn:
+                found = conn.execute(
+                    "SELECT 1 FROM experiments WHERE id = ?", (experiment_id,)
+                ).fetchone()
+                if found is None:
+                    raise ExperimentNotFound(experiment_id)
+                if idempotency is not None:
+                    prior = conn.execute(
+                        "SELECT request_hash, response FROM idempotency "
+                        "WHERE experiment_id = ? AND key = ?",
+                        (experiment_id, idempotency.key),
+                    ).fetchone()
+                    if prior is not None:
+                        if prior[0] != idempotency.request_hash:
+                            raise IdempotencyConflict(
+                                f"idempotency key {idempotency.key!r} was used with another body"
+                            )
+                        response: dict[str, Any] = json.loads(prior[1])
+                        return response
+                    conn.execute(
+                        "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?)",
+                        (
+                            experiment_id,
+                            idempotency.key,
+                            idempotency.request_hash,
+                            dumps(idempotency.response),
+                            ts(dt.datetime.now(dt.UTC)),
+                        ),
+                    )
+                conn.executemany(
+                    _UPSERT[mode],
+                    [
+                        (
+                            experiment_id,
+                            r.date.isoformat(),
+                            r.variant_name,
+                            r.impressions,
+                            r.clicks,
+                            r.conversions,
+                        )
+                        for r in rows
+                    ],
+                )
+        except sqlite3.IntegrityError:
+            raise InvalidMetrics("a count would leave the 64-bit integer range") from None
+        return None
+
+    def read_daily(
+        self, experiment_id: str, start: dt.date | None = None, end: dt.date | None = None
+    ) -> list[DailyRow]:
+        sql = (
+            "SELECT day, variant_name, impressions, clicks, conversions FROM daily "
+            "WHERE experiment_id = ?"
+        )
+        params: list[Any] = [experiment_id]
+        if start is not None:
+            sql += " AND day >= ?"
+            params.append(start.isoformat())
+        if end is not None:
+            sql += " AND day <= ?"
+            params.append(end.isoformat())
+        with self._read() as conn:
+            rows = conn.execute(sql + " ORDER BY day, variant_name", params).fetchall()
+        return [DailyRow(dt.date.fromisoformat(d), v, i, c, k) for d, v, i, c, k in rows]
+
+    # snapshots -------------------------------------------------------------------------
+
+    @staticmethod
+    def _snapshot(row: tuple[Any, ...]) -> Snapshot:
+        names = [c.strip() for c in _SNAPSHOT_COLUMNS.split(",")]
+        return snapshot_from_fields(dict(zip(names, row, strict=True)))
+
+    def write_snapshot(self, snapshot: Snapshot) -> bool:
+        f = snapshot_fields(snapshot)
+        with self._write() as conn:
+            found = conn.execute(
+                "SELECT 1 FROM experiments WHERE id = ?", (snapshot.experiment_id,)
+            ).fetchone()
+            if found is None:
+                raise ExperimentNotFound(snapshot.experiment_id)
+            latest = conn.execute(
+                "SELECT data_fingerprint FROM snapshots WHERE experiment_id = ? "
+                "ORDER BY computed_at DESC, id DESC LIMIT 1",
+                (snapshot.experiment_id,),
+            ).fetchone()
+            if latest is not None and latest[0] == snapshot.data_fingerprint:
+                return False
+            conn.execute(
+                f"INSERT INTO snapshots ({_SNAPSHOT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+                tuple(f.values()),
+            )
+        return True
+
+    def latest_snapshot(self, experiment_id: str) -> Snapshot | None:
+        page = self.list_snapshots(experiment_id, limit=1)
+        return page.items[0] if page.items else None
+
+    def list_snapshots(
+        self,
+        experiment_id: str,
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[Snapshot]:
+        limit = max(1, min(limit, 1000))
+        sql = f"SELECT id, {_SNAPSHOT_COLUMNS} FROM snapshots WHERE experiment_id = ?"  # noqa: S608
+        params: list[Any] = [experiment_id]
+        if start is not None:
+            sql += " AND computed_at >= ?"
+            params.append(ts(start))
+        if end is not None:
+            sql += " AND computed_at <= ?"
+            params.append(ts(end))
+        if cursor is not None:
+            at, last_id = decode_cursor(cursor, (str, int))
+            sql += " AND (computed_at, id) < (?, ?)"
+            params += [at, last_id]
+        sql += " ORDER BY computed_at DESC, id DESC LIMIT ?"
+        with self._read() as conn:
+            rows = conn.execute(sql, (*params, limit + 1)).fetchall()
+        items = [self._snapshot(r[1:]) for r in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            next_cursor = encode_cursor(last[2], last[0])
+        return Page(items, next_cursor)
+
+    def reset(self) -> None:
+        with self._write() as conn:
+            for table in ("experiments", "daily", "snapshots", "idempotency"):
+                conn.execute(f"DELETE FROM {table}")  # noqa: S608

@@ -1,0 +1,439 @@
+"""The store contract: every backend answers these the same way."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+
+import pytest
+from banditkit.store import (
+    MAX_COUNT,
+    Conflict,
+    DailyRow,
+    Experiment,
+    ExperimentNotFound,
+    IdempotencyConflict,
+    IdempotencyRecord,
+    InvalidCursor,
+    InvalidMetrics,
+    Snapshot,
+    Store,
+    Variant,
+)
+
+T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
+D1 = dt.date(2026, 1, 1)
+D2 = dt.date(2026, 1, 2)
+D3 = dt.date(2026, 1, 3)
+
+
+def experiment(
+    experiment_id: str = "exp-1",
+    *,
+    name: str = "Homepage hero",
+    created_at: dt.datetime = T0,
+    status: str = "running",
+    variants: tuple[Variant, ...] = (Variant("control", True), Variant("variant_b")),
+) -> Experiment:
+    return Experiment(
+        id=experiment_id,
+        name=name,
+        description="",
+        status=status,  # type: ignore[arg-type]
+        variants=variants,
+        variants_declared=bool(variants),
+        settings={"min_impressions": 500, "window_days": None},
+        created_at=created_at,
+        updated_at=created_at,
+    )
+
+
+def snapshot(
+    fingerprint: str, at: dt.datetime, experiment_id: str = "exp-1", trigger: str = "api"
+) -> Snapshot:
+    return Snapshot(
+        experiment_id=experiment_id,
+        computed_at=at,
+        trigger=trigger,  # type: ignore[arg-type]
+        allocations={"control": 0.25, "variant_b": 0.75},
+        p_best={"control": 0.1, "variant_b": 0.9},
+        totals={"control": {"impressions": 10, "clicks": 1, "conversions": 0}},
+        data_fingerprint=fingerprint,
+    )
+
+
+def counts(
+    store: Store, experiment_id: str = "exp-1"
+) -> dict[tuple[dt.date, str], tuple[int, ...]]:
+    return {
+        (r.date, r.variant_name): (r.impressions, r.clicks, r.conversions)
+        for r in store.read_daily(experiment_id)
+    }
+
+
+# experiments ---------------------------------------------------------------------------
+
+
+def test_create_then_get_round_trips_every_field(store: Store) -> None:
+    # Given an experiment with a unicode name at the 100-character maximum and unicode variants
+    name = ("Überschrift 🚀 « test » 日本語 " * 5)[:100]
+    assert len(name) == 100
+    variants = (Variant("контроль", True), Variant("变体_b"), Variant("v" * 100))
+    created = store.create_experiment(experiment(name=name, variants=variants))
+    # Then get returns exactly what was stored
+    got = store.get_experiment("exp-1")
+    assert got == created
+    assert got.name == name
+    assert got.variants == variants
+    assert got.settings == {"min_impressions": 500, "window_days": None}
+    assert got.created_at == T0
+    assert got.created_at.tzinfo is not None
+    assert got.version == 1
+
+
+def test_creating_an_existing_id_conflicts(store: Store) -> None:
+    store.create_experiment(experiment())
+    with pytest.raises(Conflict):
+        store.create_experiment(experiment(name="other"))
+    assert store.get_experiment("exp-1").name == "Homepage hero"
+
+
+def test_unknown_experiment(store: Store) -> None:
+    with pytest.raises(ExperimentNotFound):
+        store.get_experiment("nope")
+    with pytest.raises(ExperimentNotFound):
+        store.update_experiment(experiment("nope"), expected_version=1)
+    with pytest.raises(ExperimentNotFound):
+        store.delete_experiment("nope")
+    with pytest.raises(ExperimentNotFound):
+        store.write_daily("nope", [DailyRow(D1, "a", 1, 0)], "set")
+    with pytest.raises(ExperimentNotFound):
+        store.write_snapshot(snapshot("f", T0, experiment_id="nope"))
+    # reads of an unknown experiment's data are empty (the service checks the experiment)
+    assert store.read_daily("nope") == []
+    assert store.latest_snapshot("nope") is None
+    assert store.list_snapshots("nope").items == []
+    # and nothing was created on the way
+    assert store.list_experiments().items == []
+
+
+def test_update_is_optimistic(store: Store) -> None:
+    store.create_experiment(experiment())
+    later = T0 + dt.timedelta(hours=1)
+    first = experiment(name="Renamed", status="paused", created_at=T0)
+    first = Experiment(**{**first.__dict__, "updated_at": later})
+    updated = store.update_experiment(first, expected_version=1)
+    assert (updated.version, updated.name, updated.status) == (2, "Renamed", "paused")
+    assert updated.updated_at == later
+    assert updated.created_at == T0
+    assert store.get_experiment("exp-1") == updated
+    # a writer still holding version 1 loses and changes nothing
+    with pytest.raises(Conflict):
+        store.update_experiment(experiment(name="Stale"), expected_version=1)
+    assert store.get_experiment("exp-1") == updated
+    assert store.update_experiment(experiment(name="Third"), expected_version=2).version == 3
+
+
+def test_list_filters_by_status(store: Store) -> None:
+    for i, status in enumerate(["running", "paused", "running", "completed"]):
+        store.create_experiment(
+            experiment(f"e{i}", status=status, created_at=T0 + dt.timedelta(minutes=i))
+        )
+    assert [e.id for e in store.list_experiments(status="running").items] == ["e0", "e2"]
+    assert [e.id for e in store.list_experiments(status="paused").items] == ["e1"]
+    assert [e.id for e in store.list_experiments().items] == ["e0", "e1", "e2", "e3"]
+
+
+@pytest.mark.parametrize("status", [None, "running"])
+def test_list_pagination_is_stable_while_rows_are_inserted(
+    store: Store, status: str | None
+) -> None:
+    # Given seven experiments, two sharing one creation instant (the id breaks the tie)
+    stamps = [0, 1, 1, 2, 3, 4, 5]
+    originals = [f"e{i}" for i in range(7)]
+    for eid, minute in zip(originals, stamps, strict=True):
+        store.create_experiment(experiment(eid, created_at=T0 + dt.timedelta(minutes=minute)))
+    # When we page by three and insert before and after the cursor between pages
+    seen: list[str] = []
+    cursor = None
+    inserted = 0
+    while True:
+        page = store.list_experiments(status=status, limit=3, cursor=cursor)  # type: ignore[arg-type]
+        seen += [e.id for e in page.items]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+        inserted += 1
+        store.create_experiment(
+            experiment(f"early{inserted}", created_at=T0 - dt.timedelta(minutes=inserted))
+        )
+        store.create_experiment(
+            experiment(f"late{inserted}", created_at=T0 + dt.timedelta(hours=inserted))
+        )
+    # Then every original appears once, in order; late rows appear after them; early ones never
+    assert seen[:7] == originals
+    assert len(seen) == len(set(seen))
+    assert all(s.startswith("late") for s in seen[7:])
+    assert seen[7:] == sorted(seen[7:], key=lambda s: int(s.removeprefix("late")))
+
+
+def test_bad_cursor_is_refused(store: Store) -> None:
+    with pytest.raises(InvalidCursor):
+        store.list_experiments(cursor="not-a-cursor")
+    with pytest.raises(InvalidCursor):
+        store.list_snapshots("exp-1", cursor="bm9wZQ")
+
+
+# daily metrics -------------------------------------------------------------------------
+
+
+def test_set_replaces_and_increment_adds(store: Store) -> None:
+    store.create_experiment(experiment())
+    store.write_daily("exp-1", [DailyRow(D1, "control", 100, 10, 1)], "set")
+    store.write_daily(
+        "exp-1", [DailyRow(D1, "control", 80, 8, 0), DailyRow(D1, "variant_b", 5, 1, 0)], "set"
+    )
+    assert counts(store) == {(D1, "control"): (80, 8, 0), (D1, "variant_b"): (5, 1, 0)}
+    store.write_daily(
+        "exp-1", [DailyRow(D1, "control", 20, 2, 1), DailyRow(D2, "control", 7, 0, 0)], "increment"
+    )
+    assert counts(store) == {
+        (D1, "control"): (100, 10, 1),
+        (D1, "variant_b"): (5, 1, 0),
+        (D2, "control"): (7, 0, 0),
+    }
+
+
+def test_read_daily_range_is_inclusive_and_ordered(store: Store) -> None:
+    store.create_experiment(experiment())
+    rows = [DailyRow(d, v, 10, 1) for d in (D3, D1, D2) for v in ("b", "a", "ä")]
+    store.write_daily("exp-1", rows, "set")
+    got = store.read_daily("exp-1", start=D2, end=D3)
+    assert [(r.date, r.variant_name) for r in got] == [
+        (D2, "a"),
+        (D2, "b"),
+        (D2, "ä"),
+        (D3, "a"),
+        (D3, "b"),
+        (D3, "ä"),
+    ]
+    assert [r.date for r in store.read_daily("exp-1", end=D1)] == [D1] * 3
+    assert len(store.read_daily("exp-1", start=D1)) == 9
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        DailyRow(D1, "variant_b", -1, 0),
+        DailyRow(D1, "variant_b", 1, 0, MAX_COUNT + 1),
+        DailyRow(D1, "variant_b", True, 0),  # type: ignore[arg-type]
+        DailyRow(D1, "control", 1, 0),  # (D1, control) twice in one batch
+    ],
+    ids=["negative", "too-large", "not-int", "duplicate"],
+)
+@pytest.mark.parametrize("mode", ["set", "increment"])
+def test_one_invalid_row_writes_nothing(store: Store, bad: DailyRow, mode: str) -> None:
+    store.create_experiment(experiment())
+    store.write_daily("exp-1", [DailyRow(D1, "control", 10, 1)], "set")
+    batch = [DailyRow(D1, "control", 5, 5), DailyRow(D2, "control", 3, 0), bad]
+    with pytest.raises(InvalidMetrics):
+        store.write_daily("exp-1", batch, mode)  # type: ignore[arg-type]
+    assert counts(store) == {(D1, "control"): (10, 1, 0)}
+
+
+def test_a_row_the_database_refuses_rolls_back_the_whole_batch(store: Store) -> None:
+    # Given a stored total near the 64-bit limit, which only the database can check
+    store.create_experiment(experiment())
+    store.write_daily("exp-1", [DailyRow(D1, "variant_b", MAX_COUNT - 5, 0)], "set")
+    # When one increment in the batch would carry it past the limit
+    batch = [DailyRow(D1, "control", 5, 1), DailyRow(D1, "variant_b", 10, 0)]
+    with pytest.raises(InvalidMetrics):
+        store.write_daily("exp-1", batch, "increment", IdempotencyRecord("k1", "h1", {"n": 1}))
+    # Then the valid row and the idempotency record were not stored either
+    assert counts(store) == {(D1, "variant_b"): (MAX_COUNT - 5, 0, 0)}
+    assert store.write_daily("exp-1", batch[:1], "increment", IdempotencyRecord("k1", "h2")) is None
+    assert counts(store)[(D1, "control")] == (5, 1, 0)
+
+
+def test_idempotent_replay_returns_first_answer_and_changes_nothing(store: Store) -> None:
+    store.create_experiment(experiment())
+    store.create_experiment(experiment("exp-2"))
+    rows = [DailyRow(D1, "control", 10, 1), DailyRow(D1, "variant_b", 20, 4)]
+    first = IdempotencyRecord("key-1", "hash-a", {"total_impressions": 30, "mode": "increment"})
+    assert store.write_daily("exp-1", rows, "increment", first) is None
+    # the same key and body: the first answer, nothing added
+    replay = IdempotencyRecord("key-1", "hash-a", {"total_impressions": 999})
+    assert store.write_daily("exp-1", rows, "increment", replay) == {
+        "total_impressions": 30,
+        "mode": "increment",
+    }
+    assert counts(store) == {(D1, "control"): (10, 1, 0), (D1, "variant_b"): (20, 4, 0)}
+    # the same key with another body: a conflict, nothing added
+    with pytest.raises(IdempotencyConflict):
+        store.write_daily("exp-1", rows[:1], "increment", IdempotencyRecord("key-1", "hash-b", {}))
+    assert counts(store) == {(D1, "control"): (10, 1, 0), (D1, "variant_b"): (20, 4, 0)}
+    # keys are scoped per experiment
+    assert store.write_daily("exp-2", rows, "increment", IdempotencyRecord("key-1", "x")) is None
+    assert counts(store, "exp-2") == counts(store)
+
+
+def run_threads(n: int, work: Callable[[int], None]) -> None:
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(n)
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            work(i)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_concurrent_increments_are_exact(store: Store) -> None:
+    # 32 threads x 50 increments of one (date, variant) row, plus one row per thread
+    store.create_experiment(experiment())
+
+    def work(i: int) -> None:
+        for _ in range(50):
+            store.write_daily(
+                "exp-1",
+                [DailyRow(D1, "control", 3, 2, 1), DailyRow(D1, f"t{i:02d}", 1, 0)],
+                "increment",
+            )
+
+    run_threads(32, work)
+    got = counts(store)
+    assert got[(D1, "control")] == (32 * 50 * 3, 32 * 50 * 2, 32 * 50)
+    assert all(got[(D1, f"t{i:02d}")] == (50, 0, 0) for i in range(32))
+
+
+def test_concurrent_replays_of_one_key_count_once(store: Store) -> None:
+    store.create_experiment(experiment())
+    rows = [DailyRow(D1, "control", 1, 1)]
+    answers: list[object] = []
+
+    def work(i: int) -> None:
+        answers.append(
+            store.write_daily("exp-1", rows, "increment", IdempotencyRecord("k", "h", {"ok": 1}))
+        )
+
+    run_threads(8, work)
+    assert counts(store) == {(D1, "control"): (1, 1, 0)}
+    assert sorted(answers, key=repr) == [None] + [{"ok": 1}] * 7
+
+
+# snapshots -----------------------------------------------------------------------------
+
+
+def test_snapshot_written_only_when_fingerprint_changes(store: Store) -> None:
+    store.create_experiment(experiment())
+    minute = dt.timedelta(minutes=1)
+    assert store.write_snapshot(snapshot("fa", T0)) is True
+    assert store.write_snapshot(snapshot("fa", T0 + minute, trigger="schedule")) is False
+    assert store.write_snapshot(snapshot("fb", T0 + 2 * minute)) is True
+    assert store.write_snapshot(snapshot("fa", T0 + 3 * minute)) is True
+    items = store.list_snapshots("exp-1").items
+    assert [(s.data_fingerprint, s.computed_at) for s in items] == [
+        ("fa", T0 + 3 * minute),
+        ("fb", T0 + 2 * minute),
+        ("fa", T0),
+    ]
+    assert items[0] == snapshot("fa", T0 + 3 * minute)
+    assert store.latest_snapshot("exp-1") == items[0]
+
+
+def test_concurrent_writers_of_one_fingerprint_store_one_row(store: Store) -> None:
+    store.create_experiment(experiment())
+    stored: list[bool] = []
+
+    def work(i: int) -> None:
+        stored.append(store.write_snapshot(snapshot("same", T0 + dt.timedelta(seconds=i))))
+
+    run_threads(8, work)
+    assert sorted(stored) == [False] * 7 + [True]
+    assert len(store.list_snapshots("exp-1").items) == 1
+
+
+def test_snapshots_newest_first_with_range_and_pages(store: Store) -> None:
+    store.create_experiment(experiment())
+    at = [T0 + dt.timedelta(hours=h) for h in range(10)]
+    for i, moment in enumerate(at):
+        assert store.write_snapshot(snapshot(f"f{i}", moment))
+    page = store.list_snapshots("exp-1", start=at[2], end=at[8], limit=3)
+    got = [s.computed_at for s in page.items]
+    while page.next_cursor is not None:
+        # a newer snapshot arriving mid-way never shifts the pages
+        store.write_snapshot(snapshot(f"new{len(got)}", at[-1] + dt.timedelta(hours=len(got))))
+        page = store.list_snapshots(
+            "exp-1", start=at[2], end=at[8], limit=3, cursor=page.next_cursor
+        )
+        got += [s.computed_at for s in page.items]
+    assert got == list(reversed(at[2:9]))
+
+
+# deletion ------------------------------------------------------------------------------
+
+
+def test_delete_removes_everything_of_one_experiment(store: Store) -> None:
+    for eid in ("exp-1", "exp-2"):
+        store.create_experiment(experiment(eid))
+        store.write_daily(
+            eid, [DailyRow(D1, "control", 1, 0)], "increment", IdempotencyRecord("k", "h1")
+        )
+        store.write_snapshot(snapshot("f", T0, experiment_id=eid))
+    store.delete_experiment("exp-1")
+    with pytest.raises(ExperimentNotFound):
+        store.get_experiment("exp-1")
+    assert store.read_daily("exp-1") == []
+    assert store.list_snapshots("exp-1").items == []
+    assert [e.id for e in store.list_experiments().items] == ["exp-2"]
+    # the idempotency records went too: a new experiment with that id may reuse the key
+    store.create_experiment(experiment("exp-1"))
+    assert (
+        store.write_daily(
+            "exp-1", [DailyRow(D1, "control", 5, 0)], "set", IdempotencyRecord("k", "h2")
+        )
+        is None
+    )
+    assert counts(store, "exp-1") == {(D1, "control"): (5, 0, 0)}
+    # the other experiment is untouched
+    assert counts(store, "exp-2") == {(D1, "control"): (1, 0, 0)}
+    assert len(store.list_snapshots("exp-2").items) == 1
+    with pytest.raises(IdempotencyConflict):
+        store.write_daily("exp-2", [], "set", IdempotencyRecord("k", "other"))
+
+
+def test_delete_of_many_rows(store: Store) -> None:
+    store.create_experiment(experiment())
+    days = [D1 + dt.timedelta(days=i) for i in range(40)]
+    for day in days:
+        store.write_daily("exp-1", [DailyRow(day, f"v{j}", 1, 0) for j in range(5)], "set")
+    assert len(store.read_daily("exp-1")) == 200
+    store.delete_experiment("exp-1")
+    assert store.read_daily("exp-1") == []
+
+
+def test_reset_deletes_everything(store: Store) -> None:
+    for eid in ("exp-1", "exp-2"):
+        store.create_experiment(experiment(eid))
+        store.write_daily(eid, [DailyRow(D1, "control", 1, 0)], "set", IdempotencyRecord("k", "h"))
+        store.write_snapshot(snapshot("f", T0, experiment_id=eid))
+    store.reset()
+    assert store.list_experiments().items == []
+    assert store.read_daily("exp-1") == []
+    assert store.list_snapshots("exp-2").items == []
+    # the store keeps working after a reset, idempotency keys included
+    store.create_experiment(experiment())
+    assert (
+        store.write_daily("exp-1", [DailyRow(D1, "c", 1, 0)], "set", IdempotencyRecord("k", "x"))
+        is None
+    )
+    store.ping()
