@@ -126,15 +126,18 @@ export const api = {
     json: body,
     headers: idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {},
   }),
-  importCsv: (id, csv) => request('POST', `/experiments/${enc(id)}/import`, {
-    text: csv, contentType: 'text/csv',
+  importCsv: (id, csv, mode = 'set') => request('POST', `/experiments/${enc(id)}/import`, {
+    text: csv, contentType: 'text/csv', query: { mode },
   }),
   allocation: (id) => request('GET', '/allocation', { query: { experiment_id: id } }),
   report: (id) => request('GET', `/experiments/${enc(id)}/report`),
   history: (id, query) => request('GET', `/experiments/${enc(id)}/history`, { query }),
   metrics: (id) => request('GET', `/experiments/${enc(id)}/metrics`),
   simulate: (body) => request('POST', '/simulate', { json: body }),
-  reset: (adminKey) => request('POST', '/reset_data', { key: adminKey, quietAuth: true }),
+  // Reset needs the admin key in x-admin-key (plus the usual x-api-key when keys are on).
+  reset: (adminKey) => request('POST', '/reset_data', {
+    headers: { 'x-admin-key': adminKey }, quietAuth: true,
+  }),
 };
 
 /** Follow next_cursor until exhausted or `max` items are collected. */

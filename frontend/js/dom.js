@@ -116,6 +116,11 @@ export function fmtPct(value, digits = 1) {
   return Number.isFinite(value) ? `${(value * 100).toFixed(digits)}%` : '–';
 }
 
+/** A difference of rates in percentage points: 0.0123 → "1.23 pp". */
+export function fmtPoints(value, digits = 2) {
+  return Number.isFinite(value) ? `${(value * 100).toFixed(digits)} pp` : '–';
+}
+
 /** A signed relative change: 0.052 → "+5.2%". */
 export function fmtLift(value, digits = 1) {
   if (!Number.isFinite(value)) return '–';

@@ -96,7 +96,7 @@ window.addEventListener('banditkit:auth', (ev) => {
   if (had) setApiKey('');
   updateKeyButton();
   const reason = error.status === 403
-    ? 'The server refused this API key (403). Enter a key that may do this.'
+    ? 'The server did not accept this API key (403). Check it and enter it again.'
     : had
       ? 'The server did not accept the API key (401). Enter a valid key.'
       : 'This server needs an API key (401). Enter one to continue.';

@@ -24,27 +24,37 @@ export const SETTINGS = [
     help: 'Largest change of any share from one allocation to the next. Above 0, up to 1; empty = no limit.',
   },
   {
-    key: 'min_impressions', label: 'Burn-in (impressions)', kind: 'int', default: 1000, min: 0, step: 1,
+    key: 'min_impressions', label: 'Burn-in (impressions)', kind: 'int', default: 1000, min: 0, max: 1e12, step: 1,
     help: 'Split traffic evenly until this many impressions are counted in total. Whole number ≥ 0.',
   },
   {
-    key: 'window_days', label: 'Window (days)', kind: 'int', default: null, nullable: true, min: 1, step: 1,
-    help: 'Count only the most recent N days of data. Whole number ≥ 1; empty = all data.',
+    key: 'window_days', label: 'Window (days)', kind: 'int', default: null, nullable: true, min: 1, max: 3650, step: 1,
+    help: 'Count only the most recent N days of data. 1 to 3650; empty = all data.',
   },
   {
     key: 'half_life_days', label: 'Half-life (days)', kind: 'number', default: null, nullable: true,
-    min: 0, minExclusive: true, step: 'any',
-    help: 'Older days weigh less: a day this many days old counts half. Above 0; empty = no decay.',
+    min: 0, minExclusive: true, max: 3650, step: 'any',
+    help: 'Older days weigh less: a day this many days old counts half. Above 0, up to 3650; empty = no decay.',
   },
   {
     key: 'alpha_prior', label: 'Prior α (successes)', kind: 'number', default: 1, min: 0,
-    minExclusive: true, step: 'any',
-    help: 'Pseudo-successes every variant starts with. Above 0; α = β = 1 is a flat prior.',
+    minExclusive: true, max: 1e6, step: 'any',
+    help: 'Pseudo-successes every variant starts with. Above 0, up to 1,000,000; α = β = 1 is a flat prior.',
   },
   {
     key: 'beta_prior', label: 'Prior β (failures)', kind: 'number', default: 1, min: 0,
-    minExclusive: true, step: 'any',
-    help: 'Pseudo-failures every variant starts with. Above 0; larger α + β means a stronger prior.',
+    minExclusive: true, max: 1e6, step: 'any',
+    help: 'Pseudo-failures every variant starts with. Above 0, up to 1,000,000; larger α + β means a stronger prior.',
+  },
+  {
+    key: 'winner_p_best', label: 'Winner: P(best) needed', kind: 'number', default: 0.95,
+    min: 0, minExclusive: true, max: 1, step: 0.01,
+    help: 'A variant is declared the winner once its P(best) reaches this. Above 0, up to 1.',
+  },
+  {
+    key: 'winner_loss_share', label: 'Winner: expected loss below', kind: 'number', default: 0.01,
+    min: 0, max: 1, step: 0.001,
+    help: '…and once the expected loss of picking it is below this share of its rate. 0 to 1.',
   },
 ];
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -58,6 +58,7 @@ def _free_port() -> int:
 class Server:
     url: str
     process: subprocess.Popen[bytes] | None = None
+    log: IO[bytes] | None = None
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=10)
@@ -94,24 +95,25 @@ def start_server(tmp: Path, extra_env: dict[str, str] | None = None) -> Server:
             break
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return Server(url, process)
+                return Server(url, process, log)
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    stop_server(Server(url, process))
+    stop_server(Server(url, process, log))
     output = (tmp / f"server-{port}.log").read_text(errors="replace")[-3000:]
     pytest.fail(f"banditkit.local did not become healthy on {url}:\n{output}")
 
 
 def stop_server(server: Server) -> None:
-    if server.process is None:
-        return
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait(timeout=10)
+    if server.process is not None:
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait(timeout=10)
+    if server.log is not None:
+        server.log.close()
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from banditkit import models
 
 from .conftest import ADMIN_KEY, Server, Watch, settle, start_server, stop_server
 
@@ -159,6 +160,16 @@ def test_create_enter_two_days_and_see_every_chart(
     assert_drawn(page, "chart-pbest", 2)
     assert_drawn(page, "chart-intervals", 2)
 
+    # The regret chart ends where the report's estimate does (same posterior means)
+    report = api.get(f"/experiments/{exp_id}/report").json()
+    ends = page.evaluate(
+        "() => Chart.getChart(document.getElementById('chart-regret'))"
+        ".data.datasets.map((d) => d.data.at(-1))"
+    )
+    assert ends == pytest.approx([report["regret_so_far"], report["gained_vs_even"]], abs=1e-6)
+    shown_regret = float(page.inner_text("#fig-regret").replace(",", ""))
+    assert shown_regret == pytest.approx(report["regret_so_far"], abs=0.005)
+
     shoot(page, "experiment")
     for name in EXPERIMENT_CHARTS:  # still drawn after the phone-width round trip
         assert_drawn(page, f"chart-{name}", 1)
@@ -270,12 +281,26 @@ def test_simulator_draws_shares_and_regret(
     assert max(range(3), key=lambda i: last[i]) == 1
     shoot(page, "simulator")
 
-    # A request beyond the server's caps is refused with the limit explained
+    # The limits the page explains are the server's
+    limits = page.evaluate("() => import('./js/views/simulator.js').then((m) => m.LIMITS)")
+    assert limits == {
+        "variants": models.SIM_MAX_VARIANTS,
+        "days": models.SIM_MAX_DAYS,
+        "dailyImpressions": models.SIM_MAX_DAILY_IMPRESSIONS,
+        "work": models.SIM_MAX_WORK,
+    }
+    assert f"{models.SIM_MAX_DAYS} days" in page.inner_text("#sim-limits")
+
+    # A request beyond a cap is refused, and the answer says which
     watch.expect_status(422)
-    page.fill("#sim-days", "100000")
+    page.fill("#sim-days", str(models.SIM_MAX_DAYS + 1))
     page.click("#sim-run")
     page.wait_for_selector("#sim-status .state-error")
-    assert "days" in page.inner_text("#sim-status").lower()
+    assert "days" in page.inner_text("#sim-status")
+    watch.expect_status(413)
+    page.fill("#sim-days", str(models.SIM_MAX_DAYS))  # 3 variants x 365 days > the work cap
+    page.click("#sim-run")
+    page.wait_for_selector(f"#sim-status .state-error:has-text('{models.SIM_MAX_WORK}')")
 
 
 def test_names_are_text_never_markup(
@@ -412,9 +437,10 @@ def keyed_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
     stop_server(srv)
 
 
-def test_api_key_prompt_on_401(browser: Any, keyed_server: Server) -> None:
+def test_api_key_prompt_on_401_and_403(browser: Any, keyed_server: Server) -> None:
     watch = Watch(origin=keyed_server.url)
-    watch.expect_status(401)
+    watch.expect_status(401)  # before a key is given
+    watch.expect_status(403)  # the wrong key
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
     page.on("console", watch.on_console)
@@ -424,11 +450,11 @@ def test_api_key_prompt_on_401(browser: Any, keyed_server: Server) -> None:
         dialog = page.get_by_role("dialog", name="API key")
         dialog.wait_for()
         # A wrong key is refused and the prompt comes back saying so
-        page.get_by_label("API key", exact=True).fill("wrong-key")
+        page.get_by_role("textbox", name="API key").fill("wrong-key")
         page.get_by_role("button", name="Save key").click()
         page.wait_for_selector("dialog .state-error")
-        assert "401" in page.inner_text("dialog .state-error")
-        page.get_by_label("API key", exact=True).fill("good-key")
+        assert "not accept this API key (403)" in page.inner_text("dialog .state-error")
+        page.get_by_role("textbox", name="API key").fill("good-key")
         page.get_by_role("button", name="Save key").click()
         page.wait_for_selector("#experiments-table, .state-empty")
         assert page.evaluate("sessionStorage.getItem('banditkit.apiKey')") == "good-key"

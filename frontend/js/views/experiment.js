@@ -3,7 +3,7 @@ import { api, ApiError, collectPages } from '../api.js';
 import { drawChart, lineDataset, colour } from '../charts.js';
 import { confirmDialog } from '../dialogs.js';
 import {
-  badge, describeFieldError, empty, errorBox, field, fmtInt, fmtLift, fmtNum, fmtPct, fmtTime, h,
+  badge, describeFieldError, empty, errorBox, field, fmtInt, fmtLift, fmtNum, fmtPct, fmtPoints, fmtTime, h,
   loading, ratio, replace, today,
 } from '../dom.js';
 import { changedSettings, settingsFieldset } from '../settings.js';
@@ -24,6 +24,7 @@ function variantList(exp) {
 }
 
 function controlOf(exp, report) {
+  if (exp?.control) return exp.control;
   const flagged = variantList(exp).find((v) => v.is_control);
   if (flagged) return flagged.name;
   if (report?.control) return report.control;
@@ -81,6 +82,13 @@ function shortTime(iso) {
   if (Number.isNaN(d.getTime())) return String(iso);
   const pad = (n) => String(n).padStart(2, '0');
   return `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** "line.4.impressions" → "Line 4, impressions"; other fields as they are. */
+function describeImportError(e) {
+  const m = /^line\.(\d+)(?:\.(.+))?$/.exec(String(e?.field ?? ''));
+  if (!m) return describeFieldError(e);
+  return `Line ${m[1]}${m[2] ? `, ${m[2]}` : ''}: ${e.message}`;
 }
 
 function csvCell(value) {
@@ -144,6 +152,7 @@ export function renderExperiment(main, app, id) {
 
   const entry = buildEntryForm();
   const importer = buildImport();
+  const adder = buildAddVariant();
   const settingsBox = h('div', { id: 'settings-box' }, loading());
 
   replace(main,
@@ -160,7 +169,8 @@ export function renderExperiment(main, app, id) {
       h('h2', { id: 'h-variants' }, 'Variants'), h('div', { class: 'card' }, tableBox)),
     h('section', { 'aria-labelledby': 'h-charts' }, h('h2', { id: 'h-charts' }, 'Charts'), chartsGrid),
     h('section', { 'aria-labelledby': 'h-data', class: 'two-col' },
-      h('h2', { id: 'h-data' }, 'Data'), entry.element, importer.element),
+      h('h2', { id: 'h-data' }, 'Data'), entry.element,
+      h('div', { class: 'stack' }, importer.element, adder.element)),
     h('section', { 'aria-labelledby': 'h-settings' },
       h('h2', { id: 'h-settings' }, 'Settings'), h('div', { class: 'card' }, settingsBox)),
     h('section', { 'aria-labelledby': 'h-danger' },
@@ -331,14 +341,15 @@ export function renderExperiment(main, app, id) {
         h('td', { class: 'num nowrap' }, `${fmtPct(v.ci_low, 2)} – ${fmtPct(v.ci_high, 2)}`),
         h('td', { class: 'num nowrap' }, liftCell),
         h('td', { class: 'num' }, fmtPct(v.p_best)),
-        h('td', { class: 'num' }, fmtPct(v.expected_loss, 3)),
+        h('td', { class: 'num nowrap' }, fmtPoints(v.expected_loss)),
         h('td', { class: 'num' }, fmtPct(shares[v.name] ?? v.allocation)));
     });
-    replace(tableBox, h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Per-variant results' },
+    replace(tableBox, h('p', { class: 'scroll-hint muted small', 'aria-hidden': 'true' }, 'Swipe the table sideways for every column →'),
+    h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Per-variant results' },
       h('table', { class: 'table', id: 'variant-table' },
         h('thead', null, h('tr', null, head.map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', null, rows))),
-    h('p', { class: 'help' }, 'Lift is relative to the control\'s posterior mean, with its 95% interval. Expected loss is how much rate you give up, on average, by picking this variant if it is not the best.'));
+    h('p', { class: 'help' }, 'Lift is relative to the control\'s posterior mean, with its 95% interval. Expected loss is the rate you would give up on average, in percentage points (pp), by picking this variant if it is not the best.'));
   }
 
   function drawRateCharts(days, names, metricsResult) {
@@ -558,25 +569,32 @@ export function renderExperiment(main, app, id) {
   }
 
   function drawEntryRows() {
-    const declared = variantList(exp).map((v) => v.name);
-    const seen = declared.length ? declared : (lastReportView?.alloc?.variants ?? []).map((v) => v.name);
-    const key = JSON.stringify([declared.length > 0, seen]);
+    adder.element.hidden = !exp.variants_declared;
+    const known = variantList(exp).map((v) => v.name);
+    const names = known.length ? known : (lastReportView?.alloc?.variants ?? []).map((v) => v.name);
+    // Declared variants get fixed rows; otherwise names stay editable and rows can be added.
+    const declared = exp.variants_declared ?? known.length > 0;
+    const key = JSON.stringify([declared, names]);
     if (key === entryVariantsKey) return;
     entryVariantsKey = key;
-    entry.setVariants(seen, declared.length > 0);
+    entry.setVariants(names, declared);
   }
 
   // ---- CSV import ----
 
   function buildImport() {
     const file = h('input', { type: 'file', id: 'import-file', accept: '.csv,text/csv' });
+    const mode = h('select', { id: 'import-mode' },
+      h('option', { value: 'set' }, 'Set (rows replace those days)'),
+      h('option', { value: 'increment' }, 'Add (rows add to those days)'));
     const status = h('div', { class: 'form-status', 'aria-live': 'polite', id: 'import-status' });
     const submit = h('button', { type: 'submit', class: 'primary', id: 'import-submit' }, 'Import CSV');
     const template = h('button', { type: 'button', class: 'secondary', id: 'import-template', onclick: downloadTemplate }, 'Download template');
     const form = h('form', { class: 'card form', id: 'import-form' },
       h('h3', null, 'Import a CSV'),
-      h('p', { class: 'help' }, 'Columns ', h('code', null, 'date,variant_name,impressions,clicks,conversions'), ', one row per day and variant; rows replace those days\' totals. Every row is checked first: if any row is wrong, nothing is stored and each bad row is listed.'),
+      h('p', { class: 'help' }, 'Columns ', h('code', null, 'date,variant_name,impressions,clicks,conversions'), ', one row per day and variant. Every row is checked first: if any row is wrong, nothing is stored and each bad row is listed.'),
       field('CSV file', file),
+      field('Mode', mode),
       status,
       h('div', { class: 'actions' }, template, submit));
 
@@ -591,10 +609,10 @@ export function renderExperiment(main, app, id) {
       replace(status, loading('Importing…'));
       try {
         const text = await chosen.text();
-        const res = await api.importCsv(id, text);
-        const count = res?.rows_imported ?? res?.rows ?? res?.imported ?? null;
+        const res = await api.importCsv(id, text, mode.value);
         replace(status, h('p', { class: 'state state-ok', role: 'status' },
-          count !== null ? `Imported ${fmtInt(Number(count))} row(s) from ${chosen.name}.` : `Imported ${chosen.name}.`));
+          `Imported ${fmtInt(Number(res?.rows_imported))} row(s) from ${chosen.name}: `
+          + `${fmtInt(Number(res?.days))} day(s), ${fmtInt(Number(res?.total_impressions))} impressions.`));
         file.value = '';
         await load();
       } catch (error) {
@@ -602,7 +620,7 @@ export function renderExperiment(main, app, id) {
         replace(status, h('div', { class: 'state state-error', role: 'alert', id: 'import-errors' },
           h('strong', null, error.status === 422 ? 'Nothing was imported: fix these rows and try again.' : (error.problem?.title || error.message)),
           error.problem?.detail && error.status !== 422 ? h('p', null, error.problem.detail) : null,
-          rows.length ? h('ul', { class: 'error-list' }, rows.map((e) => h('li', null, describeFieldError(e)))) : (error.status === 422 ? h('p', null, error.message) : null)));
+          rows.length ? h('ul', { class: 'error-list' }, rows.map((e) => h('li', null, describeImportError(e)))) : (error.status === 422 ? h('p', null, error.message) : null)));
       } finally {
         submit.disabled = false;
       }
@@ -622,6 +640,36 @@ export function renderExperiment(main, app, id) {
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+
+  // ---- adding a variant (declared variants only; undeclared ones appear with their data) ----
+
+  function buildAddVariant() {
+    const name = h('input', { type: 'text', id: 'add-variant-name', maxlength: '100', autocomplete: 'off' });
+    const status = h('div', { class: 'form-status', 'aria-live': 'polite', id: 'add-variant-status' });
+    const form = h('form', { class: 'card form', id: 'add-variant-form', hidden: true },
+      h('h3', null, 'Add a variant'),
+      h('p', { class: 'help' }, 'This experiment declares its variants, so data for a new one is refused until it is added here. Variants cannot be removed.'),
+      field('New variant name', name),
+      status,
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'secondary', id: 'add-variant-submit' }, 'Add variant')));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const value = name.value.trim();
+      if (!value) {
+        replace(status, errorBox({ message: 'Give the variant a name.' }));
+        return;
+      }
+      try {
+        exp = await api.updateExperiment(id, { variants: [{ name: value }] });
+        name.value = '';
+        replace(status, h('p', { class: 'state state-ok', role: 'status' }, `Added ${value}.`));
+        await load();
+      } catch (error) {
+        replace(status, errorBox(error));
+      }
+    });
+    return { element: form };
   }
 
   // ---- settings ----

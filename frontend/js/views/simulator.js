@@ -1,33 +1,40 @@
 // The simulator: true rates, traffic, days and settings → POST /simulate (the real engine).
 import { api } from '../api.js';
 import { drawChart, lineDataset } from '../charts.js';
-import { errorBox, field, fmtInt, h, loading, replace } from '../dom.js';
+import { errorBox, field, fmtInt, fmtNum, h, loading, replace } from '../dom.js';
 import { settingsFieldset } from '../settings.js';
 
-export const LIMITS_TEXT = 'The server caps simulations (variants, days, daily impressions and their product) so one request stays fast; when a request is over a cap, the answer names the field and the limit.';
+// The server's caps (banditkit.models SIM_*): one simulation stays a fast request.
+export const LIMITS = { variants: 10, days: 365, dailyImpressions: 1000000, work: 1000 };
+export const LIMITS_TEXT = `Limits: up to ${LIMITS.variants} variants, ${LIMITS.days} days and `
+  + `${LIMITS.dailyImpressions.toLocaleString('en-US')} impressions a day, with days × variants at most `
+  + `${LIMITS.work} (for example 3 variants for up to 333 days). A request over a limit is refused `
+  + 'and the answer says which one.';
 
 export function renderSimulator(main) {
   const rowsEl = h('ol', { class: 'variant-rows', id: 'sim-variants' });
   let n = 0;
-  function addRow(name = '', rate = '') {
+  function addRow(name = '', rate = '', control = false) {
     n += 1;
     const nameInput = h('input', { type: 'text', class: 'sim-name', id: `sim-name-${n}`, value: name, autocomplete: 'off' });
     const rateInput = h('input', {
       type: 'number', class: 'sim-rate', id: `sim-rate-${n}`, value: String(rate), min: '0', max: '1', step: 'any', inputmode: 'decimal',
     });
+    const radio = h('input', { type: 'radio', name: 'sim-control', id: `sim-control-${n}`, class: 'sim-control', checked: control });
     const row = h('li', { class: 'variant-row' },
       h('label', { for: nameInput.id }, `Variant ${n}`), nameInput,
       h('label', { for: rateInput.id }, 'True rate'), rateInput,
+      h('span', { class: 'control-choice' }, radio, h('label', { for: radio.id }, 'Control')),
       h('button', { type: 'button', class: 'secondary small-button', 'aria-label': `Remove variant ${n}`, onclick: () => row.remove() }, 'Remove'));
     rowsEl.append(row);
     return nameInput;
   }
-  addRow('control', 0.05);
+  addRow('control', 0.05, true);
   addRow('variant_b', 0.06);
   addRow('variant_c', 0.045);
 
-  const daily = h('input', { type: 'number', id: 'sim-daily', value: '1000', min: '1', step: '1', inputmode: 'numeric' });
-  const days = h('input', { type: 'number', id: 'sim-days', value: '30', min: '1', step: '1', inputmode: 'numeric' });
+  const daily = h('input', { type: 'number', id: 'sim-daily', value: '1000', min: '1', max: String(LIMITS.dailyImpressions), step: '1', inputmode: 'numeric' });
+  const days = h('input', { type: 'number', id: 'sim-days', value: '30', min: '1', max: String(LIMITS.days), step: '1', inputmode: 'numeric' });
   const seed = h('input', { type: 'number', id: 'sim-seed', value: '0', min: '0', step: '1', inputmode: 'numeric' });
   const settings = settingsFieldset({}, { legend: 'Engine settings', idPrefix: 'sim-set' });
   const status = h('div', { class: 'form-status', 'aria-live': 'polite', id: 'sim-status' });
@@ -69,9 +76,10 @@ export function renderSimulator(main) {
       const rate = Number(rateText);
       if (!name) problems.push('Every variant needs a name.');
       else if (rateText === '' || !(rate >= 0 && rate <= 1)) problems.push(`${name}: the true rate must be between 0 and 1.`);
-      else variants.push({ name, rate });
+      else variants.push({ name, rate, is_control: row.querySelector('.sim-control').checked });
     }
     if (variants.length < 2) problems.push('Simulate at least two variants.');
+    if (variants.length > LIMITS.variants) problems.push(`At most ${LIMITS.variants} variants.`);
     const ints = [[daily, 'Impressions per day', 1], [days, 'Days', 1], [seed, 'Seed', 0]];
     for (const [input, label, min] of ints) {
       const v = Number(input.value);
@@ -95,7 +103,7 @@ export function renderSimulator(main) {
     } catch (error) {
       const rest = settings.showErrors(error.errors);
       replace(status, errorBox({
-        message: error.status === 422 ? 'The simulation was refused' : error.message,
+        message: error.status === 422 || error.status === 413 ? 'The simulation was refused' : error.message,
         problem: error.problem,
         errors: rest,
       }));
@@ -105,11 +113,11 @@ export function renderSimulator(main) {
   });
 
   function draw(res, fallbackNames) {
-    const names = res.variants ?? res.variant_names ?? fallbackNames;
-    const shares = res.shares ?? [];
-    const regret = res.cumulative_regret ?? [];
-    const even = res.even_cumulative_regret ?? [];
-    const labels = shares.map((_, i) => `day ${i + 1}`);
+    const names = res.variants ?? fallbackNames;
+    const perDay = res.days ?? [];
+    const regret = perDay.map((d) => d.cumulative_regret);
+    const even = perDay.map((d) => d.even_cumulative_regret);
+    const labels = perDay.map((d) => `day ${d.day + 1}`);
     results.hidden = false;
     const gain = Number(res.successes) - Number(res.even_successes);
     replace(summary, h('dl', { class: 'figures' },
@@ -117,10 +125,10 @@ export function renderSimulator(main) {
       h('div', null, h('dt', null, 'Successes, even split'), h('dd', null, fmtInt(Number(res.even_successes)))),
       h('div', null, h('dt', null, 'Gained by the bandit'), h('dd', null, Number.isFinite(gain) ? `${gain >= 0 ? '+' : ''}${fmtInt(gain)}` : '–')),
       h('div', null, h('dt', null, 'Final regret, bandit vs even'), h('dd', null,
-        `${fmtInt(Number(regret.at(-1)))} vs ${fmtInt(Number(even.at(-1)))}`))));
+        `${fmtNum(Number(regret.at(-1)))} vs ${fmtNum(Number(even.at(-1)))}`))));
     drawChart(sharesCanvas, 'line', {
       labels,
-      datasets: names.map((name, i) => lineDataset(name, shares.map((day) => (Array.isArray(day) ? day[i] : day?.[name])), i)),
+      datasets: names.map((name, i) => lineDataset(name, perDay.map((d) => d.shares?.[name] ?? null), i)),
     }, { yPercent: true, yDigits: 0, yMin: 0, yMax: 1, yTitle: 'Share of traffic' });
     drawChart(regretCanvas, 'line', {
       labels,
