@@ -14,7 +14,7 @@ import httpx
 import pytest
 from banditkit import models
 
-from .conftest import ADMIN_KEY, Server, Watch, settle, start_server, stop_server
+from .conftest import ADMIN_KEY, SCREENSHOTS, Server, Watch, settle, start_server, stop_server
 
 pytestmark = pytest.mark.e2e
 
@@ -95,6 +95,8 @@ def test_create_enter_two_days_and_see_every_chart(
     # Given the dashboard, when an experiment is created through the form
     page.goto(f"{server.url}/dashboard/")
     page.get_by_role("link", name="New experiment").first.click()
+    page.wait_for_selector("#create-form")
+    shoot(page, "create")
     page.fill("#new-name", "Homepage hero")
     page.fill("#new-description", "Does the shorter headline get more clicks?")
     assert page.input_value("#new-variant-1") == "control"
@@ -180,12 +182,14 @@ def test_create_enter_two_days_and_see_every_chart(
 
 
 def test_csv_import_with_a_bad_row_stores_nothing(
-    page: Any, server: Server, api: httpx.Client, watch: Watch
+    page: Any, server: Server, api: httpx.Client, watch: Watch, shoot: Any
 ) -> None:
     exp_id = create_experiment(
         api, "CSV import", [{"name": "control", "is_control": True}, {"name": "b"}]
     )
     open_experiment(page, server, exp_id)
+    page.wait_for_selector("#figure-ctr .chart-empty:not([hidden])")
+    shoot(page, "experiment-no-data")
     watch.expect_status(422)
 
     # Given a CSV whose third data row has negative impressions
@@ -199,6 +203,8 @@ def test_csv_import_with_a_bad_row_stores_nothing(
     page.click("#import-submit")
     errors = page.locator("#import-errors")
     errors.wait_for()
+    errors.scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / "csv-bad-row-desktop.png"))
     # Then that one row is reported and nothing is stored
     assert "Nothing was imported" in errors.inner_text()
     assert errors.locator("li").count() == 1
@@ -503,3 +509,26 @@ def test_keyboard_only_and_every_input_labelled(
     page.goto(f"{server.url}/dashboard/#/simulate")
     page.wait_for_selector("#sim-form")
     assert page.evaluate(UNLABELLED_JS) == []
+
+
+def test_server_errors_show_an_error_state_with_retry(
+    page: Any, server: Server, api: httpx.Client, watch: Watch
+) -> None:
+    create_experiment(api, "Survives a hiccup", ["control", "b"])
+    watch.expect_status(503)
+    problem = {"type": "about:blank", "title": "store unavailable", "status": 503, "detail": "x"}
+
+    def unavailable(route: Any) -> None:
+        route.fulfill(
+            status=503, json=problem, headers={"content-type": "application/problem+json"}
+        )
+
+    page.route(re.compile(r"/experiments\?"), unavailable)
+    page.goto(f"{server.url}/dashboard/")
+    error = page.locator("#main .state-error")
+    error.wait_for()
+    assert "store unavailable" in error.inner_text()
+    page.unroute(re.compile(r"/experiments\?"))
+    page.get_by_role("button", name="Try again").click()
+    page.wait_for_selector("#experiments-table")
+    assert "Survives a hiccup" in page.inner_text("#experiments-table")

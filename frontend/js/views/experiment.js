@@ -181,8 +181,14 @@ export function renderExperiment(main, app, id) {
 
   // ---- loading ----
 
+  // One load at a time; a load asked for meanwhile (after saving data, say) runs right after.
+  let again = false;
   async function load() {
-    if (busy || !alive) return;
+    if (!alive) return;
+    if (busy) {
+      again = true;
+      return;
+    }
     busy = true;
     refreshButton.disabled = true;
     try {
@@ -218,6 +224,10 @@ export function renderExperiment(main, app, id) {
     } finally {
       busy = false;
       refreshButton.disabled = false;
+    }
+    if (again) {
+      again = false;
+      await load();
     }
   }
 
