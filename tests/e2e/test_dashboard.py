@@ -54,8 +54,13 @@ def assert_drawn(page: Any, canvas_id: str, min_points: int) -> dict[str, Any]:
     return state
 
 
-def create_experiment(api: httpx.Client, name: str, variants: list[Any], **extra: Any) -> str:
-    r = api.post("/experiments", json={"name": name, "variants": variants, **extra})
+def create_experiment(
+    api: httpx.Client, name: str, variants: list[Any] | None, **extra: Any
+) -> str:
+    body = {"name": name, **extra}
+    if variants is not None:
+        body["variants"] = variants
+    r = api.post("/experiments", json=body)
     assert r.status_code == 201, r.text
     return str(r.json()["id"])
 
@@ -81,9 +86,9 @@ def shown_share(page: Any, variant: str) -> float:
     return float(text.rstrip("%")) / 100
 
 
-def open_experiment(page: Any, server: Server, exp_id: str) -> None:
+def open_experiment(page: Any, server: Server, exp_id: str, ready: str = "#shares") -> None:
     page.goto(f"{server.url}/dashboard/#/experiments/{exp_id}")
-    page.wait_for_selector("#shares")
+    page.wait_for_selector(ready)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -532,3 +537,36 @@ def test_server_errors_show_an_error_state_with_retry(
     page.get_by_role("button", name="Try again").click()
     page.wait_for_selector("#experiments-table")
     assert "Survives a hiccup" in page.inner_text("#experiments-table")
+
+
+def test_variants_from_data_and_added_later(page: Any, server: Server, api: httpx.Client) -> None:
+    # Undeclared: the day form takes any names, and the variants appear with their data
+    free = create_experiment(api, "Open variants", None)
+    open_experiment(page, server, free, ready="#allocation .state-empty")
+    assert "appear with their first data" in page.inner_text("#allocation")
+    assert page.locator("#add-variant-form").is_hidden()
+    page.fill("#entry-date", "2026-11-03")
+    page.click("#entry-add")
+    rows = page.locator("#entry-rows tr")
+    for i, (name, imp) in enumerate((("alpha", 500), ("beta", 400))):
+        rows.nth(i).locator(".entry-name").fill(name)
+        rows.nth(i).locator(".entry-impressions").fill(str(imp))
+        rows.nth(i).locator(".entry-clicks").fill("10")
+    page.click("#entry-submit")
+    page.wait_for_selector('#shares li[data-variant="beta"]')
+    assert [v["name"] for v in api.get(f"/experiments/{free}").json()["variants"]] == [
+        "alpha",
+        "beta",
+    ]
+
+    # Declared: a new variant is added through its form, then takes data
+    fixed = create_experiment(api, "Declared variants", ["control", "b"])
+    open_experiment(page, server, fixed)
+    page.fill("#add-variant-name", "c")
+    page.click("#add-variant-submit")
+    page.wait_for_selector('#entry-rows tr[data-variant="c"]')
+    assert [v["name"] for v in api.get(f"/experiments/{fixed}").json()["variants"]] == [
+        "control",
+        "b",
+        "c",
+    ]

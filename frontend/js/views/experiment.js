@@ -274,7 +274,7 @@ export function renderExperiment(main, app, id) {
     const shares = alloc.allocations ?? alloc.shares ?? {};
     const metric = alloc.settings?.metric ?? exp.settings?.metric ?? 'ctr';
 
-    replace(badges, badge(exp.status), badge(alloc.status));
+    replace(badges, badge(exp.status), alloc.status !== exp.status ? badge(alloc.status) : null);
 
     // Recommendation
     if (reportResult.status === 'fulfilled' && shaped.recommendation) {
@@ -685,7 +685,10 @@ export function renderExperiment(main, app, id) {
   // ---- settings ----
 
   function drawSettings() {
-    settingsForm = settingsFieldset(exp.settings ?? {}, { legend: 'Engine settings', idPrefix: 'exp-set' });
+    // Diff against the values the form shows, so a setting changed elsewhere meanwhile is not
+    // written back unless the user edits it here.
+    let shown = { ...exp.settings };
+    settingsForm = settingsFieldset(shown, { legend: 'Engine settings', idPrefix: 'exp-set' });
     const status = h('div', { class: 'form-status', 'aria-live': 'polite', id: 'settings-status' });
     const save = h('button', { type: 'submit', class: 'primary', id: 'settings-save' }, 'Save settings');
     const form = h('form', { class: 'form', id: 'settings-form', novalidate: true },
@@ -697,7 +700,7 @@ export function renderExperiment(main, app, id) {
         replace(status, errorBox({ message: 'Some settings are out of range (marked above).' }));
         return;
       }
-      const patch = changedSettings(exp.settings, read.values);
+      const patch = changedSettings(shown, read.values);
       if (!Object.keys(patch).length) {
         replace(status, h('p', { class: 'state state-empty' }, 'Nothing changed.'));
         return;
@@ -706,7 +709,8 @@ export function renderExperiment(main, app, id) {
       replace(status, loading('Saving…'));
       try {
         exp = await api.updateExperiment(id, { settings: patch });
-        settingsForm.setValues(exp.settings ?? {});
+        shown = { ...exp.settings };
+        settingsForm.setValues(shown);
         replace(status, h('p', { class: 'state state-ok', role: 'status' },
           `Saved ${Object.keys(patch).join(', ')}. The allocation above now uses the new settings.`));
         await load();
