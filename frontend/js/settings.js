@@ -37,14 +37,14 @@ export const SETTINGS = [
     help: 'Older days weigh less: a day this many days old counts half. Above 0, up to 3650; empty = no decay.',
   },
   {
-    key: 'alpha_prior', label: 'Prior α (successes)', kind: 'number', default: 1, min: 0,
-    minExclusive: true, max: 1e6, step: 'any',
-    help: 'Pseudo-successes every variant starts with. Above 0, up to 1,000,000; α = β = 1 is a flat prior.',
+    key: 'alpha_prior', label: 'Prior α (successes)', kind: 'number', default: 1, min: 0.001,
+    max: 1e6, step: 'any',
+    help: 'Pseudo-successes every variant starts with. 0.001 to 1,000,000; α = β = 1 is a flat prior.',
   },
   {
-    key: 'beta_prior', label: 'Prior β (failures)', kind: 'number', default: 1, min: 0,
-    minExclusive: true, max: 1e6, step: 'any',
-    help: 'Pseudo-failures every variant starts with. Above 0, up to 1,000,000; larger α + β means a stronger prior.',
+    key: 'beta_prior', label: 'Prior β (failures)', kind: 'number', default: 1, min: 0.001,
+    max: 1e6, step: 'any',
+    help: 'Pseudo-failures every variant starts with. 0.001 to 1,000,000; larger α + β means a stronger prior.',
   },
   {
     key: 'winner_p_best', label: 'Winner: P(best) needed', kind: 'number', default: 0.95,

@@ -1,19 +1,16 @@
-"""admin function (DESIGN §2): the admin router behind API Gateway."""
+"""admin function (DESIGN §2): the admin router behind API Gateway, through Mangum."""
 
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from banditkit.http.app import create_app
-from banditkit.http.aws import NAMESPACE, EmfTelemetry, Traced, flushed
+from banditkit.http.aws import NAMESPACE, EmfTelemetry, Traced, flushed, lambda_app
 from banditkit.http.routers import admin
-from mangum import Mangum
 
 logger = Logger(service="banditkit-admin")
 metrics = Metrics(namespace=NAMESPACE, service="admin")
-api = Traced(
-    Mangum(create_app([admin.router], telemetry=EmfTelemetry(metrics)), lifespan="off"), "admin"
-)
+api = Traced(lambda_app(create_app([admin.router], telemetry=EmfTelemetry(metrics))), "admin")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

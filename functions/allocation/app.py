@@ -1,19 +1,17 @@
-"""allocation function (DESIGN §2): the allocation router behind API Gateway."""
+"""allocation function (DESIGN §2): the allocation router behind API Gateway, through Mangum."""
 
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from banditkit.http.app import create_app
-from banditkit.http.aws import NAMESPACE, EmfTelemetry, Traced, flushed
+from banditkit.http.aws import NAMESPACE, EmfTelemetry, Traced, flushed, lambda_app
 from banditkit.http.routers import allocation
-from mangum import Mangum
 
 logger = Logger(service="banditkit-allocation")
 metrics = Metrics(namespace=NAMESPACE, service="allocation")
 api = Traced(
-    Mangum(create_app([allocation.router], telemetry=EmfTelemetry(metrics)), lifespan="off"),
-    "allocation",
+    lambda_app(create_app([allocation.router], telemetry=EmfTelemetry(metrics))), "allocation"
 )
 
 

@@ -1,19 +1,17 @@
-"""experiments function (DESIGN §2): the experiments router behind API Gateway."""
+"""experiments function (DESIGN §2): the experiments router behind API Gateway, through Mangum."""
 
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from banditkit.http.app import create_app
-from banditkit.http.aws import NAMESPACE, EmfTelemetry, Traced, flushed
+from banditkit.http.aws import NAMESPACE, EmfTelemetry, Traced, flushed, lambda_app
 from banditkit.http.routers import experiments
-from mangum import Mangum
 
 logger = Logger(service="banditkit-experiments")
 metrics = Metrics(namespace=NAMESPACE, service="experiments")
 api = Traced(
-    Mangum(create_app([experiments.router], telemetry=EmfTelemetry(metrics)), lifespan="off"),
-    "experiments",
+    lambda_app(create_app([experiments.router], telemetry=EmfTelemetry(metrics))), "experiments"
 )
 
 

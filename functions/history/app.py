@@ -1,19 +1,16 @@
-"""history function (DESIGN §2): the history router behind API Gateway."""
+"""history function (DESIGN §2): the history router behind API Gateway, through Mangum."""
 
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from banditkit.http.app import create_app
-from banditkit.http.aws import NAMESPACE, EmfTelemetry, Traced, flushed
+from banditkit.http.aws import NAMESPACE, EmfTelemetry, Traced, flushed, lambda_app
 from banditkit.http.routers import history
-from mangum import Mangum
 
 logger = Logger(service="banditkit-history")
 metrics = Metrics(namespace=NAMESPACE, service="history")
-api = Traced(
-    Mangum(create_app([history.router], telemetry=EmfTelemetry(metrics)), lifespan="off"), "history"
-)
+api = Traced(lambda_app(create_app([history.router], telemetry=EmfTelemetry(metrics))), "history")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

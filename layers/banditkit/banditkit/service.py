@@ -15,7 +15,9 @@ import io
 import json
 import logging
 import math
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -480,6 +482,33 @@ def _frozen_shares(store: Store, loaded: Loaded) -> dict[str, float]:
     return even_split(loaded.variants)
 
 
+# The engine is deterministic: the same fingerprint (variants, counted data, settings,
+# control) and previous shares give the same allocation, so repeated reads of unchanged
+# data skip the maths. Bounded; shared by the threads of one process.
+_ALLOCATION_CACHE: OrderedDict[
+    tuple[str, tuple[tuple[str, float], ...] | None], engine.Allocation
+] = OrderedDict()
+_ALLOCATION_CACHE_SIZE = 512
+_ALLOCATION_CACHE_LOCK = threading.Lock()
+
+
+def _engine_allocate(loaded: Loaded, previous: dict[str, float] | None) -> engine.Allocation:
+    key = (loaded.fingerprint, tuple(sorted(previous.items())) if previous is not None else None)
+    with _ALLOCATION_CACHE_LOCK:
+        hit = _ALLOCATION_CACHE.get(key)
+        if hit is not None:
+            _ALLOCATION_CACHE.move_to_end(key)
+            return hit
+    allocation = engine.allocate(
+        loaded.variants, loaded.days, loaded.settings, control=loaded.control, previous=previous
+    )
+    with _ALLOCATION_CACHE_LOCK:
+        _ALLOCATION_CACHE[key] = allocation
+        while len(_ALLOCATION_CACHE) > _ALLOCATION_CACHE_SIZE:
+            _ALLOCATION_CACHE.popitem(last=False)
+    return allocation
+
+
 @dataclasses.dataclass(frozen=True)
 class AllocationResult:
     out: AllocationOut
@@ -554,14 +583,16 @@ def _compute(
         return None, {}, "warming_up", False
     running = loaded.experiment.status == "running"
     previous = _previous_shares(store, loaded) if running else None
-    allocation = engine.allocate(
-        loaded.variants, loaded.days, loaded.settings, control=loaded.control, previous=previous
-    )
+    allocation = _engine_allocate(loaded, previous)
     if not running:
         return allocation, _frozen_shares(store, loaded), loaded.experiment.status, False
     written = False
     if trigger is not None:
-        written = store.write_snapshot(_snapshot(loaded, allocation, trigger, at))
+        # A read first: unchanged data (the common case) then takes no write lock at all;
+        # write_snapshot itself stays the atomic judge for concurrent writers.
+        latest = store.latest_snapshot(loaded.experiment.id)
+        if latest is None or latest.data_fingerprint != loaded.fingerprint:
+            written = store.write_snapshot(_snapshot(loaded, allocation, trigger, at))
     return allocation, dict(allocation.shares), allocation.status, written
 
 

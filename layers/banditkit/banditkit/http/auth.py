@@ -29,7 +29,7 @@ def key_matches(given: str, keys: tuple[str, ...]) -> bool:
     return found
 
 
-def require_api_key(
+async def require_api_key(
     config: ConfigDep,
     x_api_key: Annotated[str | None, Depends(api_key_scheme)] = None,
 ) -> None:
@@ -57,7 +57,7 @@ def check_api_key(config: AppConfig, given: str | None) -> None:
         )
 
 
-def require_admin(
+async def require_admin(
     config: ConfigDep,
     x_admin_key: Annotated[str | None, Header(description="BANDIT_ADMIN_KEY.")] = None,
 ) -> None:

@@ -12,6 +12,8 @@ from typing import Any
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from fastapi import FastAPI
+from mangum import Mangum
 
 from banditkit import service
 from banditkit.config import get_config
@@ -21,6 +23,14 @@ from banditkit.http.telemetry import SNAPSHOTS_WRITTEN
 NAMESPACE = "banditkit"
 Handler = Callable[[dict[str, Any], Any], Any]
 log = logging.getLogger("banditkit.aws")
+
+
+TEXT_MIME_TYPES = ["text/", "application/json", "application/problem+json"]
+
+
+def lambda_app(app: FastAPI) -> Mangum:
+    """Mangum over the app: no lifespan, problem+json and CSV answered as text (not base64)."""
+    return Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)
 
 
 class EmfTelemetry:
