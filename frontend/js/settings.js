@@ -33,8 +33,8 @@ export const SETTINGS = [
   },
   {
     key: 'half_life_days', label: 'Half-life (days)', kind: 'number', default: null, nullable: true,
-    min: 0, minExclusive: true, max: 3650, step: 'any',
-    help: 'Older days weigh less: a day this many days old counts half. Above 0, up to 3650; empty = no decay.',
+    min: 0.01, max: 3650, step: 'any',
+    help: 'Older days weigh less: a day this many days old counts half. 0.01 to 3650; empty = no decay.',
   },
   {
     key: 'alpha_prior', label: 'Prior α (successes)', kind: 'number', default: 1, min: 0.001,

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from banditkit import models
+from banditkit.engine import Settings
 
 from .conftest import ADMIN_KEY, SCREENSHOTS, Server, Watch, settle, start_server, stop_server
 
@@ -570,3 +571,27 @@ def test_variants_from_data_and_added_later(page: Any, server: Server, api: http
         "b",
         "c",
     ]
+
+
+def test_settings_form_ranges_match_the_api(page: Any, server: Server) -> None:
+    """The form's bounds, defaults and options are the API's, so the two cannot drift apart."""
+    page.goto(f"{server.url}/dashboard/#/new")
+    page.wait_for_selector("#create-form")
+    defs = page.evaluate(
+        "() => import('./js/settings.js').then((m) => JSON.parse(JSON.stringify(m.SETTINGS)))"
+    )
+    schema = models.SettingsPatch.model_json_schema()["properties"]
+    assert {d["key"] for d in defs} == set(schema)
+    defaults = Settings()
+    for d in defs:
+        spec = schema[d["key"]]["anyOf"][0]
+        assert d["default"] == getattr(defaults, d["key"]), d["key"]
+        if d["kind"] == "select":
+            assert [value for value, _ in d["options"]] == spec["enum"]
+            continue
+        assert (d["kind"] == "int") == (spec["type"] == "integer"), d["key"]
+        if "exclusiveMinimum" in spec:
+            assert (d["min"], d.get("minExclusive")) == (spec["exclusiveMinimum"], True), d["key"]
+        else:
+            assert (d["min"], d.get("minExclusive", False)) == (spec["minimum"], False), d["key"]
+        assert d["max"] == spec["maximum"], d["key"]
