@@ -34,6 +34,7 @@ function route() {
   cleanup = null;
   destroyCharts(main);
   replace(main);
+  document.title = 'banditkit';
   for (const link of document.querySelectorAll('nav a')) {
     const current = link.getAttribute('href') === hash
       || (hash.startsWith('#/experiments/') && link.getAttribute('href') === '#/');
