@@ -144,7 +144,12 @@ def build_app(
         app.mount("/dashboard", StaticFiles(directory=folder, html=True), name="dashboard")
     else:
 
-        @app.get("/dashboard/", include_in_schema=False, response_class=HTMLResponse)
+        @app.api_route(
+            "/dashboard/",
+            methods=["GET", "HEAD"],
+            include_in_schema=False,
+            response_class=HTMLResponse,
+        )
         def placeholder() -> str:
             return PLACEHOLDER
 
