@@ -166,6 +166,20 @@ class SettingsPatch(Request):
         allow_inf_nan=False,
         description="Winner rule: expected loss below this share of the best mean (0.01).",
     )
+    null_prior: float | None = Field(
+        default=None,
+        ge=0,
+        lt=1,
+        allow_inf_nan=False,
+        description="Prior probability that all variants share one rate (0 = plain Thompson).",
+    )
+    effect_scale: float | None = Field(
+        default=None,
+        ge=0.001,
+        le=10,
+        allow_inf_nan=False,
+        description="Relative spread of true rates when they differ (0.1 = +-10%).",
+    )
 
     def overrides(self) -> dict[str, Any]:
         """The fields the client set explicitly (null included, e.g. to clear window_days)."""
@@ -186,6 +200,8 @@ class SettingsOut(Response):
     metric: Metric = Field(description="The success metric.")
     winner_p_best: float = Field(description="P(best) needed for a winner.")
     winner_loss_share: float = Field(description="Expected-loss share needed for a winner.")
+    null_prior: float = Field(description="Prior probability that all variants share one rate.")
+    effect_scale: float = Field(description="Relative spread of true rates when they differ.")
 
 
 # ---------------------------------------------------------------- experiments
