@@ -56,6 +56,16 @@ export const SETTINGS = [
     min: 0, max: 1, step: 0.001,
     help: '…and once the expected loss of picking it is below this share of its rate. 0 to 1.',
   },
+  {
+    key: 'null_prior', label: 'Damping: P(no difference)', kind: 'number', default: 0,
+    min: 0, max: 1, maxExclusive: true, step: 0.05,
+    help: 'Prior belief that all variants share one rate; above 0 it damps early swings. 0 (plain Thompson sampling) up to, not including, 1.',
+  },
+  {
+    key: 'effect_scale', label: 'Damping: effect size', kind: 'number', default: 0.1,
+    min: 0.001, max: 10, step: 'any',
+    help: 'How far apart true rates are expected to be when they do differ (0.1 = ±10%). Matters only with P(no difference) above 0. 0.001 to 10.',
+  },
 ];
 
 function validate(def, raw) {
@@ -70,7 +80,9 @@ function validate(def, raw) {
   if (def.min !== undefined && (def.minExclusive ? value <= def.min : value < def.min)) {
     return [null, `Must be ${def.minExclusive ? 'above' : 'at least'} ${def.min}`];
   }
-  if (def.max !== undefined && value > def.max) return [null, `Must be at most ${def.max}`];
+  if (def.max !== undefined && (def.maxExclusive ? value >= def.max : value > def.max)) {
+    return [null, `Must be ${def.maxExclusive ? 'below' : 'at most'} ${def.max}`];
+  }
   return [value, null];
 }
 
@@ -91,7 +103,7 @@ export function settingsFieldset(values = {}, { legend = 'Settings', idPrefix = 
     } else {
       control = h('input', {
         id, name: def.key, type: 'number', step: String(def.step),
-        min: def.minExclusive ? null : def.min, max: def.max,
+        min: def.minExclusive ? null : def.min, max: def.maxExclusive ? null : def.max,
         inputmode: def.kind === 'int' ? 'numeric' : 'decimal',
         placeholder: def.nullable ? 'empty = off' : null,
       });

@@ -594,4 +594,7 @@ def test_settings_form_ranges_match_the_api(page: Any, server: Server) -> None:
             assert (d["min"], d.get("minExclusive")) == (spec["exclusiveMinimum"], True), d["key"]
         else:
             assert (d["min"], d.get("minExclusive", False)) == (spec["minimum"], False), d["key"]
-        assert d["max"] == spec["maximum"], d["key"]
+        if "exclusiveMaximum" in spec:
+            assert (d["max"], d.get("maxExclusive")) == (spec["exclusiveMaximum"], True), d["key"]
+        else:
+            assert (d["max"], d.get("maxExclusive", False)) == (spec["maximum"], False), d["key"]
