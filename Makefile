@@ -44,3 +44,10 @@ bench: $(BIN)/.installed
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache
+
+# --- dashboard ---
+.PHONY: vendor-chartjs
+# Refresh the vendored Chart.js 4 from its npm package (CHARTJS=4.6.1 pins a release).
+CHARTJS ?= 4
+vendor-chartjs:
+	scripts/vendor_chartjs.sh $(CHARTJS)
