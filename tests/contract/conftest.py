@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 from banditkit.store import Store
 from banditkit.store.sqlite import SQLiteStore
 
-BACKENDS = ["sqlite"]  # postgres and dynamodb follow
+BACKENDS = ["sqlite", "postgres", "dynamodb"]
 
 
 def pg_url() -> str:
@@ -35,21 +38,41 @@ def sqlite_store(tmp_path: Path) -> Iterator[SQLiteStore]:
 def postgres_store() -> Iterator[Store]:
     from banditkit.store.postgres import PostgresStore
 
+    url = pg_url()
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    store = PostgresStore(pg_url(), schema=schema, pool_max=8)
+    store = PostgresStore(url, schema=schema, pool_max=8)
     yield store
-    store.drop_schema()
     store.close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 @pytest.fixture
-def dynamodb_store() -> Iterator[Store]:
+def dynamodb_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     from moto import mock_aws
 
+    serialise_moto(monkeypatch)
     with mock_aws():
-        store = dynamodb_store_in_moto()
+        # small Query pages, so every read exercises LastEvaluatedKey pagination
+        store = dynamodb_store_in_moto(page_size=4)
         yield store
         store.close()
+
+
+def serialise_moto(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's in-memory backend is not thread-safe (its dicts change under concurrent
+    requests). DynamoDB applies each request atomically, so make moto process one request
+    at a time: a read-modify-write in our code would still lose updates, ADD will not."""
+    from moto.core.models import botocore_stubber
+
+    process = botocore_stubber.process_request
+    lock = threading.Lock()
+
+    def one_at_a_time(request: Any) -> Any:
+        with lock:
+            return process(request)
+
+    monkeypatch.setattr(botocore_stubber, "process_request", one_at_a_time)
 
 
 def dynamodb_store_in_moto(**kwargs: object) -> Store:

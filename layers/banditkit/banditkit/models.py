@@ -25,6 +25,8 @@ MAX_COUNT = 10**12
 MIN_DATE = dt.date(2000, 1, 1)
 # Days may be posted up to this many days after today (UTC), for clients east of UTC.
 FUTURE_DAYS = 1
+# Priors below this are numerically meaningless (and denormal floats break the grid).
+MIN_PRIOR = 0.001
 SIM_MAX_VARIANTS = 10
 SIM_MAX_DAYS = 365
 SIM_MAX_DAILY_IMPRESSIONS = 1_000_000
@@ -91,10 +93,18 @@ class SettingsPatch(Request):
     """Engine settings; every field optional (omitted = default on create, unchanged on PATCH)."""
 
     alpha_prior: float | None = Field(
-        default=None, gt=0, le=1e6, allow_inf_nan=False, description="Beta prior alpha (1.0)."
+        default=None,
+        ge=MIN_PRIOR,
+        le=1e6,
+        allow_inf_nan=False,
+        description=f"Beta prior alpha (1.0), in [{MIN_PRIOR}, 1e6].",
     )
     beta_prior: float | None = Field(
-        default=None, gt=0, le=1e6, allow_inf_nan=False, description="Beta prior beta (1.0)."
+        default=None,
+        ge=MIN_PRIOR,
+        le=1e6,
+        allow_inf_nan=False,
+        description=f"Beta prior beta (1.0), in [{MIN_PRIOR}, 1e6].",
     )
     min_explore_rate: float | None = Field(
         default=None,
@@ -133,7 +143,7 @@ class SettingsPatch(Request):
     )
     half_life_days: float | None = Field(
         default=None,
-        gt=0,
+        ge=0.01,
         le=3650,
         allow_inf_nan=False,
         description="Weight a day of age a by 0.5^(a/h) (null = no decay).",
@@ -555,4 +565,3 @@ class Problem(BaseModel):
     status: int = Field(description="The HTTP status code.")
     detail: str = Field(description="Explanation of this occurrence.")
     errors: list[FieldProblem] = Field(default_factory=list, description="Per-field problems.")
-

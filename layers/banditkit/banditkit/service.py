@@ -15,7 +15,9 @@ import io
 import json
 import logging
 import math
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -259,9 +261,7 @@ def _add_discovered(store: Store, experiment_id: str, names: Sequence[str]) -> N
         new = [n for n in dict.fromkeys(names) if n not in known]
         if not new or exp.variants_declared:
             return
-        updated = dataclasses.replace(
-            exp, variants=exp.variants + tuple(Variant(n) for n in new)
-        )
+        updated = dataclasses.replace(exp, variants=exp.variants + tuple(Variant(n) for n in new))
         try:
             store.update_experiment(updated, expected_version=exp.version)
             return
@@ -301,9 +301,7 @@ def request_hash(body: EventsIn) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def ingest_events(
-    store: Store, body: EventsIn, idempotency_key: str | None = None
-) -> EventsOut:
+def ingest_events(store: Store, body: EventsIn, idempotency_key: str | None = None) -> EventsOut:
     """Write one day of counts (all variants or none); replays return the first answer."""
     exp = store.get_experiment(body.experiment_id)
     names = [v.variant_name for v in body.variants]
@@ -340,9 +338,7 @@ _CSV_REQUIRED = ("date", "variant_name", "impressions", "clicks")
 _CSV_OPTIONAL = ("conversions", "experiment_id")
 
 
-def import_csv(
-    store: Store, experiment_id: str, data: bytes, mode: WriteMode = "set"
-) -> ImportOut:
+def import_csv(store: Store, experiment_id: str, data: bytes, mode: WriteMode = "set") -> ImportOut:
     """Store every row of a CSV file, or none: InvalidRequest lists every bad row."""
     exp = store.get_experiment(experiment_id)
     try:
@@ -370,12 +366,15 @@ def import_csv(
             continue  # a blank line
         for k in ("impressions", "clicks", "conversions"):
             if k in cells and cells[k].isdigit():
-                cells[k] = int(cells[k])  # type: ignore[assignment]
+                cells[k] = int(cells[k])
         try:
             row = CsvRow.model_validate(cells)
         except ValidationError as err:
             problems.extend(
-                FieldError(f"line.{line}.{'.'.join(str(p) for p in e['loc'])}", e["msg"])
+                FieldError(
+                    f"line.{line}.{'.'.join(str(p) for p in e['loc'])}",
+                    e["msg"].removeprefix("Value error, "),
+                )
                 for e in err.errors(include_url=False)
             )
             continue
@@ -389,8 +388,9 @@ def import_csv(
                 FieldError(f"line.{line}", f"duplicate row for {row.date} {row.variant_name!r}")
             )
         seen.add(key)
-        rows.append(DailyRow(row.date, row.variant_name, row.impressions, row.clicks,
-                             row.conversions))
+        rows.append(
+            DailyRow(row.date, row.variant_name, row.impressions, row.clicks, row.conversions)
+        )
     if not rows and not problems:
         problems.append(FieldError("body", "no data rows"))
     new: list[str] = []
@@ -445,8 +445,9 @@ def _load(store: Store, experiment_id: str, window_days: int | None = None) -> L
     known = set(names)
     names += sorted({r.variant_name for r in rows} - known)
     control = control_of(exp.variants, names)
-    days = [DailyCounts(r.date, r.variant_name, r.impressions, r.clicks, r.conversions)
-            for r in rows]
+    days = [
+        DailyCounts(r.date, r.variant_name, r.impressions, r.clicks, r.conversions) for r in rows
+    ]
     fp = engine.fingerprint(names, days, settings, control)
     return Loaded(exp, settings, names, control, days, fp)
 
@@ -456,7 +457,7 @@ def even_split(names: Sequence[str]) -> dict[str, float]:
     if not names:
         return {}
     share = math.floor(1e6 / len(names)) / 1e6
-    shares = {n: share for n in names}
+    shares = dict.fromkeys(names, share)
     shares[names[0]] = round(1.0 - share * (len(names) - 1), 6)
     return shares
 
@@ -468,7 +469,8 @@ def _previous_shares(store: Store, loaded: Loaded) -> dict[str, float] | None:
     page = store.list_snapshots(loaded.experiment.id, limit=2)
     for snap in page.items:
         if snap.data_fingerprint != loaded.fingerprint:
-            return dict(snap.allocations)
+            known = set(loaded.variants)
+            return {k: v for k, v in snap.allocations.items() if k in known}
     return None
 
 
@@ -480,6 +482,33 @@ def _frozen_shares(store: Store, loaded: Loaded) -> dict[str, float]:
     return even_split(loaded.variants)
 
 
+# The engine is deterministic: the same fingerprint (variants, counted data, settings,
+# control) and previous shares give the same allocation, so repeated reads of unchanged
+# data skip the maths. Bounded; shared by the threads of one process.
+_ALLOCATION_CACHE: OrderedDict[
+    tuple[str, tuple[tuple[str, float], ...] | None], engine.Allocation
+] = OrderedDict()
+_ALLOCATION_CACHE_SIZE = 512
+_ALLOCATION_CACHE_LOCK = threading.Lock()
+
+
+def _engine_allocate(loaded: Loaded, previous: dict[str, float] | None) -> engine.Allocation:
+    key = (loaded.fingerprint, tuple(sorted(previous.items())) if previous is not None else None)
+    with _ALLOCATION_CACHE_LOCK:
+        hit = _ALLOCATION_CACHE.get(key)
+        if hit is not None:
+            _ALLOCATION_CACHE.move_to_end(key)
+            return hit
+    allocation = engine.allocate(
+        loaded.variants, loaded.days, loaded.settings, control=loaded.control, previous=previous
+    )
+    with _ALLOCATION_CACHE_LOCK:
+        _ALLOCATION_CACHE[key] = allocation
+        while len(_ALLOCATION_CACHE) > _ALLOCATION_CACHE_SIZE:
+            _ALLOCATION_CACHE.popitem(last=False)
+    return allocation
+
+
 @dataclasses.dataclass(frozen=True)
 class AllocationResult:
     out: AllocationOut
@@ -487,17 +516,27 @@ class AllocationResult:
 
 
 def _allocation_out(
-    loaded: Loaded, allocation: engine.Allocation | None, shares: dict[str, float],
-    status: str, at: dt.datetime,
+    loaded: Loaded,
+    allocation: engine.Allocation | None,
+    shares: dict[str, float],
+    status: str,
+    at: dt.datetime,
 ) -> dict[str, Any]:
     variants = []
     if allocation is not None:
         variants = [
             VariantStats(
-                name=v.name, impressions=v.impressions, clicks=v.clicks,
-                conversions=v.conversions, rate=v.rate, posterior_mean=v.posterior_mean,
-                ci_low=v.ci_low, ci_high=v.ci_high, p_best=v.p_best,
-                expected_loss=v.expected_loss, allocation=shares.get(v.name, 0.0),
+                name=v.name,
+                impressions=v.impressions,
+                clicks=v.clicks,
+                conversions=v.conversions,
+                rate=v.rate,
+                posterior_mean=v.posterior_mean,
+                ci_low=v.ci_low,
+                ci_high=v.ci_high,
+                p_best=v.p_best,
+                expected_loss=v.expected_loss,
+                allocation=shares.get(v.name, 0.0),
             )
             for v in allocation.variants
         ]
@@ -518,8 +557,9 @@ def _allocation_out(
     }
 
 
-def _snapshot(loaded: Loaded, allocation: engine.Allocation, trigger: Trigger,
-              at: dt.datetime) -> Snapshot:
+def _snapshot(
+    loaded: Loaded, allocation: engine.Allocation, trigger: Trigger, at: dt.datetime
+) -> Snapshot:
     return Snapshot(
         experiment_id=loaded.experiment.id,
         computed_at=at,
@@ -527,8 +567,7 @@ def _snapshot(loaded: Loaded, allocation: engine.Allocation, trigger: Trigger,
         allocations=dict(allocation.shares),
         p_best={v.name: v.p_best for v in allocation.variants},
         totals={
-            v.name: {"impressions": v.impressions, "clicks": v.clicks,
-                     "conversions": v.conversions}
+            v.name: {"impressions": v.impressions, "clicks": v.clicks, "conversions": v.conversions}
             for v in allocation.variants
         },
         data_fingerprint=loaded.fingerprint,
@@ -544,14 +583,16 @@ def _compute(
         return None, {}, "warming_up", False
     running = loaded.experiment.status == "running"
     previous = _previous_shares(store, loaded) if running else None
-    allocation = engine.allocate(
-        loaded.variants, loaded.days, loaded.settings, control=loaded.control, previous=previous
-    )
+    allocation = _engine_allocate(loaded, previous)
     if not running:
         return allocation, _frozen_shares(store, loaded), loaded.experiment.status, False
     written = False
     if trigger is not None:
-        written = store.write_snapshot(_snapshot(loaded, allocation, trigger, at))
+        # A read first: unchanged data (the common case) then takes no write lock at all;
+        # write_snapshot itself stays the atomic judge for concurrent writers.
+        latest = store.latest_snapshot(loaded.experiment.id)
+        if latest is None or latest.data_fingerprint != loaded.fingerprint:
+            written = store.write_snapshot(_snapshot(loaded, allocation, trigger, at))
     return allocation, dict(allocation.shares), allocation.status, written
 
 
@@ -581,12 +622,20 @@ def report(store: Store, experiment_id: str, *, now: Clock = utcnow) -> ReportOu
     if not loaded.variants:
         base = _allocation_out(loaded, None, {}, "warming_up", at)
         return ReportOut.model_validate(
-            {**base, "lifts": [], "regret_so_far": 0.0, "gained_vs_even": 0.0,
-             "recommendation": "No data yet: post daily counts to start the experiment."}
+            {
+                **base,
+                "lifts": [],
+                "regret_so_far": 0.0,
+                "gained_vs_even": 0.0,
+                "recommendation": "No data yet: post daily counts to start the experiment.",
+            }
         )
     running = loaded.experiment.status == "running"
     rep = engine.report(
-        loaded.variants, loaded.days, loaded.settings, control=loaded.control,
+        loaded.variants,
+        loaded.days,
+        loaded.settings,
+        control=loaded.control,
         previous=_previous_shares(store, loaded) if running else None,
     )
     shares = dict(rep.allocation.shares) if running else _frozen_shares(store, loaded)
@@ -596,8 +645,13 @@ def report(store: Store, experiment_id: str, *, now: Clock = utcnow) -> ReportOu
         {
             **base,
             "lifts": [
-                LiftOut(variant=lf.variant, lift=lf.lift, ci_low=lf.ci_low, ci_high=lf.ci_high,
-                        p_better=lf.p_better)
+                LiftOut(
+                    variant=lf.variant,
+                    lift=lf.lift,
+                    ci_low=lf.ci_low,
+                    ci_high=lf.ci_high,
+                    p_better=lf.p_better,
+                )
                 for lf in rep.lifts
             ],
             "regret_so_far": rep.regret_so_far,
@@ -660,16 +714,24 @@ def simulate(body: SimulateIn) -> SimulateOut:
     except InvalidSettings as err:
         raise InvalidRequest([FieldError(f"settings.{err.field}", err.message)]) from None
     sim = engine.simulate(
-        names, [v.rate for v in body.variants], body.daily_impressions, body.days, settings,
-        control=control, changes=[RateChange(c.day, tuple(c.rates)) for c in body.changes],
+        names,
+        [v.rate for v in body.variants],
+        body.daily_impressions,
+        body.days,
+        settings,
+        control=control,
+        changes=[RateChange(c.day, tuple(c.rates)) for c in body.changes],
         seed=body.seed,
     )
     return SimulateOut(
         variants=list(sim.variants),
         days=[
-            SimDay(day=i, shares=dict(zip(sim.variants, shares, strict=True)),
-                   cumulative_regret=sim.cumulative_regret[i],
-                   even_cumulative_regret=sim.even_cumulative_regret[i])
+            SimDay(
+                day=i,
+                shares=dict(zip(sim.variants, shares, strict=True)),
+                cumulative_regret=sim.cumulative_regret[i],
+                even_cumulative_regret=sim.even_cumulative_regret[i],
+            )
             for i, shares in enumerate(sim.shares)
         ],
         successes=sim.successes,
@@ -695,8 +757,12 @@ def history(
         experiment_id=experiment_id,
         items=[
             SnapshotOut(
-                computed_at=s.computed_at, trigger=s.trigger, status=s.status,
-                allocations=s.allocations, p_best=s.p_best, totals=s.totals,
+                computed_at=s.computed_at,
+                trigger=s.trigger,
+                status=s.status,
+                allocations=s.allocations,
+                p_best=s.p_best,
+                totals=s.totals,
                 data_fingerprint=s.data_fingerprint,
             )
             for s in page.items
@@ -712,8 +778,12 @@ def metrics(
     by_day: dict[dt.date, list[DayVariant]] = {}
     for r in store.read_daily(experiment_id, start, end):
         by_day.setdefault(r.date, []).append(
-            DayVariant(variant_name=r.variant_name, impressions=r.impressions, clicks=r.clicks,
-                       conversions=r.conversions)
+            DayVariant(
+                variant_name=r.variant_name,
+                impressions=r.impressions,
+                clicks=r.clicks,
+                conversions=r.conversions,
+            )
         )
     return MetricsOut(
         experiment_id=experiment_id,

@@ -80,5 +80,3 @@ def create_app(
     app.add_middleware(LazyCors, config=lambda: config if config is not None else get_config())
     app.add_middleware(BodyLimit)
     return app
-
-

@@ -29,7 +29,7 @@ def key_matches(given: str, keys: tuple[str, ...]) -> bool:
     return found
 
 
-def require_api_key(
+async def require_api_key(
     config: ConfigDep,
     x_api_key: Annotated[str | None, Depends(api_key_scheme)] = None,
 ) -> None:
@@ -42,15 +42,22 @@ def check_api_key(config: AppConfig, given: str | None) -> None:
         return
     if not given:
         raise ProblemError(
-            401, "unauthenticated", "this API needs an x-api-key header",
-            [FieldError("X-Api-Key", "missing")], headers={"WWW-Authenticate": "ApiKey"},
+            401,
+            "unauthenticated",
+            "this API needs an x-api-key header",
+            [FieldError("X-Api-Key", "missing")],
+            headers={"WWW-Authenticate": "ApiKey"},
         )
     if not key_matches(given, tuple(k.get_secret_value() for k in config.api_keys)):
-        raise ProblemError(403, "forbidden", "the x-api-key is not valid",
-                           [FieldError("X-Api-Key", "not a valid key")])
+        raise ProblemError(
+            403,
+            "forbidden",
+            "the x-api-key is not valid",
+            [FieldError("X-Api-Key", "not a valid key")],
+        )
 
 
-def require_admin(
+async def require_admin(
     config: ConfigDep,
     x_admin_key: Annotated[str | None, Header(description="BANDIT_ADMIN_KEY.")] = None,
 ) -> None:
@@ -58,11 +65,19 @@ def require_admin(
     if not config.reset_enabled or config.admin_key is None:
         raise ProblemError(404, "not-found", "no such resource")
     if not x_admin_key:
-        raise ProblemError(401, "unauthenticated", "reset needs an x-admin-key header",
-                           [FieldError("X-Admin-Key", "missing")])
+        raise ProblemError(
+            401,
+            "unauthenticated",
+            "reset needs an x-admin-key header",
+            [FieldError("X-Admin-Key", "missing")],
+        )
     if not key_matches(x_admin_key, (config.admin_key.get_secret_value(),)):
-        raise ProblemError(403, "forbidden", "the x-admin-key is not valid",
-                           [FieldError("X-Admin-Key", "not the admin key")])
+        raise ProblemError(
+            403,
+            "forbidden",
+            "the x-admin-key is not valid",
+            [FieldError("X-Admin-Key", "not the admin key")],
+        )
 
 
 ApiKeyDep = Depends(require_api_key)

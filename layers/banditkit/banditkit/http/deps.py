@@ -11,10 +11,16 @@ from banditkit.config import AppConfig, get_config
 from banditkit.store import Store, open_store
 
 
-def app_config(request: Request) -> AppConfig:
+def config_of(request: Request) -> AppConfig:
     """The app's configuration: the one given to create_app, else the environment's."""
     given: AppConfig | None = getattr(request.app.state, "config", None)
     return given if given is not None else get_config()
+
+
+# The dependencies are async on purpose: they never block (no I/O; open_store connects
+# lazily), and FastAPI would otherwise hop to the threadpool once per sync dependency.
+async def app_config(request: Request) -> AppConfig:
+    return config_of(request)
 
 
 @lru_cache(maxsize=4)
@@ -23,10 +29,10 @@ def store_for(url: str) -> Store:
     return open_store(url)
 
 
-def app_store(request: Request) -> Store:
+async def app_store(request: Request) -> Store:
     """The app's store: the one given to create_app, else one opened from the config's URL."""
     given: Store | None = getattr(request.app.state, "store", None)
-    return given if given is not None else store_for(app_config(request).store_url)
+    return given if given is not None else store_for(config_of(request).store_url)
 
 
 ConfigDep = Annotated[AppConfig, Depends(app_config)]

@@ -22,6 +22,8 @@ from banditkit.store import (
     Conflict,
     ExperimentNotFound,
     IdempotencyConflict,
+    InvalidCursor,
+    InvalidMetrics,
     StoreLimitExceeded,
     StoreUnavailable,
 )
@@ -104,7 +106,7 @@ def _validation_errors(raw: Sequence[Any]) -> tuple[int, str, str, list[FieldErr
             malformed = True
             errors.append(FieldError("body", "malformed JSON: " + str(e.get("msg", ""))))
             continue
-        msg = str(e.get("msg", "invalid"))
+        msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
         if kind == "missing" and tuple(e.get("loc", ())) == ("body",):
             msg = "a JSON body is required"
         errors.append(FieldError(field_path(e.get("loc", ())), msg))
@@ -132,20 +134,24 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(InvalidSettings)
     async def _settings(request: Request, exc: InvalidSettings) -> JSONResponse:
         errors = [FieldError(f"settings.{exc.field}", exc.message)]
-        return problem_response(422, "invalid-settings", f"settings.{exc.field}: {exc.message}",
-                                errors)
+        return problem_response(
+            422, "invalid-settings", f"settings.{exc.field}: {exc.message}", errors
+        )
 
     @app.exception_handler(ExperimentNotFound)
     async def _not_found(request: Request, exc: ExperimentNotFound) -> JSONResponse:
         return problem_response(
-            404, "experiment-not-found", f"experiment {exc.experiment_id!r} not found",
+            404,
+            "experiment-not-found",
+            f"experiment {exc.experiment_id!r} not found",
             [FieldError("experiment_id", "no such experiment")],
         )
 
     @app.exception_handler(IdempotencyConflict)
     async def _idem(request: Request, exc: IdempotencyConflict) -> JSONResponse:
         return problem_response(
-            409, "idempotency-conflict",
+            409,
+            "idempotency-conflict",
             "this Idempotency-Key was used with a different request body",
             [FieldError("Idempotency-Key", "reused with a different body")],
         )
@@ -156,10 +162,32 @@ def install(app: FastAPI) -> None:
             409, "conflict", "the resource exists or changed concurrently; retry"
         )
 
+    @app.exception_handler(InvalidCursor)
+    async def _cursor(request: Request, exc: InvalidCursor) -> JSONResponse:
+        return problem_response(
+            400,
+            "invalid-cursor",
+            "the cursor was not issued by this API",
+            [FieldError("cursor", "not a cursor from a previous page")],
+        )
+
+    @app.exception_handler(InvalidMetrics)
+    async def _metrics(request: Request, exc: InvalidMetrics) -> JSONResponse:
+        return problem_response(
+            422,
+            "invalid-metrics",
+            "the counts cannot be stored",
+            [FieldError("variants", "a count would leave the stored range")],
+        )
+
     @app.exception_handler(NoVariants)
     async def _no_variants(request: Request, exc: NoVariants) -> JSONResponse:
-        return problem_response(409, "no-variants", str(exc),
-                                [FieldError("experiment_id", "the experiment has no variants")])
+        return problem_response(
+            409,
+            "no-variants",
+            str(exc),
+            [FieldError("experiment_id", "the experiment has no variants")],
+        )
 
     @app.exception_handler(PayloadTooLarge)
     async def _too_large(request: Request, exc: PayloadTooLarge) -> JSONResponse:
@@ -175,7 +203,9 @@ def install(app: FastAPI) -> None:
     async def _unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
         log.warning("store unavailable: %s", type(exc).__name__)
         return problem_response(
-            503, "store-unavailable", "the store is unavailable; nothing was written; retry",
+            503,
+            "store-unavailable",
+            "the store is unavailable; nothing was written; retry",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 

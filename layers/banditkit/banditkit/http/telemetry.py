@@ -20,7 +20,7 @@ class NoTelemetry:
         return None
 
 
-def app_telemetry(request: Request) -> Telemetry:
+async def app_telemetry(request: Request) -> Telemetry:
     given: Telemetry | None = getattr(request.app.state, "telemetry", None)
     return given if given is not None else NoTelemetry()
 

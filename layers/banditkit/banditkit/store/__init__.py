@@ -64,4 +64,20 @@ def open_store(url: str) -> Store:
         path = url.split("?", 1)[0].removeprefix("sqlite:").removeprefix("//")
         path = path.removeprefix("/") or DEFAULT_PATH
         return SQLiteStore(path, busy_timeout=float(options.get("busy_timeout", 5.0)))
+    if scheme in ("postgresql", "postgres"):
+        from banditkit.store.postgres import PostgresStore
+
+        return PostgresStore(url)
+    if scheme == "dynamodb":
+        from banditkit.store.dynamodb import DynamoDBStore
+
+        table = urlsplit(url).netloc
+        if not table:
+            raise ValueError("dynamodb URL needs a table name: dynamodb://TABLE?region=...")
+        return DynamoDBStore(
+            table,
+            region=options.get("region"),
+            endpoint_url=options.get("endpoint_url"),
+            idempotency_table=options.get("idempotency_table"),
+        )
     raise ValueError(f"unsupported store URL scheme {scheme!r}")

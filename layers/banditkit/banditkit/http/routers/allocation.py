@@ -10,12 +10,11 @@ from banditkit import service
 from banditkit.http.auth import ApiKeyDep
 from banditkit.http.deps import StoreDep
 from banditkit.http.errors import responses
-from banditkit.http.routers.experiments import ExperimentPath
+from banditkit.http.routers.experiments import ID_PATTERN, ExperimentPath
 from banditkit.http.telemetry import ALLOCATIONS_COMPUTED, SNAPSHOTS_WRITTEN, TelemetryDep
 from banditkit.models import (
     AllocationOut,
     AssignOut,
-    ExperimentId,
     ReportOut,
     SimulateIn,
     SimulateOut,
@@ -25,7 +24,9 @@ router = APIRouter(
     tags=["allocation"], dependencies=[ApiKeyDep], responses=responses(401, 403, 422, 503)
 )
 
-ExperimentQuery = Annotated[str, ExperimentId, Query(description="The experiment.")]
+ExperimentQuery = Annotated[
+    str, Query(min_length=1, max_length=64, pattern=ID_PATTERN, description="The experiment.")
+]
 
 
 @router.get("/allocation", responses=responses(400, 404))

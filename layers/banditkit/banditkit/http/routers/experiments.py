@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from banditkit import __version__, service
 from banditkit.http.auth import ApiKeyDep
@@ -12,7 +12,6 @@ from banditkit.http.deps import ConfigDep, StoreDep
 from banditkit.http.errors import responses
 from banditkit.models import (
     ExperimentCreate,
-    ExperimentId,
     ExperimentOut,
     ExperimentPage,
     ExperimentPatch,
@@ -23,7 +22,10 @@ from banditkit.models import (
 router = APIRouter(tags=["experiments"])
 protected = APIRouter(dependencies=[ApiKeyDep], responses=responses(401, 403, 422, 503))
 
-ExperimentPath = Annotated[str, ExperimentId]
+ID_PATTERN = r"^[A-Za-z0-9_-]+$"
+ExperimentPath = Annotated[
+    str, Path(min_length=1, max_length=64, pattern=ID_PATTERN, description="Experiment id.")
+]
 
 
 @router.get("/health", responses=responses(503))

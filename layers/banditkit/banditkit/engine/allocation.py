@@ -1,0 +1,212 @@
+"""allocate() and report(): counted data → shares and the evidence behind them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from banditkit.engine import guardrails
+from banditkit.engine.beta import BetaGrid
+from banditkit.engine.posterior import Counted, check_previous, count
+from banditkit.engine.types import (
+    Allocation,
+    DailyCounts,
+    Lift,
+    Report,
+    Settings,
+    Status,
+    VariantResult,
+)
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    counted: Counted
+    grid: BetaGrid
+    p_best: Array
+    means: Array
+    allocation: Allocation
+
+
+def allocate(
+    variants: Sequence[str],
+    days: Sequence[DailyCounts],
+    settings: Settings,
+    *,
+    control: str | None = None,
+    previous: Mapping[str, float] | None = None,
+    as_of: dt.date | None = None,
+) -> Allocation:
+    """Shares for the next period, with P(best), expected loss and intervals per variant."""
+    return _evidence(variants, days, settings, control, previous, as_of).allocation
+
+
+def report(
+    variants: Sequence[str],
+    days: Sequence[DailyCounts],
+    settings: Settings,
+    *,
+    control: str | None = None,
+    previous: Mapping[str, float] | None = None,
+    as_of: dt.date | None = None,
+) -> Report:
+    """The allocation plus lift vs control, regret so far, gain vs an even split, advice."""
+    ev = _evidence(variants, days, settings, control, previous, as_of)
+    counted, means = ev.counted, ev.means
+    lifts: list[Lift] = []
+    c = counted.control
+    if c is not None:
+        for k in range(len(variants)):
+            if k != c:
+                lifts.append(_lift(ev.grid, k, c, variants[k], means))
+    best = int(np.argmax(means))
+    regret = 0.0
+    gained = 0.0
+    for _, n, _s in counted.daily:
+        regret += float(n @ (means[best] - means))
+        gained += float(n @ means) - float(n.sum()) * float(means.mean())
+    return Report(
+        allocation=ev.allocation,
+        control=control,
+        lifts=tuple(lifts),
+        regret_so_far=regret,
+        gained_vs_even=gained,
+        recommendation=_recommend(ev, lifts, settings),
+    )
+
+
+def _evidence(
+    variants: Sequence[str],
+    days: Sequence[DailyCounts],
+    settings: Settings,
+    control: str | None,
+    previous: Mapping[str, float] | None,
+    as_of: dt.date | None,
+) -> _Evidence:
+    counted = count(variants, days, settings, control=control, as_of=as_of)
+    settings.check_feasible(len(variants), counted.control is not None)
+    prev = check_previous(variants, previous)
+    grid = BetaGrid.build(counted.alpha, counted.beta)
+    p_best = grid.p_best()
+    means = counted.alpha / (counted.alpha + counted.beta)
+    total = int(counted.impressions.sum())
+    burn_in = total < settings.min_impressions
+    shares = guardrails.shares(
+        p_best, settings, control=counted.control, previous=prev, burn_in=burn_in
+    )
+    e_max = grid.expected_max()
+    loss = np.maximum(e_max - means, 0.0)
+    ci = grid.quantiles(np.array([0.025, 0.975]))
+    successes = counted.successes
+    best = int(np.argmax(p_best))
+    status: Status
+    winner = None
+    if burn_in or total == 0:
+        status = "warming_up"
+    elif (
+        p_best[best] >= settings.winner_p_best
+        and loss[best] < settings.winner_loss_share * means[best]
+    ):
+        status = "winner_found"
+        winner = variants[best]
+    else:
+        status = "optimizing"
+    results = tuple(
+        VariantResult(
+            name=name,
+            impressions=int(counted.impressions[k]),
+            clicks=int(counted.clicks[k]),
+            conversions=int(counted.conversions[k]),
+            rate=float(successes[k] / counted.impressions[k]) if counted.impressions[k] else 0.0,
+            posterior_mean=float(means[k]),
+            ci_low=float(ci[k, 0]),
+            ci_high=float(ci[k, 1]),
+            p_best=float(p_best[k]),
+            expected_loss=float(loss[k]),
+            allocation=float(shares[k]),
+        )
+        for k, name in enumerate(variants)
+    )
+    allocation = Allocation(
+        status=status,
+        shares={name: float(shares[k]) for k, name in enumerate(variants)},
+        variants=results,
+        winner=winner,
+        potential_value_remaining=_pvr(grid, p_best, best),
+    )
+    return _Evidence(counted, grid, p_best, means, allocation)
+
+
+def _solve(
+    cdf: Callable[[Array], Array], targets: Array, low: float, high: float, *, log: bool
+) -> Array:
+    """The points where a nondecreasing cdf reaches each target, by bisection."""
+    lo = np.full(len(targets), np.log(low) if log else low)
+    hi = np.full(len(targets), np.log(high) if log else high)
+    for _ in range(48):
+        mid = (lo + hi) / 2.0
+        below = cdf(np.exp(mid) if log else mid) < targets
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    mid = (lo + hi) / 2.0
+    out: Array = np.exp(mid) if log else mid
+    return out
+
+
+def _pvr(grid: BetaGrid, p_best: Array, best: int) -> float:
+    """Scott's potential value remaining: the 95th percentile of (max θ − θ_best)/θ_best."""
+    if len(p_best) == 1 or p_best[best] >= 0.95:
+        return 0.0
+    tails = grid.quantiles(np.array([1e-9, 1.0 - 1e-9]))
+    high = float(np.max(tails[:, 1])) / max(float(tails[best, 0]), 1e-300) - 1.0
+    v = _solve(
+        lambda x: grid.max_ratio_cdf(best, x), np.array([0.95]), 0.0, max(high, 1e-12), log=False
+    )
+    return float(v[0])
+
+
+def _lift(grid: BetaGrid, k: int, c: int, name: str, means: Array) -> Lift:
+    tails = grid.quantiles(np.array([1e-9, 1.0 - 1e-9]))
+    low = max(float(tails[k, 0]), 1e-300) / max(float(tails[c, 1]), 1e-300)
+    high = max(float(tails[k, 1]), 1e-300) / max(float(tails[c, 0]), 1e-300)
+    ratio = _solve(lambda r: grid.ratio_cdf(k, c, r), np.array([0.025, 0.975]), low, high, log=True)
+    pair = BetaGrid.build(grid.alpha[[k, c]], grid.beta[[k, c]]).p_best()
+    return Lift(
+        variant=name,
+        lift=float(means[k] / means[c] - 1.0),
+        ci_low=float(ratio[0] - 1.0),
+        ci_high=float(ratio[1] - 1.0),
+        p_better=float(pair[0]),
+    )
+
+
+def _recommend(ev: _Evidence, lifts: Sequence[Lift], settings: Settings) -> str:
+    alloc = ev.allocation
+    best = max(alloc.variants, key=lambda v: v.p_best)
+    total = sum(v.impressions for v in alloc.variants)
+    if alloc.status == "warming_up":
+        return (
+            f"Warming up: {total} of {settings.min_impressions} impressions so far; "
+            "traffic stays evenly split until then."
+        )
+    if alloc.status == "winner_found":
+        return (
+            f"{best.name} is the winner: {best.p_best:.1%} likely best, and choosing it now "
+            f"costs at most {best.expected_loss:.2g} in expected rate. Ship {best.name} "
+            "and stop the test."
+        )
+    text = (
+        f"Keep the test running: {best.name} leads with {best.p_best:.1%} chance of being "
+        f"best, below the {settings.winner_p_best:.0%} needed to call a winner."
+    )
+    if lifts:
+        worst = min(lifts, key=lambda lf: lf.p_better)
+        if worst.p_better < 0.05:
+            text += f" {worst.variant} looks worse than the control ({worst.lift:+.1%})."
+    return text

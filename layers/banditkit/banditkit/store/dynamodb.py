@@ -1,0 +1,677 @@
+"""DynamoDB backend: the single-table layout of dynamodb_tables.py, through a boto3 client.
+
+- The client is injected (tests, Lambda) or created at the first call, with botocore's
+  retry mode set explicitly (`standard` by default; `adaptive` also works): throttling,
+  timeouts and dropped connections are retried by botocore with backoff.
+- Every multi-variant write is ONE TransactWriteItems: a condition that the experiment
+  exists, one Put (`set`) or Update with ADD (`increment`) per row, and the idempotency
+  record as a conditional Put in the idempotency table. A retry therefore never counts
+  twice: the record and the counts commit together or not at all. Cancellations caused
+  by conflicts or throttling inside the transaction are retried here (botocore does not
+  retry them), with jittered backoff, up to `max_attempts`.
+- DynamoDB's limits are enforced here before calling (moto does not enforce them all):
+  100 items a transaction, 25 a batch write, 400 KB an item, 4 MB a transaction; every
+  Query and Scan follows LastEvaluatedKey.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from banditkit.store import dynamodb_tables as tables
+from banditkit.store._common import (
+    check_rows,
+    decode_cursor,
+    encode_cursor,
+    experiment_fields,
+    experiment_from_fields,
+    snapshot_fields,
+    snapshot_from_fields,
+    ts,
+)
+from banditkit.store.base import (
+    MAX_COUNT,
+    Conflict,
+    DailyRow,
+    Experiment,
+    ExperimentNotFound,
+    ExperimentStatus,
+    IdempotencyConflict,
+    IdempotencyRecord,
+    InvalidCursor,
+    InvalidMetrics,
+    Page,
+    Snapshot,
+    StoreError,
+    StoreLimitExceeded,
+    StoreUnavailable,
+    WriteMode,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+MAX_TRANSACTION_ITEMS = 100
+MAX_BATCH_WRITE = 25
+MAX_ITEM_BYTES = 400 * 1024
+MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
+STATUSES: tuple[ExperimentStatus, ...] = ("running", "paused", "completed")
+
+# Error codes meaning "busy or unreachable, nothing (more) was written".
+_BUSY_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionInProgressException",
+    }
+)
+# Cancellation reasons after which running the same transaction again is safe.
+_RETRY_REASONS = frozenset(
+    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+)
+
+Item = dict[str, dict[str, Any]]
+
+
+def client_config(
+    *,
+    retry_mode: Literal["standard", "adaptive"] = "standard",
+    max_attempts: int = 5,
+    connect_timeout: float = 2.0,
+    read_timeout: float = 5.0,
+) -> Any:
+    """The botocore Config every banditkit DynamoDB client uses: retries set explicitly,
+    max_attempts counting the first call."""
+    from botocore.config import Config
+
+    return Config(
+        retries={"mode": retry_mode, "total_max_attempts": max_attempts},
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+    )
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def _n(value: int) -> dict[str, str]:
+    return {"N": str(value)}
+
+
+def item_size(item: Item) -> int:
+    """An upper estimate of DynamoDB's billed item size in bytes."""
+
+    def value_size(v: dict[str, Any]) -> int:
+        (kind, raw), *_ = v.items()
+        if kind == "S":
+            return len(raw.encode())
+        if kind == "N":
+            return len(raw) // 2 + 2
+        if kind == "B":
+            return len(raw)
+        if kind in ("BOOL", "NULL"):
+            return 1
+        if kind == "M":
+            return 3 + sum(len(k.encode()) + value_size(x) + 1 for k, x in raw.items())
+        if kind == "L":
+            return 3 + sum(value_size(x) + 1 for x in raw)
+        return sum(len(str(x).encode()) for x in raw)  # SS / NS / BS
+
+    return sum(len(name.encode()) + value_size(v) for name, v in item.items())
+
+
+def _check_item(item: Item) -> None:
+    if item_size(item) > MAX_ITEM_BYTES:
+        raise StoreLimitExceeded("an item would exceed DynamoDB's 400 KB limit")
+
+
+def _exp_key(experiment_id: str) -> str:
+    return f"EXP#{experiment_id}"
+
+
+def _day_key(day: dt.date, variant: str) -> str:
+    return f"DAY#{day.isoformat()}#{variant}"
+
+
+class DynamoDBStore:
+    """The Store protocol on DynamoDB (main table + idempotency table)."""
+
+    name = "dynamodb"
+
+    def __init__(
+        self,
+        table: str,
+        *,
+        idempotency_table: str | None = None,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        client: DynamoDBClient | None = None,
+        retry_mode: Literal["standard", "adaptive"] = "standard",
+        max_attempts: int = 5,
+        backoff_base: float = 0.05,
+        idempotency_ttl: dt.timedelta = dt.timedelta(hours=24),
+        page_size: int | None = None,
+    ) -> None:
+        self.table = table
+        self.idempotency_table = idempotency_table or f"{table}-idempotency"
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self.retry_mode: Literal["standard", "adaptive"] = retry_mode
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.idempotency_ttl = idempotency_ttl
+        self.page_size = page_size  # items per Query page; None = DynamoDB's 1 MB pages
+        self._client: Any = client
+        self._lock = threading.Lock()
+
+    # the client and error mapping ------------------------------------------------------
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    import boto3
+
+                    self._client = boto3.client(
+                        "dynamodb",
+                        region_name=self.region,
+                        endpoint_url=self.endpoint_url,
+                        config=client_config(
+                            retry_mode=self.retry_mode, max_attempts=self.max_attempts
+                        ),
+                    )
+        return self._client
+
+    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        """One client call; busy, throttled and unreachable become StoreUnavailable."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            response: dict[str, Any] = getattr(self.client, operation)(**kwargs)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in _BUSY_CODES:
+                raise StoreUnavailable("dynamodb is throttling or unavailable") from None
+            if code == "ResourceNotFoundException":
+                raise StoreUnavailable("dynamodb table not found") from None
+            raise
+        except BotoCoreError:
+            raise StoreUnavailable("dynamodb is unreachable") from None
+        return response
+
+    def _transact(self, items: list[dict[str, Any]]) -> list[str] | None:
+        """Run one transaction; None when it committed, else the cancellation reason codes
+        (conflicts and throttling inside the transaction are retried first)."""
+        from botocore.exceptions import ClientError
+
+        if len(items) > MAX_TRANSACTION_ITEMS:
+            raise StoreLimitExceeded(
+                f"{len(items)} items exceed DynamoDB's {MAX_TRANSACTION_ITEMS} a transaction"
+            )
+        total = 0
+        for entry in items:
+            (op, body), *_ = entry.items()
+            if op == "Put":
+                _check_item(body["Item"])
+                total += item_size(body["Item"])
+        if total > MAX_TRANSACTION_BYTES:
+            raise StoreLimitExceeded("the transaction would exceed DynamoDB's 4 MB limit")
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                self._call("transact_write_items", TransactItems=items)
+                return None
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    raise
+                reasons = [
+                    str(r.get("Code", "None")) for r in exc.response.get("CancellationReasons", [])
+                ]
+            if not _RETRY_REASONS.intersection(reasons) or "ConditionalCheckFailed" in reasons:
+                return reasons
+            if attempt < self.max_attempts:
+                self._backoff(attempt)
+        raise StoreUnavailable("dynamodb transaction kept conflicting")
+
+    def _backoff(self, attempt: int) -> None:
+        """Full-jitter exponential backoff (jitter only, not security: S311 waived)."""
+        time.sleep(random.uniform(0, min(2.0, self.backoff_base * 2**attempt)))  # noqa: S311
+
+    def _query(self, **kwargs: Any) -> Iterator[Item]:
+        """Every item of a Query (or Scan with operation='scan'), page by page."""
+        operation = kwargs.pop("operation", "query")
+        if self.page_size is not None:
+            kwargs["Limit"] = min(kwargs.get("Limit", self.page_size), self.page_size)
+        while True:
+            page = self._call(operation, **kwargs)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _batch_delete(self, table: str, keys: Sequence[Item]) -> None:
+        for start in range(0, len(keys), MAX_BATCH_WRITE):
+            requests = [
+                {"DeleteRequest": {"Key": k}} for k in keys[start : start + MAX_BATCH_WRITE]
+            ]
+            pending: dict[str, Any] = {table: requests}
+            for attempt in range(1, self.max_attempts + 1):
+                unprocessed = self._call("batch_write_item", RequestItems=pending).get(
+                    "UnprocessedItems", {}
+                )
+                if not unprocessed:
+                    break
+                pending = unprocessed
+                if attempt == self.max_attempts:
+                    raise StoreUnavailable("dynamodb left deletes unprocessed")
+                self._backoff(attempt)
+
+    def ping(self) -> None:
+        self._call("describe_table", TableName=self.table)
+
+    def close(self) -> None:
+        """Clients hold no connections that need closing; kept for the protocol."""
+
+    # experiments -----------------------------------------------------------------------
+
+    @staticmethod
+    def _meta_item(e: Experiment) -> Item:
+        f = experiment_fields(e)
+        item: Item = {
+            tables.PK: _s(_exp_key(e.id)),
+            tables.SK: _s("META"),
+            tables.GSI1PK: _s(f"STATUS#{e.status}"),
+            tables.GSI1SK: _s(f"{f['created_at']}#{e.id}"),
+            "variants_declared": {"BOOL": e.variants_declared},
+            "version": _n(e.version),
+        }
+        for name in ("id", "name", "description", "status", "variants", "settings"):
+            item[name] = _s(f[name])
+        item["created_at"] = _s(f["created_at"])
+        item["updated_at"] = _s(f["updated_at"])
+        return item
+
+    @staticmethod
+    def _experiment(item: Item) -> Experiment:
+        return experiment_from_fields(
+            {
+                "id": item["id"]["S"],
+                "name": item["name"]["S"],
+                "description": item["description"]["S"],
+                "status": item["status"]["S"],
+                "variants": item["variants"]["S"],
+                "variants_declared": item["variants_declared"]["BOOL"],
+                "settings": item["settings"]["S"],
+                "created_at": item["created_at"]["S"],
+                "updated_at": item["updated_at"]["S"],
+                "version": item["version"]["N"],
+            }
+        )
+
+    def _get_meta(self, experiment_id: str) -> Item | None:
+        response = self._call(
+            "get_item",
+            TableName=self.table,
+            Key={tables.PK: _s(_exp_key(experiment_id)), tables.SK: _s("META")},
+            ConsistentRead=True,
+        )
+        item: Item | None = response.get("Item")
+        return item
+
+    def create_experiment(self, experiment: Experiment) -> Experiment:
+        from botocore.exceptions import ClientError
+
+        item = self._meta_item(experiment)
+        _check_item(item)
+        try:
+            self._call(
+                "put_item",
+                TableName=self.table,
+                Item=item,
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise Conflict(f"experiment {experiment.id!r} exists") from None
+            raise
+        return self._experiment(item)
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        item = self._get_meta(experiment_id)
+        if item is None:
+            raise ExperimentNotFound(experiment_id)
+        return self._experiment(item)
+
+    def update_experiment(self, experiment: Experiment, expected_version: int) -> Experiment:
+        from botocore.exceptions import ClientError
+
+        item = self._meta_item(experiment)
+        _check_item(item)
+        names = ("name", "description", "status", "variants", "settings", "updated_at")
+        values: dict[str, Any] = {f":{n}": item[n] for n in names}
+        values |= {
+            ":declared": item["variants_declared"],
+            ":gsi1pk": item[tables.GSI1PK],
+            ":version": _n(expected_version + 1),
+            ":expected": _n(expected_version),
+        }
+        try:
+            response = self._call(
+                "update_item",
+                TableName=self.table,
+                Key={tables.PK: item[tables.PK], tables.SK: item[tables.SK]},
+                UpdateExpression="SET "
+                + ", ".join(f"#{n} = :{n}" for n in names)
+                + ", variants_declared = :declared, GSI1PK = :gsi1pk, version = :version",
+                ConditionExpression="attribute_exists(PK) AND version = :expected",
+                ExpressionAttributeNames={f"#{n}": n for n in names},
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            current = self._get_meta(experiment.id)
+            if current is None:
+                raise ExperimentNotFound(experiment.id) from None
+            raise Conflict(
+                f"experiment {experiment.id!r} is at version {current['version']['N']}, "
+                f"not {expected_version}"
+            ) from None
+        return self._experiment(response["Attributes"])
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        from botocore.exceptions import ClientError
+
+        pk = _s(_exp_key(experiment_id))
+        found = True
+        try:
+            # the experiment goes first, so concurrent writes fail their existence check
+            self._call(
+                "delete_item",
+                TableName=self.table,
+                Key={tables.PK: pk, tables.SK: _s("META")},
+                ConditionExpression="attribute_exists(PK)",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            found = False  # still sweep what an interrupted delete may have left
+        for table in (self.table, self.idempotency_table):
+            keys = list(
+                self._query(
+                    TableName=table,
+                    KeyConditionExpression="PK = :pk",
+                    ExpressionAttributeValues={":pk": pk},
+                    ProjectionExpression="PK, SK",
+                )
+            )
+            self._batch_delete(table, keys)
+        if not found:
+            raise ExperimentNotFound(experiment_id)
+
+    def list_experiments(
+        self, status: ExperimentStatus | None = None, limit: int = 50, cursor: str | None = None
+    ) -> Page[Experiment]:
+        limit = max(1, min(limit, 1000))
+        after = None
+        if cursor is not None:
+            created, last_id = decode_cursor(cursor, (str, str))
+            after = f"{created}#{last_id}"
+        found: list[tuple[str, Item]] = []
+        for one in (status,) if status is not None else STATUSES:
+            condition = "GSI1PK = :s"
+            values: dict[str, Any] = {":s": _s(f"STATUS#{one}")}
+            if after is not None:
+                condition += " AND GSI1SK > :after"
+                values[":after"] = _s(after)
+            kwargs: dict[str, Any] = {
+                "TableName": self.table,
+                "IndexName": tables.STATUS_INDEX,
+                "KeyConditionExpression": condition,
+                "ExpressionAttributeValues": values,
+                "Limit": limit + 1,
+            }
+            for n, item in enumerate(self._query(**kwargs)):
+                found.append((item[tables.GSI1SK]["S"], item))
+                if n == limit:
+                    break
+        found.sort(key=lambda pair: pair[0].encode())
+        items = [self._experiment(item) for _, item in found[:limit]]
+        next_cursor = None
+        if len(found) > limit:
+            next_cursor = encode_cursor(ts(items[-1].created_at), items[-1].id)
+        return Page(items, next_cursor)
+
+    # daily metrics ---------------------------------------------------------------------
+
+    def _row_write(self, pk: dict[str, str], row: DailyRow, mode: WriteMode) -> dict[str, Any]:
+        key = {tables.PK: pk, tables.SK: _s(_day_key(row.date, row.variant_name))}
+        if mode == "set":
+            item: Item = {
+                **key,
+                "date": _s(row.date.isoformat()),
+                "variant_name": _s(row.variant_name),
+                "impressions": _n(row.impressions),
+                "clicks": _n(row.clicks),
+                "conversions": _n(row.conversions),
+            }
+            return {"Put": {"TableName": self.table, "Item": item}}
+        # ADD is atomic; the condition keeps each total within 64 bits, like the SQL backends
+        limits = " AND ".join(
+            f"(attribute_not_exists({f}) OR {f} <= :max_{f})"
+            for f in ("impressions", "clicks", "conversions")
+        )
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": key,
+                "UpdateExpression": (
+                    "ADD impressions :impressions, clicks :clicks, conversions :conversions "
+                    "SET #date = :date, variant_name = :variant"
+                ),
+                "ConditionExpression": limits,
+                "ExpressionAttributeNames": {"#date": "date"},
+                "ExpressionAttributeValues": {
+                    ":impressions": _n(row.impressions),
+                    ":clicks": _n(row.clicks),
+                    ":conversions": _n(row.conversions),
+                    ":max_impressions": _n(MAX_COUNT - row.impressions),
+                    ":max_clicks": _n(MAX_COUNT - row.clicks),
+                    ":max_conversions": _n(MAX_COUNT - row.conversions),
+                    ":date": _s(row.date.isoformat()),
+                    ":variant": _s(row.variant_name),
+                },
+            }
+        }
+
+    def _idempotency_item(self, pk: dict[str, str], record: IdempotencyRecord) -> Item:
+        expires = dt.datetime.now(dt.UTC) + self.idempotency_ttl
+        return {
+            tables.PK: pk,
+            tables.SK: _s(f"KEY#{record.key}"),
+            "request_hash": _s(record.request_hash),
+            "response": _s(json.dumps(record.response)),
+            tables.TTL_ATTRIBUTE: _n(int(expires.timestamp())),
+        }
+
+    def _replay(self, pk: dict[str, str], record: IdempotencyRecord) -> dict[str, Any]:
+        stored = self._call(
+            "get_item",
+            TableName=self.idempotency_table,
+            Key={tables.PK: pk, tables.SK: _s(f"KEY#{record.key}")},
+            ConsistentRead=True,
+        ).get("Item")
+        if stored is None or stored["request_hash"]["S"] != record.request_hash:
+            raise IdempotencyConflict(f"idempotency key {record.key!r} was used with another body")
+        response: dict[str, Any] = json.loads(stored["response"]["S"])
+        return response
+
+    def write_daily(
+        self,
+        experiment_id: str,
+        rows: Sequence[DailyRow],
+        mode: WriteMode,
+        idempotency: IdempotencyRecord | None = None,
+    ) -> dict[str, Any] | None:
+        check_rows(rows)
+        pk = _s(_exp_key(experiment_id))
+        items: list[dict[str, Any]] = [
+            {
+                "ConditionCheck": {
+                    "TableName": self.table,
+                    "Key": {tables.PK: pk, tables.SK: _s("META")},
+                    "ConditionExpression": "attribute_exists(PK)",
+                }
+            }
+        ]
+        items += [self._row_write(pk, row, mode) for row in rows]
+        if idempotency is not None:
+            now = int(dt.datetime.now(dt.UTC).timestamp())
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.idempotency_table,
+                        "Item": self._idempotency_item(pk, idempotency),
+                        "ConditionExpression": "attribute_not_exists(PK) OR #ttl < :now",
+                        "ExpressionAttributeNames": {"#ttl": tables.TTL_ATTRIBUTE},
+                        "ExpressionAttributeValues": {":now": _n(now)},
+                    }
+                }
+            )
+        reasons = self._transact(items)
+        if reasons is None:
+            return None
+        if reasons[0] == "ConditionalCheckFailed":
+            raise ExperimentNotFound(experiment_id)
+        if idempotency is not None and reasons[-1] == "ConditionalCheckFailed":
+            return self._replay(pk, idempotency)
+        if "ConditionalCheckFailed" in reasons:
+            raise InvalidMetrics("a count would leave the 64-bit integer range")
+        raise StoreError("dynamodb refused the write")
+
+    def read_daily(
+        self, experiment_id: str, start: dt.date | None = None, end: dt.date | None = None
+    ) -> list[DailyRow]:
+        low = f"DAY#{start.isoformat()}" if start else "DAY#"
+        high = f"DAY#{end.isoformat()}$" if end else "DAY$"  # '$' sorts right after '#'
+        items = self._query(
+            TableName=self.table,
+            KeyConditionExpression="PK = :pk AND SK BETWEEN :low AND :high",
+            ExpressionAttributeValues={
+                ":pk": _s(_exp_key(experiment_id)),
+                ":low": _s(low),
+                ":high": _s(high),
+            },
+            ConsistentRead=True,
+        )
+        return [
+            DailyRow(
+                dt.date.fromisoformat(i["date"]["S"]),
+                i["variant_name"]["S"],
+                int(i["impressions"]["N"]),
+                int(i["clicks"]["N"]),
+                int(i["conversions"]["N"]),
+            )
+            for i in items
+        ]
+
+    # snapshots -------------------------------------------------------------------------
+
+    def write_snapshot(self, snapshot: Snapshot) -> bool:
+        f = snapshot_fields(snapshot)
+        pk = _s(_exp_key(snapshot.experiment_id))
+        item: Item = {
+            tables.PK: pk,
+            tables.SK: _s(f"ALLOC#{f['computed_at']}#{uuid.uuid4().hex[:12]}"),
+            **{name: _s(value) for name, value in f.items()},
+        }
+        reasons = self._transact(
+            [
+                {  # the fingerprint of the latest snapshot lives on META: compare and set
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": {tables.PK: pk, tables.SK: _s("META")},
+                        "UpdateExpression": "SET latest_fingerprint = :fp",
+                        "ConditionExpression": (
+                            "attribute_exists(PK) AND (attribute_not_exists(latest_fingerprint)"
+                            " OR latest_fingerprint <> :fp)"
+                        ),
+                        "ExpressionAttributeValues": {":fp": _s(snapshot.data_fingerprint)},
+                    }
+                },
+                {"Put": {"TableName": self.table, "Item": item}},
+            ]
+        )
+        if reasons is None:
+            return True
+        if reasons[0] == "ConditionalCheckFailed":
+            if self._get_meta(snapshot.experiment_id) is None:
+                raise ExperimentNotFound(snapshot.experiment_id)
+            return False
+        raise StoreError("dynamodb refused the snapshot")
+
+    def latest_snapshot(self, experiment_id: str) -> Snapshot | None:
+        page = self.list_snapshots(experiment_id, limit=1)
+        return page.items[0] if page.items else None
+
+    def list_snapshots(
+        self,
+        experiment_id: str,
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[Snapshot]:
+        limit = max(1, min(limit, 1000))
+        pk = _s(_exp_key(experiment_id))
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "PK = :pk AND SK BETWEEN :low AND :high",
+            "ExpressionAttributeValues": {
+                ":pk": pk,
+                ":low": _s(f"ALLOC#{ts(start)}" if start else "ALLOC#"),
+                ":high": _s(f"ALLOC#{ts(end)}$" if end else "ALLOC$"),
+            },
+            "ScanIndexForward": False,
+            "ConsistentRead": True,
+            "Limit": limit + 1,
+        }
+        if cursor is not None:
+            (sk,) = decode_cursor(cursor, (str,))
+            if not sk.startswith("ALLOC#"):
+                raise InvalidCursor("malformed cursor")
+            kwargs["ExclusiveStartKey"] = {tables.PK: pk, tables.SK: _s(sk)}
+        found: list[Item] = []
+        for item in self._query(**kwargs):
+            found.append(item)
+            if len(found) > limit:
+                break
+        items = [
+            snapshot_from_fields(
+                {k: v["S"] for k, v in i.items() if k not in (tables.PK, tables.SK)}
+            )
+            for i in found[:limit]
+        ]
+        next_cursor = (
+            encode_cursor(found[limit - 1][tables.SK]["S"]) if len(found) > limit else None
+        )
+        return Page(items, next_cursor)
+
+    def reset(self) -> None:
+        for table in (self.table, self.idempotency_table):
+            keys = list(
+                self._query(operation="scan", TableName=table, ProjectionExpression="PK, SK")
+            )
+            self._batch_delete(table, keys)

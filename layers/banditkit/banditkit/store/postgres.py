@@ -1,0 +1,569 @@
+"""PostgreSQL backend (Aurora PostgreSQL, RDS, self-hosted): psycopg 3 with a connection pool.
+
+- Versioned migrations live in MIGRATIONS and are applied at the first call, inside one
+  transaction holding an advisory lock, so concurrent starters apply each one once.
+- No extensions, so Aurora PostgreSQL works as is.
+- Every call is one transaction on a pooled connection; the pool checks a connection before
+  lending it, so connections killed by a server restart are replaced. A transaction the
+  server rolled back (deadlock, serialization failure) is retried; a dropped connection is
+  retried only for reads and for writes that are safe to repeat (`set` batches, batches
+  carrying an idempotency record, snapshots, reset).
+SQL text is built from module constants only (hence the S608 waivers); values are bound.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from banditkit.store._common import (
+    check_rows,
+    decode_cursor,
+    encode_cursor,
+    experiment_fields,
+    experiment_from_fields,
+    parse_ts,
+    snapshot_from_fields,
+    ts,
+    utc,
+)
+from banditkit.store.base import (
+    Conflict,
+    DailyRow,
+    Experiment,
+    ExperimentNotFound,
+    ExperimentStatus,
+    IdempotencyConflict,
+    IdempotencyRecord,
+    InvalidMetrics,
+    Page,
+    Snapshot,
+    StoreUnavailable,
+    WriteMode,
+)
+
+R = TypeVar("R")
+Conn = psycopg.Connection[tuple[Any, ...]]
+
+MIGRATION_LOCK = 0x62616E646974  # "bandit": pg_advisory_xact_lock key for migrations
+
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (
+        1,
+        """
+        CREATE TABLE experiments (
+            id text COLLATE "C" PRIMARY KEY,
+            name text NOT NULL,
+            description text NOT NULL,
+            status text NOT NULL,
+            variants jsonb NOT NULL,
+            variants_declared boolean NOT NULL,
+            settings jsonb NOT NULL,
+            created_at timestamptz NOT NULL,
+            updated_at timestamptz NOT NULL,
+            version integer NOT NULL
+        );
+        CREATE INDEX experiments_by_created ON experiments (created_at, id);
+        CREATE INDEX experiments_by_status ON experiments (status, created_at, id);
+        CREATE TABLE daily (
+            experiment_id text COLLATE "C" NOT NULL
+                REFERENCES experiments (id) ON DELETE CASCADE,
+            day date NOT NULL,
+            variant_name text COLLATE "C" NOT NULL,
+            impressions bigint NOT NULL CHECK (impressions >= 0),
+            clicks bigint NOT NULL CHECK (clicks >= 0),
+            conversions bigint NOT NULL CHECK (conversions >= 0),
+            PRIMARY KEY (experiment_id, day, variant_name)
+        );
+        CREATE TABLE snapshots (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            experiment_id text COLLATE "C" NOT NULL
+                REFERENCES experiments (id) ON DELETE CASCADE,
+            computed_at timestamptz NOT NULL,
+            trigger text NOT NULL,
+            allocations jsonb NOT NULL,
+            p_best jsonb NOT NULL,
+            totals jsonb NOT NULL,
+            data_fingerprint text NOT NULL,
+            status text NOT NULL
+        );
+        CREATE INDEX snapshots_by_time ON snapshots (experiment_id, computed_at, id);
+        CREATE TABLE idempotency (
+            experiment_id text COLLATE "C" NOT NULL
+                REFERENCES experiments (id) ON DELETE CASCADE,
+            key text COLLATE "C" NOT NULL,
+            request_hash text NOT NULL,
+            response jsonb NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (experiment_id, key)
+        );
+        """,
+    ),
+)
+
+_EXPERIMENT_SELECT = (
+    "SELECT id, name, description, status, variants::text, variants_declared, "
+    "settings::text, created_at, updated_at, version FROM experiments"
+)
+_SNAPSHOT_SELECT = (
+    "SELECT id, experiment_id, computed_at, trigger, allocations::text, p_best::text, "
+    "totals::text, data_fingerprint, status FROM snapshots"
+)
+_UPSERT = {
+    "set": (
+        "INSERT INTO daily VALUES (%s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (experiment_id, day, variant_name) DO UPDATE SET "
+        "impressions = excluded.impressions, clicks = excluded.clicks, "
+        "conversions = excluded.conversions"
+    ),
+    "increment": (
+        "INSERT INTO daily AS d VALUES (%s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (experiment_id, day, variant_name) DO UPDATE SET "
+        "impressions = d.impressions + excluded.impressions, "
+        "clicks = d.clicks + excluded.clicks, "
+        "conversions = d.conversions + excluded.conversions"
+    ),
+}
+# Errors after which the server has rolled the transaction back, so running it again is safe.
+_ROLLED_BACK = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
+# Errors that mean "busy or unreachable" rather than "bad request".
+_UNAVAILABLE = (
+    pg_errors.LockNotAvailable,
+    pg_errors.QueryCanceled,
+    pg_errors.AdminShutdown,
+    pg_errors.CannotConnectNow,
+    pg_errors.TooManyConnections,
+)
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+class PostgresStore:
+    """The Store protocol on PostgreSQL. The pool opens, and migrations run, at the first call."""
+
+    name = "postgres"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        schema: str | None = None,
+        pool_min: int = 1,
+        pool_max: int = 10,
+        pool_timeout: float = 10.0,
+        connect_timeout: int = 5,
+        lock_timeout_ms: int = 5000,
+        attempts: int = 3,
+    ) -> None:
+        parts = urlsplit(url)
+        query = dict(parse_qsl(parts.query))
+        pool_max = int(query.pop("pool_max", pool_max))
+        schema = query.pop("schema", schema)
+        if schema is not None and not _IDENTIFIER.fullmatch(schema):
+            raise ValueError("schema must be a lower-case SQL identifier")
+        scheme = "postgresql" if parts.scheme == "postgres" else parts.scheme
+        self._conninfo = urlunsplit(parts._replace(scheme=scheme, query=urlencode(query)))
+        self.schema = schema
+        self._pool_args = {"min_size": pool_min, "max_size": pool_max, "timeout": pool_timeout}
+        options = f"-c lock_timeout={int(lock_timeout_ms)}"
+        if schema is not None:
+            options += f" -c search_path={schema}"
+        self._connect_kwargs: dict[str, Any] = {
+            "connect_timeout": connect_timeout,
+            "options": options,
+        }
+        self.attempts = attempts
+        self._pool: ConnectionPool[Conn] | None = None
+        self._lock = threading.Lock()
+
+    # connections -----------------------------------------------------------------------
+
+    def _get_pool(self) -> ConnectionPool[Conn]:
+        if self._pool is not None:
+            return self._pool
+        with self._lock:
+            if self._pool is None:
+                pool: ConnectionPool[Conn] = ConnectionPool(
+                    self._conninfo,
+                    kwargs=self._connect_kwargs,
+                    open=False,
+                    check=ConnectionPool.check_connection,
+                    name="banditkit",
+                    **self._pool_args,  # type: ignore[arg-type]
+                )
+                pool.open(wait=False)
+                try:
+                    with pool.connection() as conn:
+                        self._migrate(conn)
+                except BaseException:
+                    pool.close()
+                    raise
+                self._pool = pool
+        return self._pool
+
+    def _migrate(self, conn: Conn) -> None:
+        """Apply the migrations this database lacks; concurrent starters wait on the lock."""
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        if self.schema is not None:
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS banditkit_migrations "
+            "(version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        row = conn.execute("SELECT coalesce(max(version), 0) FROM banditkit_migrations").fetchone()
+        applied = int(row[0]) if row else 0
+        for version, sql in MIGRATIONS:
+            if version > applied:
+                conn.execute(sql)
+                conn.execute("INSERT INTO banditkit_migrations (version) VALUES (%s)", (version,))
+
+    def _run(self, work: Callable[[Conn], R], *, repeatable: bool) -> R:
+        """Run `work` in one transaction, retrying what is safe to retry (see module doc)."""
+        for attempt in range(1, self.attempts + 1):
+            try:
+                pool = self._get_pool()
+                with pool.connection() as conn:  # commits on success, rolls back on error
+                    return work(conn)
+            except _ROLLED_BACK:
+                if attempt == self.attempts:
+                    raise StoreUnavailable("postgres stayed contended") from None
+            except _UNAVAILABLE:
+                raise StoreUnavailable("postgres is busy or restarting") from None
+            except (psycopg.OperationalError, PoolTimeout):
+                if not repeatable or attempt == self.attempts:
+                    raise StoreUnavailable("postgres is unreachable") from None
+            time.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def ping(self) -> None:
+        self._run(lambda conn: conn.execute("SELECT 1"), repeatable=True)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
+
+    # experiments -----------------------------------------------------------------------
+
+    @staticmethod
+    def _experiment(row: tuple[Any, ...]) -> Experiment:
+        names = [
+            "id",
+            "name",
+            "description",
+            "status",
+            "variants",
+            "variants_declared",
+            "settings",
+            "created_at",
+            "updated_at",
+            "version",
+        ]
+        fields = dict(zip(names, row, strict=True))
+        fields["created_at"] = ts(fields["created_at"])
+        fields["updated_at"] = ts(fields["updated_at"])
+        return experiment_from_fields(fields)
+
+    @staticmethod
+    def _params(f: dict[str, Any]) -> tuple[Any, ...]:
+        return (
+            f["id"],
+            f["name"],
+            f["description"],
+            f["status"],
+            f["variants"],
+            f["variants_declared"],
+            f["settings"],
+            parse_ts(f["created_at"]),
+            parse_ts(f["updated_at"]),
+            f["version"],
+        )
+
+    def create_experiment(self, experiment: Experiment) -> Experiment:
+        f = experiment_fields(experiment)
+
+        def work(conn: Conn) -> None:
+            try:
+                conn.execute(
+                    "INSERT INTO experiments VALUES "
+                    "(%s, %s, %s, %s, %s::jsonb, %s, %s::jsonb, %s, %s, %s)",
+                    self._params(f),
+                )
+            except pg_errors.UniqueViolation:
+                raise Conflict(f"experiment {experiment.id!r} exists") from None
+
+        self._run(work, repeatable=False)
+        return experiment_from_fields(f)
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        row = self._run(
+            lambda conn: conn.execute(
+                _EXPERIMENT_SELECT + " WHERE id = %s",
+                (experiment_id,),
+            ).fetchone(),
+            repeatable=True,
+        )
+        if row is None:
+            raise ExperimentNotFound(experiment_id)
+        return self._experiment(row)
+
+    def update_experiment(self, experiment: Experiment, expected_version: int) -> Experiment:
+        f = experiment_fields(experiment)
+        f["version"] = expected_version + 1
+
+        def work(conn: Conn) -> tuple[Any, ...]:
+            row = conn.execute(
+                "UPDATE experiments SET name = %s, description = %s, status = %s, "
+                "variants = %s::jsonb, variants_declared = %s, settings = %s::jsonb, "
+                "updated_at = %s, version = %s WHERE id = %s AND version = %s "
+                "RETURNING created_at",
+                (
+                    f["name"],
+                    f["description"],
+                    f["status"],
+                    f["variants"],
+                    f["variants_declared"],
+                    f["settings"],
+                    parse_ts(f["updated_at"]),
+                    f["version"],
+                    experiment.id,
+                    expected_version,
+                ),
+            ).fetchone()
+            if row is None:
+                found = conn.execute(
+                    "SELECT version FROM experiments WHERE id = %s", (experiment.id,)
+                ).fetchone()
+                if found is None:
+                    raise ExperimentNotFound(experiment.id)
+                raise Conflict(
+                    f"experiment {experiment.id!r} is at version {found[0]}, not {expected_version}"
+                )
+            return row
+
+        row = self._run(work, repeatable=False)
+        f["created_at"] = ts(row[0])
+        return experiment_from_fields(f)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        def work(conn: Conn) -> None:
+            # days, snapshots and idempotency records go by ON DELETE CASCADE
+            cur = conn.execute("DELETE FROM experiments WHERE id = %s", (experiment_id,))
+            if cur.rowcount == 0:
+                raise ExperimentNotFound(experiment_id)
+
+        self._run(work, repeatable=False)
+
+    def list_experiments(
+        self, status: ExperimentStatus | None = None, limit: int = 50, cursor: str | None = None
+    ) -> Page[Experiment]:
+        limit = max(1, min(limit, 1000))
+        where: list[str] = []
+        params: list[Any] = []
+        if status is not None:
+            where.append("status = %s")
+            params.append(status)
+        if cursor is not None:
+            created, last_id = decode_cursor(cursor, (str, str))
+            where.append("(created_at, id) > (%s, %s)")
+            params += [parse_ts(created), last_id]
+        sql = _EXPERIMENT_SELECT
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at, id LIMIT %s"
+        params.append(limit + 1)
+        rows = self._run(
+            lambda conn: conn.execute(sql, params).fetchall(),
+            repeatable=True,
+        )
+        items = [self._experiment(r) for r in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit:
+            next_cursor = encode_cursor(ts(items[-1].created_at), items[-1].id)
+        return Page(items, next_cursor)
+
+    # daily metrics ---------------------------------------------------------------------
+
+    def write_daily(
+        self,
+        experiment_id: str,
+        rows: Sequence[DailyRow],
+        mode: WriteMode,
+        idempotency: IdempotencyRecord | None = None,
+    ) -> dict[str, Any] | None:
+        check_rows(rows)
+        # one lock order for every writer, so concurrent batches cannot deadlock
+        ordered = sorted(rows, key=lambda r: (r.date, r.variant_name))
+        params = [
+            (experiment_id, r.date, r.variant_name, r.impressions, r.clicks, r.conversions)
+            for r in ordered
+        ]
+
+        def work(conn: Conn) -> dict[str, Any] | None:
+            try:
+                if idempotency is not None:
+                    inserted = conn.execute(
+                        "INSERT INTO idempotency (experiment_id, key, request_hash, response) "
+                        "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1",
+                        (
+                            experiment_id,
+                            idempotency.key,
+                            idempotency.request_hash,
+                            Jsonb(idempotency.response),
+                        ),
+                    ).fetchone()
+                    if inserted is None:  # the key exists (committed): replay or conflict
+                        prior = conn.execute(
+                            "SELECT request_hash, response FROM idempotency "
+                            "WHERE experiment_id = %s AND key = %s",
+                            (experiment_id, idempotency.key),
+                        ).fetchone()
+                        if prior is None or prior[0] != idempotency.request_hash:
+                            raise IdempotencyConflict(
+                                f"idempotency key {idempotency.key!r} was used with another body"
+                            )
+                        response: dict[str, Any] = prior[1]
+                        return response
+                elif not params:
+                    found = conn.execute(
+                        "SELECT 1 FROM experiments WHERE id = %s", (experiment_id,)
+                    ).fetchone()
+                    if found is None:
+                        raise ExperimentNotFound(experiment_id)
+                if params:
+                    with conn.cursor() as cur:
+                        cur.executemany(_UPSERT[mode], params)
+            except pg_errors.ForeignKeyViolation:
+                raise ExperimentNotFound(experiment_id) from None
+            except (pg_errors.NumericValueOutOfRange, pg_errors.CheckViolation):
+                raise InvalidMetrics("a count would leave the 64-bit integer range") from None
+            return None
+
+        repeatable = mode == "set" or idempotency is not None
+        return self._run(work, repeatable=repeatable)
+
+    def read_daily(
+        self, experiment_id: str, start: dt.date | None = None, end: dt.date | None = None
+    ) -> list[DailyRow]:
+        sql = (
+            "SELECT day, variant_name, impressions, clicks, conversions FROM daily "
+            "WHERE experiment_id = %s"
+        )
+        params: list[Any] = [experiment_id]
+        if start is not None:
+            sql += " AND day >= %s"
+            params.append(start)
+        if end is not None:
+            sql += " AND day <= %s"
+            params.append(end)
+        sql += " ORDER BY day, variant_name"
+        rows = self._run(
+            lambda conn: conn.execute(sql, params).fetchall(),
+            repeatable=True,
+        )
+        return [DailyRow(d, v, int(i), int(c), int(k)) for d, v, i, c, k in rows]
+
+    # snapshots -------------------------------------------------------------------------
+
+    def write_snapshot(self, snapshot: Snapshot) -> bool:
+        def work(conn: Conn) -> bool:
+            # the experiment row's lock serialises snapshot writers of one experiment only
+            found = conn.execute(
+                "SELECT 1 FROM experiments WHERE id = %s FOR NO KEY UPDATE",
+                (snapshot.experiment_id,),
+            ).fetchone()
+            if found is None:
+                raise ExperimentNotFound(snapshot.experiment_id)
+            latest = conn.execute(
+                "SELECT data_fingerprint FROM snapshots WHERE experiment_id = %s "
+                "ORDER BY computed_at DESC, id DESC LIMIT 1",
+                (snapshot.experiment_id,),
+            ).fetchone()
+            if latest is not None and latest[0] == snapshot.data_fingerprint:
+                return False
+            conn.execute(
+                "INSERT INTO snapshots (experiment_id, computed_at, trigger, allocations, "
+                "p_best, totals, data_fingerprint, status) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (
+                    snapshot.experiment_id,
+                    utc(snapshot.computed_at),
+                    snapshot.trigger,
+                    Jsonb(snapshot.allocations),
+                    Jsonb(snapshot.p_best),
+                    Jsonb(snapshot.totals),
+                    snapshot.data_fingerprint,
+                    snapshot.status,
+                ),
+            )
+            return True
+
+        return self._run(work, repeatable=True)
+
+    def latest_snapshot(self, experiment_id: str) -> Snapshot | None:
+        page = self.list_snapshots(experiment_id, limit=1)
+        return page.items[0] if page.items else None
+
+    def list_snapshots(
+        self,
+        experiment_id: str,
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[Snapshot]:
+        limit = max(1, min(limit, 1000))
+        sql = _SNAPSHOT_SELECT + " WHERE experiment_id = %s"
+        params: list[Any] = [experiment_id]
+        if start is not None:
+            sql += " AND computed_at >= %s"
+            params.append(utc(start))
+        if end is not None:
+            sql += " AND computed_at <= %s"
+            params.append(utc(end))
+        if cursor is not None:
+            at, last_id = decode_cursor(cursor, (str, int))
+            sql += " AND (computed_at, id) < (%s, %s)"
+            params += [parse_ts(at), last_id]
+        sql += " ORDER BY computed_at DESC, id DESC LIMIT %s"
+        params.append(limit + 1)
+        rows = self._run(
+            lambda conn: conn.execute(sql, params).fetchall(),
+            repeatable=True,
+        )
+        names = [
+            "experiment_id",
+            "computed_at",
+            "trigger",
+            "allocations",
+            "p_best",
+            "totals",
+            "data_fingerprint",
+            "status",
+        ]
+        items = []
+        for row in rows[:limit]:
+            fields = dict(zip(names, row[1:], strict=True))
+            fields["computed_at"] = ts(fields["computed_at"])
+            items.append(snapshot_from_fields(fields))
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            next_cursor = encode_cursor(ts(last[2]), int(last[0]))
+        return Page(items, next_cursor)
+
+    def reset(self) -> None:
+        self._run(
+            lambda conn: conn.execute("TRUNCATE experiments, daily, snapshots, idempotency"),
+            repeatable=True,
+        )

@@ -1,0 +1,143 @@
+"""DynamoDB specifics: our own limit checks, calls per operation, table definitions, URL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from banditkit.store import (
+    DailyRow,
+    Experiment,
+    IdempotencyRecord,
+    Snapshot,
+    StoreLimitExceeded,
+    open_store,
+)
+from banditkit.store import dynamodb_tables as tables
+from banditkit.store.dynamodb import DynamoDBStore
+from moto import mock_aws
+
+from .conftest import dynamodb_store_in_moto
+
+T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+D1 = dt.date(2026, 1, 1)
+
+
+@pytest.fixture
+def store() -> Iterator[DynamoDBStore]:
+    with mock_aws():
+        made = dynamodb_store_in_moto()
+        assert isinstance(made, DynamoDBStore)
+        made.create_experiment(Experiment("e", "E", "", "running", (), False, {}, T0, T0))
+        yield made
+
+
+def count_calls(store: DynamoDBStore) -> Counter[str]:
+    """Every API call the store's client makes, counted by a botocore event hook."""
+    calls: Counter[str] = Counter()
+
+    def on_call(model: Any, **_: Any) -> None:
+        calls[model.name] += 1
+
+    store.client.meta.events.register("before-call.dynamodb", on_call)
+    return calls
+
+
+def rows(n: int) -> list[DailyRow]:
+    return [DailyRow(D1, f"v{i:03d}", 10, 1) for i in range(n)]
+
+
+def test_transaction_item_limit_is_ours(store: DynamoDBStore) -> None:
+    # 1 existence check + 99 rows = 100 items: allowed
+    assert store.write_daily("e", rows(99), "set") is None
+    store.reset()
+    store.create_experiment(Experiment("e", "E", "", "running", (), False, {}, T0, T0))
+    # 1 check + 98 rows + the idempotency record = 100: allowed; one more row is refused
+    assert store.write_daily("e", rows(98), "increment", IdempotencyRecord("k", "h")) is None
+    with pytest.raises(StoreLimitExceeded):
+        store.write_daily("e", rows(99), "increment", IdempotencyRecord("k2", "h"))
+    with pytest.raises(StoreLimitExceeded):
+        store.write_daily("e", rows(100), "set")
+    assert len(store.read_daily("e")) == 98
+
+
+def test_item_size_limit_is_ours(store: DynamoDBStore) -> None:
+    big = "x" * (400 * 1024)
+    with pytest.raises(StoreLimitExceeded):
+        store.create_experiment(Experiment("big", big, "", "running", (), False, {}, T0, T0))
+    snap = Snapshot("e", T0, "api", {f"v{i}": 0.1 for i in range(50_000)}, {}, {}, "f")
+    with pytest.raises(StoreLimitExceeded):
+        store.write_snapshot(snap)
+    assert store.list_snapshots("e").items == []
+    assert [e.id for e in store.list_experiments().items] == ["e"]
+
+
+def test_one_transaction_per_ingest_and_one_query_per_read(store: DynamoDBStore) -> None:
+    calls = count_calls(store)
+    days = [D1 + dt.timedelta(days=d) for d in range(30)]
+    for day in days:
+        store.write_daily(
+            "e",
+            [DailyRow(day, f"v{v}", 1000, 50) for v in range(5)],
+            "increment",
+            IdempotencyRecord(f"k{day}", "h"),
+        )
+    assert calls == Counter({"TransactWriteItems": 30})
+    calls.clear()
+    assert len(store.read_daily("e")) == 150
+    assert calls == Counter({"Query": 1})
+
+
+def test_reads_follow_pagination(store: DynamoDBStore) -> None:
+    store.write_daily("e", rows(30), "set")
+    store.page_size = 7
+    calls = count_calls(store)
+    got = store.read_daily("e")
+    assert [r.variant_name for r in got] == [f"v{i:03d}" for i in range(30)]
+    assert calls["Query"] == 5  # 7 + 7 + 7 + 7 + 2
+    calls.clear()
+    store.delete_experiment("e")
+    # one Query per table page, one BatchWriteItem per 25 keys
+    assert calls["BatchWriteItem"] == 2
+    assert store.read_daily("e") == []
+
+
+def test_table_definitions_are_one_source() -> None:
+    kwargs = tables.create_table_kwargs("main", "idem")
+    properties = tables.cloudformation_properties()
+    assert [k["TableName"] for k in kwargs] == ["main", "idem"]
+    for made, resource in zip(kwargs, properties.values(), strict=True):
+        for field in ("AttributeDefinitions", "KeySchema", "BillingMode"):
+            assert made[field] == resource[field]
+    assert kwargs[0]["GlobalSecondaryIndexes"] == properties["table"]["GlobalSecondaryIndexes"]
+    assert properties["idempotency_table"]["TimeToLiveSpecification"] == {
+        "AttributeName": tables.TTL_ATTRIBUTE,
+        "Enabled": True,
+    }
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="eu-west-1")
+        for spec in kwargs:
+            client.create_table(**spec)
+        for spec in tables.update_ttl_kwargs("main", "idem"):
+            client.update_time_to_live(**spec)
+        described = client.describe_table(TableName="main")["Table"]
+        assert described["GlobalSecondaryIndexes"][0]["IndexName"] == tables.STATUS_INDEX
+        ttl = client.describe_time_to_live(TableName="idem")["TimeToLiveDescription"]
+        assert ttl["AttributeName"] == tables.TTL_ATTRIBUTE
+
+
+def test_url_and_lazy_client_with_explicit_retries() -> None:
+    store = open_store(
+        "dynamodb://bandit?region=eu-west-1&endpoint_url=http://127.0.0.1:9&idempotency_table=idem"
+    )
+    assert isinstance(store, DynamoDBStore)
+    assert (store.table, store.idempotency_table, store.region) == ("bandit", "idem", "eu-west-1")
+    assert store._client is None  # nothing is built before the first call
+    retries = store.client.meta.config.retries
+    assert retries == {"mode": "standard", "total_max_attempts": 5}
+    assert store.client.meta.endpoint_url == "http://127.0.0.1:9"
+    assert open_store("dynamodb://t").idempotency_table == "t-idempotency"  # type: ignore[attr-defined]

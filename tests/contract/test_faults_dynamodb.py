@@ -1,0 +1,190 @@
+"""DynamoDB faults injected at moto's request boundary: throttling, transaction conflicts,
+timeouts before and after the server applied a write. Retried per the configured policy;
+StoreUnavailable when retries run out; never a partial or double write."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from banditkit.store import (
+    DailyRow,
+    Experiment,
+    IdempotencyRecord,
+    StoreUnavailable,
+)
+from banditkit.store import dynamodb_tables as tables
+from banditkit.store.dynamodb import DynamoDBStore, client_config
+from botocore.exceptions import ReadTimeoutError
+from moto import mock_aws
+
+from .conftest import serialise_moto
+
+T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+D1 = dt.date(2026, 1, 1)
+ATTEMPTS = 3
+ROWS = [DailyRow(D1, "a", 10, 1), DailyRow(D1, "b", 20, 2)]
+ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
+
+
+class FaultyServer:
+    """Wraps moto's request handling: each request for `operation` takes the next fault of
+    `plan` (None = serve normally); `forever` repeats the last fault."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from moto.core.models import botocore_stubber
+
+        self.plan: list[str | None] = []
+        self.forever = False
+        self.operation = "TransactWriteItems"
+        self.seen = 0
+        self.delays: list[float] = []
+        serve = botocore_stubber.process_request
+
+        def process(request: Any) -> Any:
+            target = request.headers.get("X-Amz-Target", b"")
+            target = target.decode() if isinstance(target, bytes) else target
+            if not target.endswith("." + self.operation):
+                return serve(request)
+            self.seen += 1
+            fault = self.plan.pop(0) if self.plan else None
+            if self.forever and not self.plan:
+                self.plan.append(fault)
+            if fault is None:
+                return serve(request)
+            if fault == "throttle":
+                return error(400, "ThrottlingException", message="Rate exceeded")
+            if fault == "conflict":
+                items = len(json.loads(request.body)["TransactItems"])
+                reasons = [{"Code": "None"}] * (items - 1) + [
+                    {"Code": "TransactionConflict", "Message": "conflict"}
+                ]
+                return error(400, "TransactionCanceledException", CancellationReasons=reasons)
+            if fault == "timeout-after":
+                serve(request)  # the server applies the write, the answer never arrives
+            raise ReadTimeoutError(endpoint_url=request.url)
+
+        monkeypatch.setattr(botocore_stubber, "process_request", process)
+
+        # botocore's backoff is computed as configured but not slept, to keep the suite quick
+        from botocore.retries.standard import ExponentialBackoff
+
+        real_delay = ExponentialBackoff.delay_amount
+
+        def delay_amount(backoff: ExponentialBackoff, context: Any) -> float:
+            self.delays.append(real_delay(backoff, context))
+            return 0.0
+
+        monkeypatch.setattr(ExponentialBackoff, "delay_amount", delay_amount)
+
+
+def error(status: int, code: str, **fields: Any) -> tuple[int, dict[str, str], str]:
+    body = json.dumps({"__type": ERROR_PREFIX + code, "message": code, **fields})
+    return status, {"Content-Type": "application/x-amz-json-1.0"}, body
+
+
+@pytest.fixture
+def faulty(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[DynamoDBStore, FaultyServer]]:
+    serialise_moto(monkeypatch)
+    server = FaultyServer(monkeypatch)
+    with mock_aws():
+        client = boto3.client(
+            "dynamodb",
+            region_name="us-east-1",
+            config=client_config(retry_mode="standard", max_attempts=ATTEMPTS),
+        )
+        for spec in tables.create_table_kwargs("t", "t-idem"):
+            client.create_table(**spec)
+        store = DynamoDBStore(
+            "t",
+            idempotency_table="t-idem",
+            client=client,
+            max_attempts=ATTEMPTS,
+            backoff_base=0.001,
+        )
+        store.create_experiment(Experiment("e", "E", "", "running", (), False, {}, T0, T0))
+        yield store, server
+
+
+def totals(store: DynamoDBStore) -> dict[str, tuple[int, int]]:
+    return {r.variant_name: (r.impressions, r.clicks) for r in store.read_daily("e")}
+
+
+def test_throttling_is_retried_with_backoff_then_succeeds(
+    faulty: tuple[DynamoDBStore, FaultyServer],
+) -> None:
+    store, server = faulty
+    server.plan = ["throttle", "throttle"]
+    assert store.write_daily("e", ROWS, "increment") is None
+    assert server.seen == ATTEMPTS
+    assert len(server.delays) == 2
+    assert all(0 <= d <= 2**i for i, d in enumerate(server.delays))
+    assert totals(store) == {"a": (10, 1), "b": (20, 2)}
+
+
+@pytest.mark.parametrize("fault", ["throttle", "timeout-before", "conflict"])
+def test_when_retries_run_out_nothing_is_stored(
+    faulty: tuple[DynamoDBStore, FaultyServer], fault: str
+) -> None:
+    store, server = faulty
+    server.plan, server.forever = [fault], True
+    with pytest.raises(StoreUnavailable) as caught:
+        store.write_daily("e", ROWS, "increment", IdempotencyRecord("k", "h", {"n": 2}))
+    assert server.seen == ATTEMPTS
+    assert "Exception" not in str(caught.value)  # a short reason, no driver text
+    server.plan, server.forever = [], False
+    assert totals(store) == {}
+    # the client's retry with the same key then goes through once
+    assert store.write_daily("e", ROWS, "increment", IdempotencyRecord("k", "h")) is None
+    assert totals(store) == {"a": (10, 1), "b": (20, 2)}
+
+
+def test_transaction_conflicts_are_retried_by_the_store(
+    faulty: tuple[DynamoDBStore, FaultyServer],
+) -> None:
+    store, server = faulty
+    server.plan = ["conflict", "conflict"]
+    assert store.write_daily("e", ROWS, "increment") is None
+    assert server.seen == 3
+    assert server.delays == []  # botocore does not retry cancellations; the store does
+    assert totals(store) == {"a": (10, 1), "b": (20, 2)}
+
+
+def test_timeout_before_the_server_saw_the_write_is_retried(
+    faulty: tuple[DynamoDBStore, FaultyServer],
+) -> None:
+    store, server = faulty
+    server.plan = ["timeout-before"]
+    assert store.write_daily("e", ROWS, "increment") is None
+    assert server.seen == 2
+    assert totals(store) == {"a": (10, 1), "b": (20, 2)}
+
+
+def test_timeout_after_the_server_applied_the_write_counts_once(
+    faulty: tuple[DynamoDBStore, FaultyServer],
+) -> None:
+    # Given the first attempt commits but its answer is lost
+    store, server = faulty
+    server.plan = ["timeout-after"]
+    first = IdempotencyRecord("k", "h", {"total_impressions": 30})
+    # When botocore retries the same transaction, the idempotency record stops the second
+    # application and the store answers with the first response
+    assert store.write_daily("e", ROWS, "increment", first) == {"total_impressions": 30}
+    assert server.seen == 2
+    assert totals(store) == {"a": (10, 1), "b": (20, 2)}
+
+
+def test_throttled_reads_become_store_unavailable(
+    faulty: tuple[DynamoDBStore, FaultyServer],
+) -> None:
+    store, server = faulty
+    store.write_daily("e", ROWS, "set")
+    server.operation, server.seen = "Query", 0
+    server.plan, server.forever = ["throttle"], True
+    with pytest.raises(StoreUnavailable):
+        store.read_daily("e")
+    assert server.seen == ATTEMPTS
