@@ -71,11 +71,14 @@ sam-venv: $(SAM_VENV)/bin/.installed
 test: $(SAM_VENV)/bin/.installed
 
 # Build every function and layer for ARCH (arm64 ships; x86_64 lets CI run a built handler),
-# then strip test suites and stubs from the layers (scripts/prune_layer.py says what).
+# then strip from the layers what Lambda never runs (scripts/prune_layer.py says what).
 sam-build: $(SAM_VENV)/bin/.installed $(BIN)/.installed
 	$(SAM_RUN) $(SAM) build --template-file template.yaml --build-dir $(SAM_BUILD_DIR) \
 		--cache-dir $(SAM_BUILD_DIR)-cache --cached --parameter-overrides Arch=$(ARCH)
 	$(BIN)/python scripts/prune_layer.py $(SAM_BUILD_DIR)/*Layer/python
+	@# Ship bytecode (SAM's build leaves none): Lambda cannot write __pycache__ at cold start.
+	$(or $(PY313),python3.13) -m compileall -q --invalidation-mode unchecked-hash \
+		$(SAM_BUILD_DIR)/*Layer/python $(SAM_BUILD_DIR)/*Function
 
 # Build for arm64, deploy the SAM_ENV environment of samconfig.toml (dev or prod; the first
 # time, run `sam deploy --guided` instead, see the README), then upload frontend/.

@@ -230,6 +230,11 @@ def sam_build(arch: str) -> Path:
 
 
 @pytest.fixture(scope="session")
+def py313() -> Path:
+    return python313()
+
+
+@pytest.fixture(scope="session")
 def build_arm64() -> Path:
     return sam_build("arm64")
 

@@ -39,6 +39,8 @@ def test_prune_removes_tests_stubs_and_numpy_build_files_only(tmp_path: Path) ->
         "numpy/_core/_multiarray_umath.cpython-313-aarch64-linux-gnu.so",
         "numpy/testing/utils.py",
         "pydantic/main.py",
+        "aws_xray_sdk/core/__init__.py",
+        "sixteen/__init__.py",
     ]
     drop = [
         "numpy/_core/tests/test_a.py",
@@ -49,6 +51,14 @@ def test_prune_removes_tests_stubs_and_numpy_build_files_only(tmp_path: Path) ->
         "numpy/_core/lib/libnpymath.a",
         "numpy/_core/_umath_tests.cpython-313-aarch64-linux-gnu.so",
         "pydantic_core/core_schema.pyi",
+        "numpy/random/_bounded_integers.pxd",
+        "numpy/_core/_simd.cpython-313-aarch64-linux-gnu.so",
+        "botocore/__init__.py",
+        "botocore-1.44.8.dist-info/METADATA",
+        "dateutil/parser.py",
+        "python_dateutil-2.9.0.post0.dist-info/RECORD",
+        "six.py",
+        "jmespath-1.1.0.data/scripts/jp.py",
     ]
     for rel in keep + drop:
         touch(tmp_path / rel)

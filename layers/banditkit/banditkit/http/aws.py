@@ -19,6 +19,7 @@ from banditkit import service
 from banditkit.config import get_config
 from banditkit.http.deps import store_for
 from banditkit.http.telemetry import SNAPSHOTS_WRITTEN
+from banditkit.secrets import store_url
 
 NAMESPACE = "banditkit"
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -69,7 +70,14 @@ class Traced:
                 from aws_lambda_powertools import Tracer
 
                 tracer = Tracer(service=self.service_name)
-                self.inner = tracer.capture_lambda_handler(self.handler)
+                handler = self.handler
+
+                # The tracer names its segment after the function's __name__, which a
+                # Mangum instance lacks: give it a plain function.
+                def traced(event: dict[str, Any], context: Any) -> Any:
+                    return handler(event, context)
+
+                self.inner = tracer.capture_lambda_handler(traced)
         return self.inner(event, context)
 
 
@@ -80,7 +88,7 @@ def remaining_seconds(context: Any) -> Callable[[], float]:
 
 def recompute(context: Any, metrics: Metrics, margin_seconds: float = 10.0) -> dict[str, Any]:
     """The scheduled job: recompute every running experiment before the deadline."""
-    store = store_for(get_config().store_url)
+    store = store_for(store_url(get_config()))
     result = service.recompute_all(
         store, time_left=remaining_seconds(context), margin_seconds=margin_seconds
     )

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from banditkit.config import AppConfig, get_config
+from banditkit.secrets import store_url
 from banditkit.store import Store, open_store
 
 
@@ -30,9 +31,10 @@ def store_for(url: str) -> Store:
 
 
 async def app_store(request: Request) -> Store:
-    """The app's store: the one given to create_app, else one opened from the config's URL."""
+    """The app's store: the one given to create_app, else one opened from the config's URL
+    (or, on Aurora, from the database secret: banditkit.secrets)."""
     given: Store | None = getattr(request.app.state, "store", None)
-    return given if given is not None else store_for(config_of(request).store_url)
+    return given if given is not None else store_for(store_url(config_of(request)))
 
 
 ConfigDep = Annotated[AppConfig, Depends(app_config)]
