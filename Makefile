@@ -58,7 +58,7 @@ SAM_BUILD_DIR ?= .aws-sam/build
 # lists 3.13, so put the interpreter found above first.
 SAM_RUN := env PATH="$(if $(PY313),$(dir $(PY313)):)$$PATH" SAM_CLI_TELEMETRY=0
 
-.PHONY: sam-venv sam-build deploy
+.PHONY: sam-venv sam-build deploy bench-cold-start
 
 $(SAM_VENV)/bin/.installed:
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
@@ -86,3 +86,7 @@ deploy: ARCH = arm64
 deploy: sam-build
 	$(SAM_RUN) $(SAM) deploy --config-env $(SAM_ENV) --template-file $(SAM_BUILD_DIR)/template.yaml
 	$(BIN)/python scripts/upload_dashboard.py --config-env $(SAM_ENV)
+
+# Import time of each built handler vs a one-route FastAPI app, and artifact sizes.
+bench-cold-start: $(SAM_VENV)/bin/.installed $(BIN)/.installed
+	$(BIN)/python bench/cold_start.py
