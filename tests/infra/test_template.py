@@ -366,3 +366,22 @@ def test_samconfig_environment_sets_valid_parameters(
         if "AllowedPattern" in spec:
             assert re.fullmatch(spec["AllowedPattern"], value), (name, value)
     transform(template, overrides)  # transforms cleanly with these values
+
+
+def test_reset_needs_dev_and_an_admin_key(deployed: Deployed) -> None:
+    key = "k" * 24
+    dev = deployed(Stage="dev", AdminKey=key)
+    for function in ("AdminFunction", "ExperimentsFunction"):  # health reports reset_enabled
+        env = dev[function]["Properties"]["Environment"]["Variables"]
+        assert env["BANDIT_ENABLE_RESET"] == "true"
+        assert env["BANDIT_ADMIN_KEY"] == key
+    assert "BANDIT_ADMIN_KEY" not in dev["EventsFunction"]["Properties"]["Environment"]["Variables"]
+
+    keyless = deployed(Stage="dev")["AdminFunction"]["Properties"]["Environment"]["Variables"]
+    assert keyless["BANDIT_ENABLE_RESET"] == "false"
+    assert "BANDIT_ADMIN_KEY" not in keyless
+
+    prod = deployed(Stage="prod", AdminKey=key)
+    env = prod["ExperimentsFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["BANDIT_ENABLE_RESET"] == "false"
+    assert "BANDIT_ADMIN_KEY" not in env
