@@ -19,6 +19,8 @@ def variant(**changes: Any) -> dict[str, Any]:
 
 
 LONG = "x" * 101
+# Field paths are plain dotted names: no validator internals (reprs, brackets) leak out.
+FIELD_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-[]"
 # (id, method, path, json body or raw bytes, status, field)
 CASES: list[tuple[str, str, str, Any, int, str]] = [
     # POST /events
@@ -187,6 +189,30 @@ CASES: list[tuple[str, str, str, Any, int, str]] = [
         "settings.alpha_prior",
     ),
     ("existing id", "POST", "/experiments", {"id": EXP, "name": "x"}, 409, ""),
+    (
+        "unknown field in a declared variant",
+        "POST",
+        "/experiments",
+        {"name": "x", "variants": [{"name": "a", "colour": "red"}]},
+        422,
+        "variants.0.colour",
+    ),
+    (
+        "variant neither name nor object",
+        "POST",
+        "/experiments",
+        {"name": "x", "variants": [7]},
+        422,
+        "variants.0",
+    ),
+    (
+        "blank declared variant",
+        "POST",
+        "/experiments",
+        {"name": "x", "variants": ["b", " "]},
+        422,
+        "variants.1.name",
+    ),
     # PATCH /experiments/{id}
     ("bad status", "PATCH", f"/experiments/{EXP}", {"status": "active"}, 422, "status"),
     (
@@ -299,6 +325,7 @@ def test_bad_request_is_a_problem_and_stores_nothing(
     problem = seeded.problem(r, status, field or None)
     assert problem["detail"]
     assert "Traceback" not in r.text
+    assert all(set(e["field"]) <= set(FIELD_CHARS) for e in problem["errors"]), problem
     assert "SELECT" not in r.text.upper() or "select" in path
     assert seeded.state() == before
 

@@ -53,6 +53,7 @@ def test_local_app_serves_placeholder_with_security_headers(store, tmp_path: Pat
     with TestClient(app) as c:
         r = c.get("/", follow_redirects=False)
         assert (r.status_code, r.headers["location"]) == (307, "/dashboard/")
+        assert c.head("/dashboard/").status_code == 200
         page = c.get("/dashboard/")
         assert page.status_code == 200
         assert "banditkit" in page.text

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from banditkit.config import get_config
-from banditkit.http.deps import store_for
+from banditkit.http.deps import close_default_stores, default_store
 from banditkit.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -137,15 +137,14 @@ def lambda_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     for name in ("BANDIT_API_KEYS", "BANDIT_ADMIN_KEY", "BANDIT_ENABLE_RESET", "BANDIT_TRACING"):
         monkeypatch.delenv(name, raising=False)
     get_config.cache_clear()
-    store_for.cache_clear()
+    close_default_stores()
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         for spec in dynamodb_tables.create_table_kwargs(**TABLES):
             client.create_table(**spec)
-        yield store_for(STORE_URL)
-        store_for(STORE_URL).close()
+        yield default_store(get_config())
+        close_default_stores()
     get_config.cache_clear()
-    store_for.cache_clear()
 
 
 @pytest.fixture
@@ -375,3 +374,37 @@ def test_recompute_stops_before_the_deadline(fns, lambda_store) -> None:
     assert result["considered"] == 0
     assert result["remaining"] == 3
     assert all(lambda_store.latest_snapshot(e) is None for e in ("e1", "e2", "e3"))
+
+
+def test_csv_import_beyond_one_dynamodb_transaction_is_413(fns, lambda_store) -> None:
+    call(fns, "experiments", apigw_event("POST", "/experiments", body={"id": "big", "name": "b"}))
+    start = dt.date(2025, 1, 1)
+    lines = ["date,variant_name,impressions,clicks"] + [
+        f"{(start + dt.timedelta(days=i)).isoformat()},{v},100,1"
+        for i in range(60)
+        for v in ("a", "b")
+    ]
+    status, body = call(
+        fns,
+        "events",
+        apigw_event(
+            "POST",
+            "/experiments/big/import",
+            body="\n".join(lines) + "\n",
+            headers={"Content-Type": "text/csv"},
+        ),
+    )
+    assert status == 413
+    assert body["type"].endswith("/too-large")
+    assert lambda_store.read_daily("big") == []
+    status, body = call(
+        fns,
+        "events",
+        apigw_event(
+            "POST",
+            "/experiments/big/import",
+            body="\n".join(lines[:100]) + "\n",
+            headers={"Content-Type": "text/csv"},
+        ),
+    )
+    assert (status, body["rows_imported"]) == (200, 99)

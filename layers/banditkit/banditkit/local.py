@@ -16,6 +16,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -27,6 +28,8 @@ from banditkit.http.app import create_app
 from banditkit.store import Store, open_store
 
 log = logging.getLogger("banditkit.local")
+
+WORKER_THREADS = 8
 
 DASHBOARD_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -120,12 +123,16 @@ def build_app(
     *,
     frontend: Path | None = None,
     recompute_seconds: float | None = None,
+    worker_threads: int = WORKER_THREADS,
 ) -> FastAPI:
     """All routers, the dashboard at /dashboard/, / -> /dashboard/, the recompute timer."""
     timer = RecomputeTimer(store, recompute_seconds or config.recompute_seconds)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Store and engine work is short and mostly CPU: a few threads queue requests in
+        # order, where dozens would fight over the GIL and stretch the tail latency.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = worker_threads
         timer.start()
         try:
             yield
@@ -144,7 +151,12 @@ def build_app(
         app.mount("/dashboard", StaticFiles(directory=folder, html=True), name="dashboard")
     else:
 
-        @app.get("/dashboard/", include_in_schema=False, response_class=HTMLResponse)
+        @app.api_route(
+            "/dashboard/",
+            methods=["GET", "HEAD"],
+            include_in_schema=False,
+            response_class=HTMLResponse,
+        )
         def placeholder() -> str:
             return PLACEHOLDER
 

@@ -18,7 +18,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic.functional_validators import AfterValidator
+from pydantic.functional_validators import AfterValidator, BeforeValidator
+from pydantic.json_schema import WithJsonSchema
 
 MAX_VARIANTS = 50
 MAX_COUNT = 10**12
@@ -166,6 +167,20 @@ class SettingsPatch(Request):
         allow_inf_nan=False,
         description="Winner rule: expected loss below this share of the best mean (0.01).",
     )
+    null_prior: float | None = Field(
+        default=None,
+        ge=0,
+        lt=1,
+        allow_inf_nan=False,
+        description="Prior probability that all variants share one rate (0 = plain Thompson).",
+    )
+    effect_scale: float | None = Field(
+        default=None,
+        ge=0.001,
+        le=10,
+        allow_inf_nan=False,
+        description="Relative spread of true rates when they differ (0.1 = +-10%).",
+    )
 
     def overrides(self) -> dict[str, Any]:
         """The fields the client set explicitly (null included, e.g. to clear window_days)."""
@@ -186,6 +201,8 @@ class SettingsOut(Response):
     metric: Metric = Field(description="The success metric.")
     winner_p_best: float = Field(description="P(best) needed for a winner.")
     winner_loss_share: float = Field(description="Expected-loss share needed for a winner.")
+    null_prior: float = Field(description="Prior probability that all variants share one rate.")
+    effect_scale: float = Field(description="Relative spread of true rates when they differ.")
 
 
 # ---------------------------------------------------------------- experiments
@@ -198,23 +215,47 @@ class VariantIn(Request):
     is_control: bool = Field(default=False, description="True for the control variant.")
 
 
-def _normalise_variants(value: list[str | VariantIn] | None) -> list[VariantIn] | None:
+def _normalise_variants(value: list[VariantIn] | None) -> list[VariantIn] | None:
     if value is None:
         return None
-    out = [VariantIn(name=v) if isinstance(v, str) else v for v in value]
-    names = [v.name for v in out]
+    names = [v.name for v in value]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ValueError(f"duplicate variant names: {', '.join(dupes)}")
-    if sum(v.is_control for v in out) > 1:
+    if sum(v.is_control for v in value) > 1:
         raise ValueError("at most one variant may be the control")
-    return out
+    return value
 
 
+def _names_to_objects(value: object) -> object:
+    """Accept plain names as shorthand: "b" means {"name": "b"}."""
+    if isinstance(value, list):
+        return [{"name": v} if isinstance(v, str) else v for v in value]
+    return value
+
+
+_NAME_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 100}
 VariantList = Annotated[
-    list[Annotated[str, AfterValidator(_printable_name), Field(min_length=1, max_length=100)]]
-    | list[VariantIn],
+    list[VariantIn],
+    BeforeValidator(_names_to_objects),
     Field(max_length=MAX_VARIANTS),
+    WithJsonSchema(
+        {
+            "type": "array",
+            "maxItems": MAX_VARIANTS,
+            "items": {
+                "anyOf": [
+                    _NAME_SCHEMA,
+                    {
+                        "type": "object",
+                        "properties": {"name": _NAME_SCHEMA, "is_control": {"type": "boolean"}},
+                        "required": ["name"],
+                        "additionalProperties": False,
+                    },
+                ]
+            },
+        }
+    ),
 ]
 
 
@@ -240,8 +281,8 @@ class ExperimentCreate(Request):
 
     @field_validator("variants")
     @classmethod
-    def _check_variants(cls, value: list[str] | list[VariantIn] | None) -> list[VariantIn] | None:
-        out = _normalise_variants(list(value) if value is not None else None)
+    def _check_variants(cls, value: list[VariantIn] | None) -> list[VariantIn] | None:
+        out = _normalise_variants(value)
         if out is not None and not out:
             raise ValueError("declare at least one variant, or omit the field")
         return out
@@ -262,8 +303,8 @@ class ExperimentPatch(Request):
 
     @field_validator("variants")
     @classmethod
-    def _check_variants(cls, value: list[str] | list[VariantIn] | None) -> list[VariantIn] | None:
-        return _normalise_variants(list(value) if value is not None else None)
+    def _check_variants(cls, value: list[VariantIn] | None) -> list[VariantIn] | None:
+        return _normalise_variants(value)
 
 
 class VariantOut(Response):

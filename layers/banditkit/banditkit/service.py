@@ -137,7 +137,8 @@ def control_of(variants: Sequence[Variant], names: Iterable[str]) -> str | None:
 
 
 def settings_out(settings: Settings) -> SettingsOut:
-    return SettingsOut(**dataclasses.asdict(settings))
+    values = dataclasses.asdict(settings)
+    return SettingsOut(**{k: v for k, v in values.items() if k in SettingsOut.model_fields})
 
 
 def experiment_out(exp: Experiment) -> ExperimentOut:

@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 
 from banditkit.engine import guardrails
 from banditkit.engine.beta import BetaGrid
-from banditkit.engine.posterior import Counted, check_previous, count
+from banditkit.engine.posterior import Counted, check_previous, count, null_probability
 from banditkit.engine.types import (
     Allocation,
     DailyCounts,
@@ -97,8 +97,12 @@ def _evidence(
     means = counted.alpha / (counted.alpha + counted.beta)
     total = int(counted.impressions.sum())
     burn_in = total < settings.min_impressions
+    matched = p_best
+    if settings.null_prior > 0.0 and len(variants) > 1:
+        p_null = null_probability(counted, settings)
+        matched = p_null / len(variants) + (1.0 - p_null) * p_best
     shares = guardrails.shares(
-        p_best, settings, control=counted.control, previous=prev, burn_in=burn_in
+        matched, settings, control=counted.control, previous=prev, burn_in=burn_in
     )
     e_max = grid.expected_max()
     loss = np.maximum(e_max - means, 0.0)
@@ -143,20 +147,24 @@ def _evidence(
     return _Evidence(counted, grid, p_best, means, allocation)
 
 
-def _solve(
-    cdf: Callable[[Array], Array], targets: Array, low: float, high: float, *, log: bool
-) -> Array:
-    """The points where a nondecreasing cdf reaches each target, by bisection."""
-    lo = np.full(len(targets), np.log(low) if log else low)
-    hi = np.full(len(targets), np.log(high) if log else high)
-    for _ in range(48):
-        mid = (lo + hi) / 2.0
-        below = cdf(np.exp(mid) if log else mid) < targets
-        lo = np.where(below, mid, lo)
-        hi = np.where(below, hi, mid)
-    mid = (lo + hi) / 2.0
-    out: Array = np.exp(mid) if log else mid
-    return out
+def _solve(cdf: Callable[[Array], Array], target: float, low: float, high: float) -> float:
+    """Where a nondecreasing cdf on [low, high] reaches target: two vectorised scans of 48
+    points (geometric, then linear inside the bracket), then linear interpolation."""
+    points = np.concatenate([[low], np.geomspace(max(low, high * 1e-9), high, 47)])
+    for _ in range(2):
+        values = cdf(points)
+        j = int(np.searchsorted(values, target))
+        if j == 0:
+            return float(points[0])
+        if j >= len(points):
+            return float(points[-1])
+        lo, hi = float(points[j - 1]), float(points[j])
+        points = np.linspace(lo, hi, 48)
+    values = cdf(points)
+    j = min(max(int(np.searchsorted(values, target)), 1), len(points) - 1)
+    v0, v1 = float(values[j - 1]), float(values[j])
+    t = (target - v0) / (v1 - v0) if v1 > v0 else 0.5
+    return float(points[j - 1] + t * (points[j] - points[j - 1]))
 
 
 def _pvr(grid: BetaGrid, p_best: Array, best: int) -> float:
@@ -165,17 +173,14 @@ def _pvr(grid: BetaGrid, p_best: Array, best: int) -> float:
         return 0.0
     tails = grid.quantiles(np.array([1e-9, 1.0 - 1e-9]))
     high = float(np.max(tails[:, 1])) / max(float(tails[best, 0]), 1e-300) - 1.0
-    v = _solve(
-        lambda x: grid.max_ratio_cdf(best, x), np.array([0.95]), 0.0, max(high, 1e-12), log=False
-    )
-    return float(v[0])
+    return _solve(lambda v: grid.max_ratio_cdf(best, v), 0.95, 0.0, max(high, 1e-12))
 
 
 def _lift(grid: BetaGrid, k: int, c: int, name: str, means: Array) -> Lift:
     tails = grid.quantiles(np.array([1e-9, 1.0 - 1e-9]))
     low = max(float(tails[k, 0]), 1e-300) / max(float(tails[c, 1]), 1e-300)
     high = max(float(tails[k, 1]), 1e-300) / max(float(tails[c, 0]), 1e-300)
-    ratio = _solve(lambda r: grid.ratio_cdf(k, c, r), np.array([0.025, 0.975]), low, high, log=True)
+    ratio = [_solve(lambda r: grid.ratio_cdf(k, c, r), q, low, high) for q in (0.025, 0.975)]
     pair = BetaGrid.build(grid.alpha[[k, c]], grid.beta[[k, c]]).p_best()
     return Lift(
         variant=name,

@@ -28,6 +28,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -84,6 +85,9 @@ class BetaGrid:
     bottom: Array  # (K,) mass below edges[0] (closed form when graded, else 0)
     top: Array  # (K,) mass above edges[-1]
     graded_bottom: bool
+    log_p: Array  # (K,) log of the posterior means
+    log_q: Array  # (K,) log of 1 − the posterior means
+    log_norm: Array  # (K,) normalising constant of the log densities (see _logpdf)
 
     @classmethod
     def build(cls, alpha: Array, beta: Array) -> BetaGrid:
@@ -101,16 +105,9 @@ class BetaGrid:
         nodes = edges[:-1, None] + widths[:, None] * _T[None, :]
 
         rest = np.array([log_beta_rest(float(x), float(y)) for x, y in zip(a, b, strict=True)])
-        log_p = np.log(p)
-        log_q = np.log(q)
-        log_x = np.log(nodes)
-        log_1mx = np.log1p(-nodes)
-        logpdf = (
-            (a - 1.0)[:, None, None] * (log_x[None] - log_p[:, None, None])
-            + (b - 1.0)[:, None, None] * (log_1mx[None] - log_q[:, None, None])
-            - (log_p + log_q + rest)[:, None, None]
-        )
-        pdf = np.exp(logpdf)
+        log_p = np.where(p < 0.5, np.log(p), np.log1p(-q))
+        log_q = np.where(q < 0.5, np.log(q), np.log1p(-p))
+        pdf = np.exp(_logpdf(a, b, log_p, log_q, log_p + log_q + rest, nodes))
 
         k = len(a)
         bottom = np.zeros(k)
@@ -157,11 +154,15 @@ class BetaGrid:
             bottom=bottom / total,
             top=top / total,
             graded_bottom=graded_bottom,
+            log_p=log_p,
+            log_q=log_q,
+            log_norm=log_p + log_q + rest + np.log(total),
         )
 
-    @property
-    def _weights(self) -> Array:
-        return (self.widths[:, None] * _W[None, :]).ravel()  # (N,)
+    @cached_property
+    def weights(self) -> Array:
+        """Quadrature weight of each Gauss node, flattened like nodes.ravel()."""
+        return (self.widths[:, None] * _W[None, :]).ravel()
 
     def p_best(self) -> Array:
         """P(θ_k is the largest), normalised to sum to 1; ties get identical values."""
@@ -173,8 +174,7 @@ class BetaGrid:
         ones = np.ones((1, cdf.shape[1]))
         prefix = np.cumprod(np.concatenate([ones, cdf[:-1]]), axis=0)
         suffix = np.cumprod(np.concatenate([ones, cdf[:0:-1]]), axis=0)[::-1]
-        others = prefix * suffix
-        p = (pdf * others) @ self._weights
+        p = (pdf * prefix * suffix) @ self.weights
         if self.graded_bottom:
             p += float(np.prod(self.bottom)) * self.alpha / float(self.alpha.sum())
         if np.any(self.top > 0):
@@ -187,10 +187,11 @@ class BetaGrid:
     def expected_max(self) -> float:
         """E[max_k θ_k] = ∫_0^1 (1 − Π_k F_k(x)) dx."""
         prod = np.prod(self.cdf.reshape(len(self.alpha), -1), axis=0)
-        return float(self.edges[0] + (1.0 - prod) @ self._weights)
+        return float(self.edges[0] + (1.0 - prod) @ self.weights)
 
-    def _sequence(self) -> tuple[Array, Array]:
-        """All grid points in order (edges and Gauss nodes) and every F_k on them."""
+    @cached_property
+    def sequence(self) -> tuple[Array, Array]:
+        """All grid points in order (0, edges and Gauss nodes, 1) and every F_k on them."""
         k, i = len(self.alpha), len(self.widths)
         xs = np.concatenate([self.edges[:-1, None], self.nodes], axis=1).ravel()
         xs = np.concatenate([[0.0], xs, self.edges[-1:], [1.0]])
@@ -199,36 +200,74 @@ class BetaGrid:
         return xs, np.maximum.accumulate(fs, axis=1)
 
     def quantiles(self, probs: Array) -> Array:
-        """(K, len(probs)) quantiles of each posterior, by inverting F_k on the grid."""
-        xs, fs = self._sequence()
-        return np.array([np.interp(probs, f, xs) for f in fs])
+        """(K, len(probs)) quantiles of each posterior, by inverting F_k on the grid.
 
-    def _cdf_at(self, xq: Array) -> Array:
-        """Every F_k at the points xq (any shape), by linear interpolation on the grid."""
-        xs, fs = self._sequence()
-        flat = np.clip(xq.ravel(), 0.0, 1.0)
-        idx = np.clip(np.searchsorted(xs, flat, side="right") - 1, 0, len(xs) - 2)
-        span = xs[idx + 1] - xs[idx]
-        t = np.where(span > 0, (flat - xs[idx]) / np.where(span > 0, span, 1.0), 0.0)
-        out = fs[:, idx] * (1.0 - t) + fs[:, idx + 1] * t
-        return out.reshape((len(self.alpha), *xq.shape))
+        Between two grid points F_k is modelled as the integral of the linear interpolant
+        of f_k (a quadratic), which makes the inversion third-order accurate.
+        """
+        xs, fs = self.sequence
+        k, i = len(self.alpha), len(self.widths)
+        at_edges = np.exp(
+            _logpdf(self.alpha, self.beta, self.log_p, self.log_q, self.log_norm, self.edges)
+        )  # (K, I+1)
+        ds = np.concatenate([at_edges[:, :-1, None], self.pdf], axis=2).reshape(k, 5 * i)
+        ds = np.concatenate([np.zeros((k, 1)), ds, at_edges[:, -1:], np.zeros((k, 1))], 1)
+        # One search for every (variant, prob): offset row r by 2r so the rows concatenate
+        # into one increasing array (every F lies in [0, 1]).
+        width = len(xs)
+        offsets = 2.0 * np.arange(k)[:, None]
+        flat = (fs + offsets).ravel()
+        target = (probs[None, :] + offsets).ravel()
+        j = np.searchsorted(flat, target, side="right") - 1
+        j = np.clip(j, (j // width) * width, (j // width) * width + width - 2)
+        x = np.tile(xs, k)
+        f, d = fs.ravel(), ds.ravel()
+        step = x[j + 1] - x[j]
+        gain = probs[None, :].repeat(k, 0).ravel() - f[j]
+        rise = f[j + 1] - f[j]
+        linear = x[j] + step * np.where(rise > 0, gain / np.where(rise > 0, rise, 1.0), 0.0)
+        with np.errstate(all="ignore"):
+            curve = (d[j + 1] - d[j]) / (2.0 * step)
+            t = 2.0 * gain / (d[j] + np.sqrt(d[j] ** 2 + 4.0 * curve * gain))
+        inner = (j % width > 0) & (j % width < width - 2)
+        good = np.isfinite(t) & (t >= 0.0) & (t <= step) & inner
+        out: Array = np.where(good, x[j] + np.where(good, t, 0.0), linear).reshape(k, len(probs))
+        return out
 
     def ratio_cdf(self, k: int, c: int, ratios: Array) -> Array:
         """P(θ_k / θ_c ≤ r) for each r in ratios: ∫ f_c(x) F_k(r·x) dx."""
+        xs, fs = self.sequence
         x = self.nodes.ravel()
-        f_c = self.pdf[c].ravel() * self._weights
-        inner = self._cdf_at(ratios[:, None] * x[None, :])[k]  # (R, N)
-        out: Array = np.clip(inner @ f_c, 0.0, 1.0)
+        inner = np.interp(ratios[:, None] * x[None, :], xs, fs[k])  # (R, N)
+        out: Array = np.clip(inner @ (self.pdf[c].ravel() * self.weights), 0.0, 1.0)
         return out
 
     def max_ratio_cdf(self, best: int, v: Array) -> Array:
         """P((max_j θ_j − θ_best)/θ_best ≤ v) = ∫ f_best(x) Π_{j≠best} F_j((1+v)·x) dx."""
+        xs, fs = self.sequence
+        others = np.prod(np.delete(fs, best, axis=0), axis=0)
         x = self.nodes.ravel()
-        f_b = self.pdf[best].ravel() * self._weights
-        cdfs = self._cdf_at((1.0 + v)[:, None] * x[None, :])  # (K, V, N)
-        others = np.prod(np.delete(cdfs, best, axis=0), axis=0)
-        out: Array = np.clip(others @ f_b, 0.0, 1.0)
+        inner = np.interp((1.0 + v)[:, None] * x[None, :], xs, others)  # (V, N)
+        out: Array = np.clip(inner @ (self.pdf[best].ravel() * self.weights), 0.0, 1.0)
         return out
+
+
+def _logpdf(a: Array, b: Array, log_p: Array, log_q: Array, log_norm: Array, x: Array) -> Array:
+    """log Beta(a_k, b_k) density at x (any shape), shape (K, *x.shape).
+
+    Written as (a−1)·log(x/p) + (b−1)·log((1−x)/q) − log_norm, so that for a, b ~ 1e9 no
+    term of size a·log p has to cancel against log B(a, b).
+    """
+    shape = (len(a),) + (1,) * x.ndim
+    with np.errstate(divide="ignore"):
+        log_x = np.log(x)
+        log_1mx = np.log1p(-x)
+    out: Array = (
+        (a - 1.0).reshape(shape) * (log_x[None] - log_p.reshape(shape))
+        + (b - 1.0).reshape(shape) * (log_1mx[None] - log_q.reshape(shape))
+        - log_norm.reshape(shape)
+    )
+    return out
 
 
 def _equalise_ties(values: Array, a: Array, b: Array) -> Array:

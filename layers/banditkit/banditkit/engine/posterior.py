@@ -87,60 +87,88 @@ def count(
         raise InvalidSettings("as_of", "must be a date")
     index = {v: i for i, v in enumerate(variants)}
     k = len(variants)
-    per_day: dict[dt.date, tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]] = {}
+    ctr = settings.metric == "ctr"
     seen: set[tuple[dt.date, str]] = set()
+    table: list[tuple[int, int, int, int, int]] = []  # (ordinal, variant, n, clicks, conv)
     for row in days:
-        if not isinstance(row.day, dt.date) or isinstance(row.day, dt.datetime):
+        day = row.day
+        if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
             raise InvalidSettings("day", "must be a date")
         if row.variant not in index:
             raise InvalidSettings("variant", f"{row.variant!r} is not one of the variants")
-        if (row.day, row.variant) in seen:
-            raise InvalidSettings("day", f"two rows for {row.variant!r} on {row.day}")
-        seen.add((row.day, row.variant))
-        n_row = _count(row.impressions, "impressions")
-        c_row = _count(row.clicks, "clicks")
-        v_row = _count(row.conversions, "conversions")
-        successes = c_row if settings.metric == "ctr" else v_row
-        if successes > n_row:
-            field = "clicks" if settings.metric == "ctr" else "conversions"
-            raise InvalidSettings(field, f"{successes} exceeds impressions {n_row} ({row.day})")
-        bucket = per_day.setdefault(
-            row.day, (np.zeros(k, np.int64), np.zeros(k, np.int64), np.zeros(k, np.int64))
-        )
-        i = index[row.variant]
-        bucket[0][i], bucket[1][i], bucket[2][i] = n_row, c_row, v_row
+        if (day, row.variant) in seen:
+            raise InvalidSettings("day", f"two rows for {row.variant!r} on {day}")
+        seen.add((day, row.variant))
+        n = _count(row.impressions, "impressions")
+        c = _count(row.clicks, "clicks")
+        v = _count(row.conversions, "conversions")
+        if (c if ctr else v) > n:
+            field = "clicks" if ctr else "conversions"
+            raise InvalidSettings(field, f"{c if ctr else v} exceeds impressions {n} ({day})")
+        table.append((day.toordinal(), index[row.variant], n, c, v))
 
-    latest = max(per_day) if per_day else None
-    as_of = as_of if as_of is not None else latest
-    imps = np.zeros(k, np.int64)
-    clicks = np.zeros(k, np.int64)
-    convs = np.zeros(k, np.int64)
-    w_succ = np.zeros(k)
-    w_fail = np.zeros(k)
+    data = np.array(table, dtype=np.int64).reshape(-1, 5)
+    if as_of is None and len(data):
+        as_of = dt.date.fromordinal(int(np.max(data[:, 0])))
+    ages = (as_of.toordinal() - data[:, 0]) if as_of is not None else data[:, 0] * 0
+    keep = ages >= 0
+    if settings.window_days is not None:
+        keep &= ages < settings.window_days
+    data, ages = data[keep], ages[keep]
+    var, n_all, c_all, v_all = data[:, 1], data[:, 2], data[:, 3], data[:, 4]
+    s_all = c_all if ctr else v_all
+    if settings.half_life_days is None:
+        weight = np.ones(len(data))
+    else:
+        weight = 0.5 ** (ages / settings.half_life_days)
+
+    def per_variant(values: NDArray[np.int64]) -> NDArray[np.int64]:
+        return np.bincount(var, weights=values, minlength=k).round().astype(np.int64)
+
+    w_succ = np.bincount(var, weights=weight * s_all, minlength=k)
+    w_fail = np.bincount(var, weights=weight * (n_all - s_all), minlength=k)
     daily: list[tuple[dt.date, NDArray[np.int64], NDArray[np.int64]]] = []
-    for day in sorted(per_day):
-        assert as_of is not None
-        age = (as_of - day).days
-        if age < 0 or (settings.window_days is not None and age >= settings.window_days):
-            continue
-        n, c, v = per_day[day]
-        s: NDArray[np.int64] = c if settings.metric == "ctr" else v
-        weight = 1.0 if settings.half_life_days is None else 0.5 ** (age / settings.half_life_days)
-        imps += n
-        clicks += c
-        convs += v
-        w_succ += weight * s
-        w_fail += weight * (n - s)
-        daily.append((day, n, s))
+    for ordinal in np.unique(data[:, 0]):
+        on_day = data[:, 0] == ordinal
+        n_day = np.zeros(k, np.int64)
+        s_day = np.zeros(k, np.int64)
+        n_day[var[on_day]] = n_all[on_day]
+        s_day[var[on_day]] = s_all[on_day]
+        daily.append((dt.date.fromordinal(int(ordinal)), n_day, s_day))
     return Counted(
         variants=tuple(variants),
         control=control_index,
         as_of=as_of,
-        impressions=imps,
-        clicks=clicks,
-        conversions=convs,
+        impressions=per_variant(n_all),
+        clicks=per_variant(c_all),
+        conversions=per_variant(v_all),
         alpha=settings.alpha_prior + w_succ,
         beta=settings.beta_prior + w_fail,
         daily=tuple(daily),
         metric=settings.metric,
     )
+
+
+def _log_beta(a: float, b: float) -> float:
+    return math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+
+
+def null_probability(counted: Counted, settings: Settings) -> float:
+    """Posterior probability that every variant has the same rate (the spike).
+
+    Under the null, one rate θ ~ Beta(mκ, (1−m)κ) serves all variants; otherwise each
+    θ_k ~ Beta(mκ, (1−m)κ) independently. m is the pooled rate and κ is set so that the
+    prior sd of θ_k is effect_scale·m. Binomial coefficients cancel in the ratio.
+    """
+    succ = counted.alpha - settings.alpha_prior
+    fail = counted.beta - settings.beta_prior
+    m = (float(succ.sum()) + settings.alpha_prior) / (
+        float(succ.sum() + fail.sum()) + settings.alpha_prior + settings.beta_prior
+    )
+    kappa = max((1.0 - m) / (m * settings.effect_scale**2) - 1.0, 1.0)
+    a0, b0 = m * kappa, (1.0 - m) * kappa
+    base = _log_beta(a0, b0)
+    log_alt = sum(_log_beta(a0 + s, b0 + f) - base for s, f in zip(succ, fail, strict=True))
+    log_null = _log_beta(a0 + float(succ.sum()), b0 + float(fail.sum())) - base
+    log_odds = math.log(settings.null_prior / (1.0 - settings.null_prior)) + log_null - log_alt
+    return 1.0 / (1.0 + math.exp(-log_odds)) if log_odds > -700 else 0.0

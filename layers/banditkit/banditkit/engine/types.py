@@ -36,6 +36,11 @@ class Settings:
     # Winner rule: P(best) >= winner_p_best and expected loss < winner_loss_share * best mean.
     winner_p_best: float = 0.95
     winner_loss_share: float = 0.01
+    # Probability matching under a spike-and-slab prior (docs/engine.md): prior probability
+    # that all variants share one rate (0 = plain Thompson), and the relative spread of
+    # true rates around their common mean when they differ (0.1 = ±10%).
+    null_prior: float = 0.0
+    effect_scale: float = 0.1
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -93,6 +98,9 @@ def _validate(s: Settings) -> None:
         raise InvalidSettings("metric", "must be 'ctr' or 'conversion_rate'")
     unit("winner_p_best", s.winner_p_best, open_low=True)
     unit("winner_loss_share", s.winner_loss_share)
+    if not (isinstance(s.null_prior, int | float) and 0.0 <= s.null_prior < 1.0):
+        raise InvalidSettings("null_prior", "must be a number in [0, 1)")
+    positive_finite("effect_scale", s.effect_scale)
 
 
 @dataclass(frozen=True)

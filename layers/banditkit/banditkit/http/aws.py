@@ -17,9 +17,8 @@ from mangum import Mangum
 
 from banditkit import service
 from banditkit.config import get_config
-from banditkit.http.deps import store_for
+from banditkit.http.deps import default_store
 from banditkit.http.telemetry import SNAPSHOTS_WRITTEN
-from banditkit.secrets import store_url
 
 NAMESPACE = "banditkit"
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -88,7 +87,7 @@ def remaining_seconds(context: Any) -> Callable[[], float]:
 
 def recompute(context: Any, metrics: Metrics, margin_seconds: float = 10.0) -> dict[str, Any]:
     """The scheduled job: recompute every running experiment before the deadline."""
-    store = store_for(store_url(get_config()))
+    store = default_store(get_config())
     result = service.recompute_all(
         store, time_left=remaining_seconds(context), margin_seconds=margin_seconds
     )

@@ -54,7 +54,8 @@ def open_store(url: str) -> Store:
     - `sqlite:///relative/path.db`, `sqlite:////absolute/path.db` (default
       `.data/banditkit.db`); option `?busy_timeout=SECONDS`.
     - `postgresql://user:pass@host:port/db` (also `postgres://`); option `?pool_max=N`.
-    - `dynamodb://TABLE?region=...&endpoint_url=...&idempotency_table=...`.
+    - `dynamodb://TABLE?region=...&endpoint_url=...&idempotency_table=...` (default
+      TABLE-idempotency); options `retry_mode=standard|adaptive`, `max_attempts=N` (5).
     """
     scheme = urlsplit(url).scheme
     options = _query(url)
@@ -79,5 +80,7 @@ def open_store(url: str) -> Store:
             region=options.get("region"),
             endpoint_url=options.get("endpoint_url"),
             idempotency_table=options.get("idempotency_table"),
+            retry_mode="adaptive" if options.get("retry_mode") == "adaptive" else "standard",
+            max_attempts=int(options.get("max_attempts", 5)),
         )
     raise ValueError(f"unsupported store URL scheme {scheme!r}")

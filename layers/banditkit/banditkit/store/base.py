@@ -137,12 +137,15 @@ class Store(Protocol):
         ExperimentNotFound if absent."""
 
     def delete_experiment(self, experiment_id: str) -> None:
-        """Delete the experiment with all its days, snapshots and idempotency records."""
+        """Delete the experiment with all its days, snapshots and idempotency records.
+        ExperimentNotFound if absent."""
 
     def list_experiments(
         self, status: ExperimentStatus | None = None, limit: int = 50, cursor: str | None = None
     ) -> Page[Experiment]:
-        """Oldest first (created_at, id); the cursor is opaque and stable across writes."""
+        """Oldest first (created_at, id); the cursor is opaque and stable across writes
+        (rows created later appear on later pages, none repeats). InvalidCursor for a
+        cursor this store did not issue; limit is clamped to 1..1000."""
 
     # daily metrics
     def write_daily(
@@ -157,17 +160,23 @@ class Store(Protocol):
         With an idempotency record: if its key is new, the rows and the record are written
         in one transaction and None is returned; if the key exists with the same
         request_hash, nothing is written and the first response is returned; with another
-        hash, IdempotencyConflict. ExperimentNotFound if the experiment is absent."""
+        hash, IdempotencyConflict. ExperimentNotFound if the experiment is absent.
+        Keys are scoped per experiment. InvalidMetrics (nothing written) for a negative or
+        non-int count, one (date, variant) twice, or a total that would pass MAX_COUNT.
+        StoreLimitExceeded when the batch is beyond a backend limit (DynamoDB: 98 rows
+        with an idempotency record, 99 without)."""
 
     def read_daily(
         self, experiment_id: str, start: dt.date | None = None, end: dt.date | None = None
     ) -> list[DailyRow]:
-        """Rows with start <= date <= end, ordered by (date, variant_name)."""
+        """Rows with start <= date <= end, ordered by (date, variant_name); empty for an
+        unknown experiment (callers check the experiment first)."""
 
     # snapshots
     def write_snapshot(self, snapshot: Snapshot) -> bool:
         """Store unless the latest snapshot has the same data_fingerprint (checked atomically:
-        concurrent writers of one fingerprint store one row). True when stored."""
+        concurrent writers of one fingerprint store one row). True when stored.
+        ExperimentNotFound if the experiment is absent."""
 
     def latest_snapshot(self, experiment_id: str) -> Snapshot | None: ...
 
@@ -179,7 +188,7 @@ class Store(Protocol):
         limit: int = 100,
         cursor: str | None = None,
     ) -> Page[Snapshot]:
-        """Newest first; start <= computed_at <= end."""
+        """Newest first; start <= computed_at <= end; empty for an unknown experiment."""
 
     def reset(self) -> None:
         """Delete everything."""

@@ -198,8 +198,9 @@ class DynamoDBStore:
         """One client call; busy, throttled and unreachable become StoreUnavailable."""
         from botocore.exceptions import BotoCoreError, ClientError
 
+        method = getattr(self.client, operation)  # a bad configuration raises here, as is
         try:
-            response: dict[str, Any] = getattr(self.client, operation)(**kwargs)
+            response: dict[str, Any] = method(**kwargs)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in _BUSY_CODES:
@@ -461,37 +462,29 @@ class DynamoDBStore:
         if mode == "set":
             item: Item = {
                 **key,
-                "date": _s(row.date.isoformat()),
-                "variant_name": _s(row.variant_name),
                 "impressions": _n(row.impressions),
                 "clicks": _n(row.clicks),
                 "conversions": _n(row.conversions),
             }
             return {"Put": {"TableName": self.table, "Item": item}}
         # ADD is atomic; the condition keeps each total within 64 bits, like the SQL backends
-        limits = " AND ".join(
-            f"(attribute_not_exists({f}) OR {f} <= :max_{f})"
-            for f in ("impressions", "clicks", "conversions")
-        )
+        # (an existing day item always carries all three counts).
         return {
             "Update": {
                 "TableName": self.table,
                 "Key": key,
-                "UpdateExpression": (
-                    "ADD impressions :impressions, clicks :clicks, conversions :conversions "
-                    "SET #date = :date, variant_name = :variant"
+                "UpdateExpression": "ADD impressions :i, clicks :c, conversions :v",
+                "ConditionExpression": (
+                    "attribute_not_exists(PK) OR "
+                    "(impressions <= :max_i AND clicks <= :max_c AND conversions <= :max_v)"
                 ),
-                "ConditionExpression": limits,
-                "ExpressionAttributeNames": {"#date": "date"},
                 "ExpressionAttributeValues": {
-                    ":impressions": _n(row.impressions),
-                    ":clicks": _n(row.clicks),
-                    ":conversions": _n(row.conversions),
-                    ":max_impressions": _n(MAX_COUNT - row.impressions),
-                    ":max_clicks": _n(MAX_COUNT - row.clicks),
-                    ":max_conversions": _n(MAX_COUNT - row.conversions),
-                    ":date": _s(row.date.isoformat()),
-                    ":variant": _s(row.variant_name),
+                    ":i": _n(row.impressions),
+                    ":c": _n(row.clicks),
+                    ":v": _n(row.conversions),
+                    ":max_i": _n(MAX_COUNT - row.impressions),
+                    ":max_c": _n(MAX_COUNT - row.clicks),
+                    ":max_v": _n(MAX_COUNT - row.conversions),
                 },
             }
         }
@@ -576,10 +569,11 @@ class DynamoDBStore:
             },
             ConsistentRead=True,
         )
+        # SK = DAY#<yyyy-mm-dd>#<variant>: the date and the name come from the key
         return [
             DailyRow(
-                dt.date.fromisoformat(i["date"]["S"]),
-                i["variant_name"]["S"],
+                dt.date.fromisoformat(i[tables.SK]["S"][4:14]),
+                i[tables.SK]["S"][15:],
                 int(i["impressions"]["N"]),
                 int(i["clicks"]["N"]),
                 int(i["conversions"]["N"]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 
 from banditkit import service
 from banditkit.http.auth import AdminDep, ApiKeyDep
@@ -14,8 +15,8 @@ router = APIRouter(tags=["admin"], dependencies=[ApiKeyDep])
 
 
 @router.post("/reset_data", dependencies=[AdminDep], responses=responses(401, 403, 404, 503))
-def reset_data(store: StoreDep) -> ResetOut:
+async def reset_data(store: StoreDep) -> ResetOut:
     """Delete every experiment and all data. 404 unless BANDIT_ENABLE_RESET=1 and
     BANDIT_ADMIN_KEY are set; needs the admin key in the x-admin-key header."""
-    service.reset(store)
+    await run_in_threadpool(service.reset, store)
     return ResetOut(status="reset")

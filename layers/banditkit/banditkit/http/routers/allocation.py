@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
 
 from banditkit import service
 from banditkit.http.auth import ApiKeyDep
@@ -30,7 +32,7 @@ ExperimentQuery = Annotated[
 
 
 @router.get("/allocation", responses=responses(400, 404))
-def allocate(
+async def allocate(
     experiment_id: ExperimentQuery,
     store: StoreDep,
     telemetry: TelemetryDep,
@@ -40,7 +42,9 @@ def allocate(
 ) -> AllocationOut:
     """Traffic shares for the next period with the evidence behind them. A snapshot is added
     to the history only when the data changed since the last one."""
-    result = service.allocate(store, experiment_id, window_days=window_days)
+    result = await run_in_threadpool(
+        functools.partial(service.allocate, store, experiment_id, window_days=window_days)
+    )
     telemetry.count(ALLOCATIONS_COMPUTED)
     if result.snapshot_written:
         telemetry.count(SNAPSHOTS_WRITTEN)
@@ -48,13 +52,13 @@ def allocate(
 
 
 @router.get("/experiments/{experiment_id}/report", responses=responses(400, 404))
-def report(experiment_id: ExperimentPath, store: StoreDep) -> ReportOut:
+async def report(experiment_id: ExperimentPath, store: StoreDep) -> ReportOut:
     """The allocation plus lift vs control, regret so far and a recommendation."""
-    return service.report(store, experiment_id)
+    return await run_in_threadpool(service.report, store, experiment_id)
 
 
 @router.get("/assign", responses=responses(400, 404, 409))
-def assign(
+async def assign(
     experiment_id: ExperimentQuery,
     unit_id: Annotated[
         str, Query(min_length=1, max_length=200, description="User or session id to assign.")
@@ -62,10 +66,10 @@ def assign(
     store: StoreDep,
 ) -> AssignOut:
     """The variant of one unit: its hash mapped through the current shares (deterministic)."""
-    return service.assign(store, experiment_id, unit_id)
+    return await run_in_threadpool(service.assign, store, experiment_id, unit_id)
 
 
 @router.post("/simulate", responses=responses(400, 413))
-def simulate(body: SimulateIn) -> SimulateOut:
+async def simulate(body: SimulateIn) -> SimulateOut:
     """Run the real engine on a synthetic experiment (days x variants is capped)."""
-    return service.simulate(body)
+    return await run_in_threadpool(service.simulate, body)

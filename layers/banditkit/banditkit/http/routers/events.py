@@ -32,14 +32,14 @@ IdempotencyKey = Annotated[
 
 
 @router.post("/events", responses=responses(400, 404, 409, 413))
-def ingest_events(
+async def ingest_events(
     body: EventsIn,
     store: StoreDep,
     telemetry: TelemetryDep,
     idempotency_key: IdempotencyKey = None,
 ) -> EventsOut:
     """Post one day's counts per variant (`set` replaces the day, `increment` adds)."""
-    out = service.ingest_events(store, body, idempotency_key)
+    out = await run_in_threadpool(service.ingest_events, store, body, idempotency_key)
     if not out.replayed:
         telemetry.count(EVENTS_INGESTED, out.variants_processed)
     return out

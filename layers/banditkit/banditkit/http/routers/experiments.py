@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
+from starlette.concurrency import run_in_threadpool
 
 from banditkit import __version__, service
 from banditkit.http.auth import ApiKeyDep
@@ -29,9 +30,9 @@ ExperimentPath = Annotated[
 
 
 @router.get("/health", responses=responses(503))
-def health(store: StoreDep, config: ConfigDep) -> HealthOut:
+async def health(store: StoreDep, config: ConfigDep) -> HealthOut:
     """Liveness and store reachability (open without a key: it reveals no data)."""
-    store.ping()
+    await run_in_threadpool(store.ping)
     return HealthOut(
         status="ok",
         store=store.name,
@@ -42,13 +43,13 @@ def health(store: StoreDep, config: ConfigDep) -> HealthOut:
 
 
 @protected.post("/experiments", status_code=201, responses=responses(400, 409, 413))
-def create_experiment(body: ExperimentCreate, store: StoreDep) -> ExperimentOut:
+async def create_experiment(body: ExperimentCreate, store: StoreDep) -> ExperimentOut:
     """Create an experiment, optionally declaring its variants and settings."""
-    return service.create_experiment(store, body)
+    return await run_in_threadpool(service.create_experiment, store, body)
 
 
 @protected.get("/experiments", responses=responses(400))
-def list_experiments(
+async def list_experiments(
     store: StoreDep,
     status: Annotated[ExperimentStatus | None, Query(description="Filter by status.")] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
@@ -57,27 +58,27 @@ def list_experiments(
     ] = None,
 ) -> ExperimentPage:
     """List experiments, oldest first, a page at a time."""
-    return service.list_experiments(store, status=status, limit=limit, cursor=cursor)
+    return await run_in_threadpool(service.list_experiments, store, status, limit, cursor)
 
 
 @protected.get("/experiments/{experiment_id}", responses=responses(404))
-def get_experiment(experiment_id: ExperimentPath, store: StoreDep) -> ExperimentOut:
+async def get_experiment(experiment_id: ExperimentPath, store: StoreDep) -> ExperimentOut:
     """One experiment."""
-    return service.get_experiment(store, experiment_id)
+    return await run_in_threadpool(service.get_experiment, store, experiment_id)
 
 
 @protected.patch("/experiments/{experiment_id}", responses=responses(400, 404, 409, 413))
-def update_experiment(
+async def update_experiment(
     experiment_id: ExperimentPath, body: ExperimentPatch, store: StoreDep
 ) -> ExperimentOut:
     """Change name, description, status or settings, or add variants."""
-    return service.update_experiment(store, experiment_id, body)
+    return await run_in_threadpool(service.update_experiment, store, experiment_id, body)
 
 
 @protected.delete("/experiments/{experiment_id}", status_code=204, responses=responses(404))
-def delete_experiment(experiment_id: ExperimentPath, store: StoreDep) -> Response:
+async def delete_experiment(experiment_id: ExperimentPath, store: StoreDep) -> Response:
     """Delete an experiment with all its data and history."""
-    service.delete_experiment(store, experiment_id)
+    await run_in_threadpool(service.delete_experiment, store, experiment_id)
     return Response(status_code=204)
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
 
 from banditkit import service
 from banditkit.http.auth import ApiKeyDep
@@ -26,7 +27,7 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
 
 
 @router.get("/experiments/{experiment_id}/history", responses=responses(400, 404))
-def history(
+async def history(
     experiment_id: ExperimentPath,
     store: StoreDep,
     start: Annotated[
@@ -39,15 +40,17 @@ def history(
     cursor: Annotated[str | None, Query(max_length=1000, description="next_cursor.")] = None,
 ) -> HistoryOut:
     """Allocation snapshots, newest first."""
-    return service.history(store, experiment_id, _utc(start), _utc(end), limit, cursor)
+    return await run_in_threadpool(
+        service.history, store, experiment_id, _utc(start), _utc(end), limit, cursor
+    )
 
 
 @router.get("/experiments/{experiment_id}/metrics", responses=responses(404))
-def metrics(
+async def metrics(
     experiment_id: ExperimentPath,
     store: StoreDep,
     start: Annotated[dt.date | None, Query(alias="from", description="First day.")] = None,
     end: Annotated[dt.date | None, Query(alias="to", description="Last day.")] = None,
 ) -> MetricsOut:
     """The daily counts per variant, oldest day first."""
-    return service.metrics(store, experiment_id, start, end)
+    return await run_in_threadpool(service.metrics, store, experiment_id, start, end)

@@ -1,0 +1,142 @@
+"""Hypothesis properties of allocate(): the guardrails hold for any data and settings."""
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pytest
+from banditkit.engine import DailyCounts, InvalidSettings, Settings, allocate
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+DAY = dt.date(2026, 2, 1)
+MICRO = 1e-6 + 1e-12  # one millionth, plus float slack
+
+
+@st.composite
+def experiments(draw: st.DrawFn, burn_in: bool = False) -> dict[str, Any]:
+    k = draw(st.integers(1, 6))
+    names = [f"v{i}" for i in range(k)]
+    n_days = draw(st.integers(0, 3))
+    rows = []
+    for d in range(n_days):
+        for name in names:
+            n = draw(st.integers(0, 4000))
+            c = draw(st.integers(0, n // 5))  # realistic rates up to 20%
+            rows.append(DailyCounts(DAY + dt.timedelta(days=d), name, n, c, c // 2))
+    s = Settings(
+        min_explore_rate=draw(st.sampled_from([0.0, 0.05, 0.2])),
+        control_floor=draw(st.sampled_from([0.0, 0.1, 0.3])),
+        min_impressions=(
+            sum(r.impressions for r in rows) + draw(st.integers(1, 1000))
+            if burn_in
+            else draw(st.sampled_from([0, 1000, 5000]))
+        ),
+        max_daily_shift=draw(st.sampled_from([None, 0.05, 0.2])),
+        half_life_days=draw(st.sampled_from([None, 1.5])),
+        null_prior=draw(st.sampled_from([0.0, 0.5])),
+    )
+    control = None if burn_in else draw(st.sampled_from([None, "v0"]))
+    previous = None
+    if not burn_in and draw(st.booleans()):
+        raw = np.array([draw(st.integers(0, 100)) for _ in names], dtype=float) + 1
+        previous = dict(zip(names, (raw / raw.sum()).tolist(), strict=True))
+    return {"names": names, "rows": rows, "settings": s, "control": control, "previous": previous}
+
+
+def _run(e: dict[str, Any], **over: Any) -> Any:
+    try:
+        return allocate(
+            over.get("names", e["names"]),
+            over.get("rows", e["rows"]),
+            e["settings"],
+            control=e["control"],
+            previous=over.get("previous", e["previous"]),
+        )
+    except InvalidSettings as err:
+        assume(err.field != "control_floor")  # infeasible combinations are rejected up front
+        raise
+
+
+@settings(max_examples=60, deadline=None)
+@given(experiments())
+def test_shares_sum_to_one_in_millionths_and_floors_hold(e: dict[str, Any]) -> None:
+    alloc = _run(e)
+    shares = np.array(list(alloc.shares.values()))
+    units = np.round(shares * 1e6)
+    assert np.allclose(shares * 1e6, units, atol=1e-6)  # whole millionths
+    assert int(units.sum()) == 1_000_000
+    k = len(shares)
+    s = e["settings"]
+    assert np.all(shares >= s.min_explore_rate / k - MICRO)
+    if e["control"] is not None:
+        assert alloc.shares["v0"] >= s.control_floor - MICRO
+    assert [v.name for v in alloc.variants] == e["names"]
+    assert sum(v.p_best for v in alloc.variants) == pytest.approx(1.0, abs=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(experiments())
+def test_max_shift_holds_unless_a_floor_needs_more(e: dict[str, Any]) -> None:
+    s = e["settings"]
+    assume(s.max_daily_shift is not None and e["previous"] is not None)
+    alloc = _run(e)
+    k = len(e["names"])
+    for name, share in alloc.shares.items():
+        floor = s.min_explore_rate / k
+        if name == "v0" and e["control"] is not None:
+            floor = max(floor, s.control_floor)
+        prev = e["previous"][name]
+        assert share <= max(prev + s.max_daily_shift, floor) + MICRO
+        assert share >= min(prev - s.max_daily_shift, 1.0) - MICRO or share >= floor - MICRO
+
+
+@settings(max_examples=40, deadline=None)
+@given(experiments(), st.randoms(use_true_random=False))
+def test_permuting_variants_permutes_the_result(e: dict[str, Any], rnd: Any) -> None:
+    assume(e["control"] is None)
+    alloc = _run(e)
+    names = list(e["names"])
+    rnd.shuffle(names)
+    rows = list(e["rows"])
+    rnd.shuffle(rows)
+    again = _run(e, names=names, rows=rows)
+    for name in names:
+        assert again.shares[name] == pytest.approx(alloc.shares[name], abs=MICRO)
+    p_one = {v.name: v.p_best for v in alloc.variants}
+    p_two = {v.name: v.p_best for v in again.variants}
+    for name in names:
+        assert p_two[name] == pytest.approx(p_one[name], abs=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(experiments(), st.integers(0, 5), st.integers(1, 50))
+def test_more_successes_never_lower_p_best(e: dict[str, Any], which: int, extra: int) -> None:
+    rows = e["rows"]
+    assume(rows)
+    target = rows[which % len(rows)]
+    assume(target.clicks + extra <= target.impressions)
+    better = [
+        DailyCounts(r.day, r.variant, r.impressions, r.clicks + extra, r.conversions)
+        if r is target
+        else r
+        for r in rows
+    ]
+    before = {v.name: v.p_best for v in _run(e).variants}
+    after = {v.name: v.p_best for v in _run(e, rows=better).variants}
+    assert after[target.variant] >= before[target.variant] - 1e-9
+
+
+@settings(max_examples=30, deadline=None)
+@given(experiments())
+def test_same_input_same_output(e: dict[str, Any]) -> None:
+    assert _run(e) == _run(e)
+
+
+@settings(max_examples=40, deadline=None)
+@given(experiments(burn_in=True))
+def test_burn_in_splits_evenly(e: dict[str, Any]) -> None:
+    alloc = _run(e)
+    shares = list(alloc.shares.values())
+    assert max(shares) - min(shares) <= MICRO
+    assert alloc.status == "warming_up"
