@@ -41,9 +41,9 @@ handler = Mangum(app, lifespan="off")
 TIMER = """\
 import sys, time
 sys.path[:0] = sys.argv[1:]
-start = time.perf_counter()
+wall, cpu = time.perf_counter(), time.process_time()
 import app
-print(time.perf_counter() - start)
+print(time.process_time() - cpu, time.perf_counter() - wall)
 """
 # The variables template.yaml sets (Powertools reads some at import).
 LAMBDA_ENV = {
@@ -91,19 +91,31 @@ def runtime_stand_in(folder: Path) -> Path:
     return folder
 
 
-def import_seconds(python: Path, paths: list[Path], repeat: int) -> float:
-    """Best of `repeat` fresh-interpreter imports of `app` from `paths`."""
-    times = []
+def import_seconds(python: Path, paths: list[Path]) -> tuple[float, float]:
+    """(CPU, wall) seconds of one fresh-interpreter import of `app` from `paths`. CPU time is
+    the figure compared: on a shared machine wall time also counts waiting for a core."""
+    out = subprocess.run(
+        [str(python), "-I", "-S", "-B", "-c", TIMER, *map(str, paths)],
+        env={"PATH": os.defpath, **LAMBDA_ENV},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    cpu, wall = out.stdout.strip().splitlines()[-1].split()
+    return float(cpu), float(wall)
+
+
+def best_imports(
+    python: Path, apps: dict[str, list[Path]], repeat: int
+) -> dict[str, tuple[float, float]]:
+    """Best of `repeat` for each app, in interleaved rounds (every app once per round), so
+    that a load change on a shared machine hits the baseline and the handlers alike."""
+    best = dict.fromkeys(apps, (float("inf"), float("inf")))
     for _ in range(repeat):
-        out = subprocess.run(
-            [str(python), "-I", "-S", "-B", "-c", TIMER, *map(str, paths)],
-            env={"PATH": os.defpath, **LAMBDA_ENV},
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        times.append(float(out.stdout.strip().splitlines()[-1]))
-    return min(times)
+        for name, paths in apps.items():
+            cpu, wall = import_seconds(python, paths)
+            best[name] = (min(best[name][0], cpu), min(best[name][1], wall))
+    return best
 
 
 def size(folder: Path, *, bytecode: bool = True) -> int:
@@ -116,7 +128,7 @@ def size(folder: Path, *, bytecode: bool = True) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=5, help="rounds (best of)")
     args = parser.parse_args()
 
     python = python313()
@@ -127,20 +139,20 @@ def main() -> None:
         baseline_dir.mkdir()
         (baseline_dir / "app.py").write_text(BASELINE_APP)
         layer = x86 / "BanditkitLayer" / "python"
-        base = import_seconds(python, [baseline_dir, layer, runtime], args.repeat)
-        rows = []
+        apps = {"baseline": [baseline_dir, layer, runtime]}
         for name in FUNCTIONS:
-            folder = x86 / f"{name.capitalize()}Function"
-            seconds = import_seconds(python, [folder, layer, runtime], args.repeat)
-            rows.append((name, seconds))
+            apps[name] = [x86 / f"{name.capitalize()}Function", layer, runtime]
+        best = best_imports(python, apps, args.repeat)
+    base = best.pop("baseline")
+    rows = list(best.items())
 
-    print(f"Cold import, python3.13 -I -S -B, x86_64 build, best of {args.repeat}")
-    print(f"{'handler':<22}{'import ms':>10}{'x one-route':>13}  target <= {RATIO_TARGET}x")
-    print(f"{'one-route FastAPI app':<22}{base * 1000:>10.0f}{1.0:>12.2f}x")
-    for name, seconds in rows:
-        ratio = seconds / base
+    print(f"Cold import, python3.13 -I -S -B, x86_64 build, best of {args.repeat} rounds")
+    print(f"{'handler':<22}{'CPU ms':>8}{'x one-route':>13}{'wall ms':>9}  target <= 1.3x")
+    print(f"{'one-route FastAPI app':<22}{base[0] * 1000:>8.0f}{1.0:>12.2f}x{base[1] * 1000:>9.0f}")
+    for name, (cpu, wall) in rows:
+        ratio = cpu / base[0]
         mark = "ok" if ratio <= RATIO_TARGET else "OVER"
-        print(f"{name:<22}{seconds * 1000:>10.0f}{ratio:>12.2f}x  {mark}")
+        print(f"{name:<22}{cpu * 1000:>8.0f}{ratio:>12.2f}x{wall * 1000:>9.0f}  {mark}")
 
     print()
     print("Unzipped size as shipped (arm64 build; MB = 10^6 bytes)")
