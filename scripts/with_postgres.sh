@@ -20,8 +20,13 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
-"${runas[@]}" "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
-  -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=off -c max_connections=200" start >/dev/null
+if ! "${runas[@]}" "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
+  -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=off -c max_connections=200" start >/dev/null; then
+  echo "with_postgres: the server did not start; its log:" >&2
+  cat "$dir/log" >&2 || true
+  exit 1
+fi
 export BANDIT_TEST_PG_URL="postgresql://postgres@127.0.0.1:$port/postgres"
+# The fault tests restart the server with pg_ctl (as the postgres user when root).
 export BANDIT_TEST_PG_DATADIR="$dir/data" BANDIT_TEST_PG_BIN="$pgbin"
 "$@"

@@ -76,6 +76,14 @@ def test_item_size_limit_is_ours(store: DynamoDBStore) -> None:
     assert [e.id for e in store.list_experiments().items] == ["e"]
 
 
+def test_key_size_limits_are_ours(store: DynamoDBStore) -> None:
+    with pytest.raises(StoreLimitExceeded):
+        store.write_daily("e", rows(1), "increment", IdempotencyRecord("k" * 1100, "h"))
+    with pytest.raises(StoreLimitExceeded):
+        store.write_daily("e", [DailyRow(D1, "v" * 1100, 1, 0)], "set")
+    assert store.read_daily("e") == []
+
+
 def test_one_transaction_per_ingest_and_one_query_per_read(store: DynamoDBStore) -> None:
     calls = count_calls(store)
     days = [D1 + dt.timedelta(days=d) for d in range(30)]

@@ -15,6 +15,7 @@ from banditkit.store import (
     DailyRow,
     Experiment,
     IdempotencyRecord,
+    StoreError,
     StoreUnavailable,
 )
 from banditkit.store import dynamodb_tables as tables
@@ -64,6 +65,8 @@ class FaultyServer:
                     {"Code": "TransactionConflict", "Message": "conflict"}
                 ]
                 return error(400, "TransactionCanceledException", CancellationReasons=reasons)
+            if fault == "validation":
+                return error(400, "ValidationException", message="secret driver detail")
             if fault == "timeout-after":
                 serve(request)  # the server applies the write, the answer never arrives
             raise ReadTimeoutError(endpoint_url=request.url)
@@ -188,3 +191,16 @@ def test_throttled_reads_become_store_unavailable(
     with pytest.raises(StoreUnavailable):
         store.read_daily("e")
     assert server.seen == ATTEMPTS
+
+
+def test_a_refused_request_is_a_store_error_without_driver_text(
+    faulty: tuple[DynamoDBStore, FaultyServer],
+) -> None:
+    store, server = faulty
+    server.plan = ["validation"]
+    with pytest.raises(StoreError) as caught:
+        store.write_daily("e", ROWS, "increment")
+    assert not isinstance(caught.value, StoreUnavailable)
+    assert "secret" not in str(caught.value)
+    assert server.seen == 1  # not retried
+    assert totals(store) == {}

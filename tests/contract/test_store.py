@@ -19,6 +19,7 @@ from banditkit.store import (
     InvalidMetrics,
     Snapshot,
     Store,
+    StoreError,
     Variant,
 )
 
@@ -116,6 +117,19 @@ def test_unknown_experiment(store: Store) -> None:
     assert store.list_snapshots("nope").items == []
     # and nothing was created on the way
     assert store.list_experiments().items == []
+
+
+def test_text_a_backend_cannot_hold_is_a_typed_error(store: Store) -> None:
+    # PostgreSQL text cannot hold NUL: a typed StoreError, no driver text, nothing stored
+    odd = Experiment(**{**experiment().__dict__, "description": "a\x00b"})
+    if store.name != "postgres":
+        assert store.create_experiment(odd).description == "a\x00b"
+        return
+    with pytest.raises(StoreError) as caught:
+        store.create_experiment(odd)
+    assert str(caught.value) == "postgres refused the request"
+    with pytest.raises(ExperimentNotFound):
+        store.get_experiment("exp-1")
 
 
 def test_update_is_optimistic(store: Store) -> None:
@@ -229,8 +243,9 @@ def test_read_daily_range_is_inclusive_and_ordered(store: Store) -> None:
         DailyRow(D1, "variant_b", 1, 0, MAX_COUNT + 1),
         DailyRow(D1, "variant_b", True, 0),  # type: ignore[arg-type]
         DailyRow(D1, "control", 1, 0),  # (D1, control) twice in one batch
+        DailyRow(D1, "nul\x00name", 1, 0),  # PostgreSQL text cannot hold NUL
     ],
-    ids=["negative", "too-large", "not-int", "duplicate"],
+    ids=["negative", "too-large", "not-int", "duplicate", "nul-in-name"],
 )
 @pytest.mark.parametrize("mode", ["set", "increment"])
 def test_one_invalid_row_writes_nothing(store: Store, bad: DailyRow, mode: str) -> None:

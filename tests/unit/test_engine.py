@@ -17,7 +17,7 @@ from banditkit.engine import (
     simulate,
 )
 from banditkit.engine.guardrails import shares as guard
-from banditkit.engine.posterior import count
+from banditkit.engine.posterior import count, null_probability
 from scipy import stats
 
 DAY = dt.date(2026, 3, 1)
@@ -136,6 +136,15 @@ def test_status_needs_both_p_best_and_a_small_expected_loss() -> None:
     alloc = allocate(["control", "b"], rows, strict)
     assert (alloc.status, alloc.winner) == ("optimizing", None)
     assert allocate(["control", "b"], _ab((400, 20), (400, 22)), Settings()).status == "warming_up"
+
+
+def test_a_single_variant_is_never_a_winner() -> None:
+    alloc = allocate(["a"], [DailyCounts(DAY, "a", 50_000, 900)], Settings())
+    assert (alloc.status, alloc.shares, alloc.potential_value_remaining) == (
+        "optimizing",
+        {"a": 1.0},
+        0.0,
+    )
 
 
 def test_potential_value_remaining_matches_monte_carlo() -> None:
@@ -257,3 +266,15 @@ def test_every_share_is_finite_for_huge_counts() -> None:
     assert alloc.variants[1].p_best == pytest.approx(
         stats.norm.cdf(4000 / math.sqrt(2 * 2e9 * 0.05 * 0.95)), abs=1e-4
     )
+
+
+def test_null_probability_grows_with_agreeing_data_and_vanishes_with_a_clear_gap() -> None:
+    s = Settings(null_prior=0.5)
+
+    def p_null(n: int, c0: int, c1: int) -> float:
+        rows = [DailyCounts(DAY, "a", n, c0), DailyCounts(DAY, "b", n, c1)]
+        return null_probability(count(["a", "b"], rows, s), s)
+
+    assert 0.5 < p_null(10_000, 400, 400) < p_null(1_000_000, 40_000, 40_000) < 1.0
+    assert p_null(100_000, 4_000, 4_800) < 1e-6
+    assert p_null(0, 0, 0) == pytest.approx(0.5)  # no data: the prior

@@ -70,6 +70,7 @@ CASES: list[tuple[str, Callable[[], object], str]] = [
     ("previous share above 1", _alloc(previous={"a": 1.5}), "previous"),
     ("previous share NaN", _alloc(previous={"a": float("nan")}), "previous"),
     ("as_of not a date", _alloc(as_of="2026-03-01"), "as_of"),
+    ("as_of a datetime", _alloc(as_of=dt.datetime(2026, 3, 1, 12)), "as_of"),
     (
         "control floor infeasible",
         _alloc(settings=Settings(control_floor=0.99, min_explore_rate=1.0), control="a"),

@@ -211,3 +211,34 @@ def test_ratio_distribution_matches_monte_carlo() -> None:
     ratios = np.array([0.9, 1.0, 1.2, 1.5])
     empirical = (draws[0][None, :] / draws[1][None, :] <= ratios[:, None]).mean(axis=1)
     assert grid.ratio_cdf(0, 1, ratios) == pytest.approx(empirical, abs=3e-3)
+
+
+def mp_two_arms(a: list[float], b: list[float]) -> float:
+    """P(θ_1 > θ_0) in 25 digits, the upper half integrated in y = 1 − x (β < 1 is singular)."""
+    mpmath.mp.dps = 25
+    a0, a1 = (mpmath.mpf(v) for v in a)
+    b0, b1 = (mpmath.mpf(v) for v in b)
+    norm = mpmath.beta(a1, b1)
+
+    def low(x: mpmath.mpf) -> mpmath.mpf:
+        return (
+            x ** (a1 - 1)
+            * (1 - x) ** (b1 - 1)
+            / norm
+            * mpmath.betainc(a0, b0, 0, x, regularized=True)
+        )
+
+    def high(y: mpmath.mpf) -> mpmath.mpf:
+        upper = 1 - mpmath.betainc(b0, a0, 0, y, regularized=True)
+        return (1 - y) ** (a1 - 1) * y ** (b1 - 1) / norm * upper
+
+    points = [0, *(mpmath.mpf(10) ** -e for e in (100, 50, 20, 10, 5, 2)), mpmath.mpf("0.5")]
+    return float(mpmath.quad(low, points) + mpmath.quad(high, points))
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [([0.5, 0.7], [0.5, 0.3]), ([3.0, 2.0], [0.2, 0.1]), ([0.05, 0.05], [0.3, 0.1])],
+)
+def test_singular_at_both_ends_match_mpmath(a: list[float], b: list[float]) -> None:
+    assert grid_p_best(a, b)[1] == pytest.approx(mp_two_arms(a, b), abs=TOL)

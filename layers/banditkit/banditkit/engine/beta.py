@@ -25,8 +25,8 @@ Posteriors with identical (α, β) get exactly identical values.
 
 from __future__ import annotations
 
-import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -43,18 +43,23 @@ _GRADE_BELOW = 3.0  # grade towards an edge when α (or β) is below this
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
-def _gauss_legendre(n: int) -> tuple[Array, Array, Array]:
-    """Nodes and weights on [0, 1] and the matrix S with S[o, i] = ∫_0^{t_o} ℓ_i(t) dt."""
+def _gauss_legendre(n: int) -> tuple[Array, Array]:
+    """Gauss–Legendre nodes and weights on [0, 1]."""
     t, w = np.polynomial.legendre.leggauss(n)
-    nodes = (t + 1.0) / 2.0
-    weights = w / 2.0
+    return (t + 1.0) / 2.0, w / 2.0
+
+
+def _spectral_rule(n: int) -> tuple[Array, Array, Array]:
+    """Nodes and weights on [0, 1] and the matrix S with S[o, i] = ∫_0^{t_o} ℓ_i(t) dt."""
+    nodes, weights = _gauss_legendre(n)
     powers = np.arange(n)
     coeffs = np.linalg.inv(nodes[:, None] ** powers[None, :])  # Lagrange basis coefficients
     integrals = nodes[:, None] ** (powers + 1)[None, :] / (powers + 1)[None, :]
     return nodes, weights, integrals @ coeffs
 
 
-_T, _W, _S = _gauss_legendre(4)
+_T, _W, _S = _spectral_rule(4)
+_T64, _W64 = _gauss_legendre(64)
 
 
 def _omega(z: float) -> float:
@@ -178,11 +183,29 @@ class BetaGrid:
         if self.graded_bottom:
             p += float(np.prod(self.bottom)) * self.alpha / float(self.alpha.sum())
         if np.any(self.top > 0):
-            half = 1.0 - self.top / 2.0
-            p += self.top * np.array([np.prod(np.delete(half, i)) for i in range(k)])
+            p += self._p_best_top()
         p = np.clip(p, 0.0, None)
         p /= p.sum()
         return _equalise_ties(p, self.alpha, self.beta)
+
+    def _p_best_top(self) -> Array:
+        """Each variant's P(best) inside the sliver above edges[-1].
+
+        There 1 − F_j(1 − y) = top_j·(y/y0)^β_j (leading term); with v = (y/y0)^β_min the
+        integral ∫ dS_k Π_{j≠k}(1 − S_j) is smooth in v and a 64-point rule takes it.
+        """
+        inside = self.top > 0
+        smallest = float(np.min(self.beta[inside]))
+        r = np.where(inside, self.beta / smallest, 1.0)[:, None]
+        v = _T64[None, :]
+        tail = self.top[:, None] * v**r  # S_j at each node, (K, 64)
+        dens = self.top[:, None] * r * v ** (r - 1.0)  # dS_k/dv
+        keep = 1.0 - tail
+        ones = np.ones((1, keep.shape[1]))
+        prefix = np.cumprod(np.concatenate([ones, keep[:-1]]), axis=0)
+        suffix = np.cumprod(np.concatenate([ones, keep[:0:-1]]), axis=0)[::-1]
+        out: Array = (dens * prefix * suffix) @ _W64
+        return out
 
     def expected_max(self) -> float:
         """E[max_k θ_k] = ∫_0^1 (1 − Π_k F_k(x)) dx."""
@@ -234,22 +257,27 @@ class BetaGrid:
         out: Array = np.where(good, x[j] + np.where(good, t, 0.0), linear).reshape(k, len(probs))
         return out
 
+    def scaled_cdf(self, k: int, g: Array) -> Callable[[Array], Array]:
+        """s ↦ ∫ f_k(x) G(s·x) dx for a nondecreasing G given on `sequence` (vectorised in s).
+
+        P(θ_j/θ_k ≤ r) takes G = F_j; P((max θ − θ_k)/θ_k ≤ v) takes G = Π_{j≠k} F_j and
+        s = 1 + v. Nodes where f_k carries no mass are dropped once, up front.
+        """
+        xs, _ = self.sequence
+        mass = self.pdf[k].ravel() * self.weights
+        keep = mass > 1e-15 * float(np.max(mass))
+        x, mass = self.nodes.ravel()[keep], mass[keep]
+
+        def cdf(scales: Array) -> Array:
+            inner = np.interp(scales[:, None] * x[None, :], xs, g)
+            out: Array = np.clip(inner @ mass, 0.0, 1.0)
+            return out
+
+        return cdf
+
     def ratio_cdf(self, k: int, c: int, ratios: Array) -> Array:
         """P(θ_k / θ_c ≤ r) for each r in ratios: ∫ f_c(x) F_k(r·x) dx."""
-        xs, fs = self.sequence
-        x = self.nodes.ravel()
-        inner = np.interp(ratios[:, None] * x[None, :], xs, fs[k])  # (R, N)
-        out: Array = np.clip(inner @ (self.pdf[c].ravel() * self.weights), 0.0, 1.0)
-        return out
-
-    def max_ratio_cdf(self, best: int, v: Array) -> Array:
-        """P((max_j θ_j − θ_best)/θ_best ≤ v) = ∫ f_best(x) Π_{j≠best} F_j((1+v)·x) dx."""
-        xs, fs = self.sequence
-        others = np.prod(np.delete(fs, best, axis=0), axis=0)
-        x = self.nodes.ravel()
-        inner = np.interp((1.0 + v)[:, None] * x[None, :], xs, others)  # (V, N)
-        out: Array = np.clip(inner @ (self.pdf[best].ravel() * self.weights), 0.0, 1.0)
-        return out
+        return self.scaled_cdf(c, self.sequence[1][k])(ratios)
 
 
 def _logpdf(a: Array, b: Array, log_p: Array, log_q: Array, log_norm: Array, x: Array) -> Array:
@@ -272,30 +300,29 @@ def _logpdf(a: Array, b: Array, log_p: Array, log_q: Array, log_norm: Array, x: 
 
 def _equalise_ties(values: Array, a: Array, b: Array) -> Array:
     """Give posteriors with identical (α, β) exactly the same value (their mean)."""
+    groups: dict[tuple[float, float], list[int]] = {}
+    for i, key in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
+        groups.setdefault(key, []).append(i)
     out = values.copy()
-    keys = np.stack([a, b], axis=1)
-    _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
-    inverse = inverse.ravel()
-    for group in np.nonzero(counts > 1)[0]:
-        members = inverse == group
-        out[members] = values[members].mean()
+    for members in groups.values():
+        if len(members) > 1:
+            out[members] = values[members].mean()
     return out
 
 
 def _edges(a: Array, b: Array, lo: Array, hi: Array, sd: Array) -> tuple[Array, bool, bool]:
     """Interval edges: each posterior's range at sd/NODES_PER_SD, graded near 0 and 1."""
     cuts = np.unique(np.concatenate([lo, hi]))
-    pieces: list[Array] = []
-    for left, right in itertools.pairwise(cuts):
-        covering = (lo <= left) & (hi >= right)
-        if covering.any():
-            h = float(np.min(sd[covering])) / NODES_PER_SD
-            count = min(max(math.ceil((right - left) / h), 1), _MAX_INTERVALS_PER_SEGMENT)
-        else:
-            count = 1
-        pieces.append(np.linspace(left, right, count + 1)[:-1])
-    pieces.append(cuts[-1:])
-    edges = np.concatenate(pieces)
+    left, right = cuts[:-1], cuts[1:]
+    covering = (lo[:, None] <= left[None, :]) & (hi[:, None] >= right[None, :])  # (K, M)
+    finest = np.min(np.where(covering, sd[:, None], np.inf), axis=0) / NODES_PER_SD
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wanted = np.where(np.isfinite(finest), np.ceil((right - left) / finest), 1.0)
+    count = np.clip(wanted, 1, _MAX_INTERVALS_PER_SEGMENT).astype(np.int64)
+    segment = np.repeat(np.arange(len(left)), count)
+    step = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    inner = left[segment] + (right - left)[segment] * (step / count[segment])
+    edges = np.concatenate([inner, cuts[-1:]])
 
     graded_bottom = graded_top = False
     touch0 = lo <= 0.0

@@ -83,7 +83,7 @@ def count(
 ) -> Counted:
     """Validate the rows and reduce them to the posteriors that count at `as_of`."""
     control_index = check_variants(variants, control)
-    if as_of is not None and not isinstance(as_of, dt.date):
+    if as_of is not None and (not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime)):
         raise InvalidSettings("as_of", "must be a date")
     index = {v: i for i, v in enumerate(variants)}
     k = len(variants)

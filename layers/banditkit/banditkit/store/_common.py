@@ -30,8 +30,8 @@ def check_rows(rows: Sequence[DailyRow]) -> None:
         if key in seen:
             raise InvalidMetrics(f"{row.date} {row.variant_name!r} appears twice in one batch")
         seen.add(key)
-        if not row.variant_name:
-            raise InvalidMetrics("empty variant name")
+        if not row.variant_name or "\x00" in row.variant_name:
+            raise InvalidMetrics("a variant name must be non-empty text without NUL")
         for name in COUNT_FIELDS:
             value = getattr(row, name)
             if type(value) is not int or not 0 <= value <= MAX_COUNT:

@@ -62,6 +62,8 @@ MAX_TRANSACTION_ITEMS = 100
 MAX_BATCH_WRITE = 25
 MAX_ITEM_BYTES = 400 * 1024
 MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
+MAX_PK_BYTES = 2048
+MAX_SK_BYTES = 1024
 STATUSES: tuple[ExperimentStatus, ...] = ("running", "paused", "completed")
 
 # Error codes meaning "busy or unreachable, nothing (more) was written".
@@ -75,6 +77,8 @@ _BUSY_CODES = frozenset(
         "TransactionInProgressException",
     }
 )
+# Error codes the callers turn into Conflict, ExperimentNotFound, replays and the like.
+_HANDLED_CODES = frozenset({"ConditionalCheckFailedException", "TransactionCanceledException"})
 # Cancellation reasons after which running the same transaction again is safe.
 _RETRY_REASONS = frozenset(
     {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
@@ -134,6 +138,10 @@ def item_size(item: Item) -> int:
 def _check_item(item: Item) -> None:
     if item_size(item) > MAX_ITEM_BYTES:
         raise StoreLimitExceeded("an item would exceed DynamoDB's 400 KB limit")
+    if len(item[tables.PK]["S"].encode()) > MAX_PK_BYTES:
+        raise StoreLimitExceeded("an experiment id would exceed DynamoDB's key size limit")
+    if len(item[tables.SK]["S"].encode()) > MAX_SK_BYTES:
+        raise StoreLimitExceeded("a name or key would exceed DynamoDB's sort key size limit")
 
 
 def _exp_key(experiment_id: str) -> str:
@@ -207,7 +215,9 @@ class DynamoDBStore:
                 raise StoreUnavailable("dynamodb is throttling or unavailable") from None
             if code == "ResourceNotFoundException":
                 raise StoreUnavailable("dynamodb table not found") from None
-            raise
+            if code in _HANDLED_CODES:
+                raise
+            raise StoreError(f"dynamodb refused the request ({code})") from exc
         except BotoCoreError:
             raise StoreUnavailable("dynamodb is unreachable") from None
         return response
@@ -224,9 +234,9 @@ class DynamoDBStore:
         total = 0
         for entry in items:
             (op, body), *_ = entry.items()
-            if op == "Put":
-                _check_item(body["Item"])
-                total += item_size(body["Item"])
+            item = body["Item"] if op == "Put" else body["Key"]
+            _check_item(item)
+            total += item_size(item)
         if total > MAX_TRANSACTION_BYTES:
             raise StoreLimitExceeded("the transaction would exceed DynamoDB's 4 MB limit")
         for attempt in range(1, self.max_attempts + 1):

@@ -48,6 +48,7 @@ from banditkit.store.base import (
     InvalidMetrics,
     Page,
     Snapshot,
+    StoreError,
     StoreUnavailable,
     WriteMode,
 )
@@ -159,7 +160,7 @@ class PostgresStore:
         schema: str | None = None,
         pool_min: int = 1,
         pool_max: int = 10,
-        pool_timeout: float = 10.0,
+        pool_timeout: float = 5.0,
         connect_timeout: int = 5,
         lock_timeout_ms: int = 5000,
         attempts: int = 3,
@@ -241,6 +242,8 @@ class PostgresStore:
             except (psycopg.OperationalError, PoolTimeout):
                 if not repeatable or attempt == self.attempts:
                     raise StoreUnavailable("postgres is unreachable") from None
+            except psycopg.Error as exc:  # kept as the cause for logs, out of the message
+                raise StoreError("postgres refused the request") from exc
             time.sleep(0.05 * 2**attempt)
         raise AssertionError("unreachable")  # pragma: no cover
 

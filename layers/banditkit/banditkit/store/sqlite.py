@@ -39,6 +39,7 @@ from banditkit.store.base import (
     InvalidMetrics,
     Page,
     Snapshot,
+    StoreError,
     StoreUnavailable,
     WriteMode,
 )
@@ -177,6 +178,8 @@ class SQLiteStore:
             yield conn
         except sqlite3.OperationalError as exc:
             raise _unavailable(exc) from None
+        except sqlite3.Error as exc:
+            raise StoreError("sqlite refused the request") from exc
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -194,7 +197,9 @@ class SQLiteStore:
                 conn.execute("ROLLBACK")
             if isinstance(exc, sqlite3.OperationalError):
                 raise _unavailable(exc) from None
-            raise
+            if isinstance(exc, sqlite3.Error) and not isinstance(exc, sqlite3.IntegrityError):
+                raise StoreError("sqlite refused the request") from exc
+            raise  # IntegrityError: the caller names it (Conflict, InvalidMetrics)
 
     def ping(self) -> None:
         with self._read() as conn:
