@@ -4,16 +4,18 @@
 
 Starts `python -m banditkit.local` on a free port with a fresh SQLite file, seeds one
 experiment with 30 days x 3 variants, then drives GET /health, GET /allocation and
-POST /events, each at every concurrency for --seconds, with keep-alive connections from
-client threads. Prints req/s, p50, p99 and errors, with ratios against /health measured in
-the same run and against the reference service (allocation 167-180 req/s at c=8 with
-p99 ~90 ms, stalling at c>=16; events 520-550 req/s). Bounded: the whole run takes about
-3 x len(concurrency) x seconds plus start-up. Not part of `make test`.
+POST /events, each at every concurrency for --seconds, over that many keep-alive
+connections from one asyncio client. Prints req/s, p50, p99 and errors, with ratios
+against /health measured in the same run and against the reference service (allocation
+167-180 req/s at c=8 with p99 ~90 ms, stalling at c>=16; events 520-550 req/s). Bounded:
+the whole run takes about 3 x len(concurrency) x seconds plus start-up. Not part of
+`make test`.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import http.client
 import json
@@ -23,7 +25,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -119,6 +120,27 @@ def seed(port: int) -> tuple[str, str]:
     return ids[0], ids[1]
 
 
+def _raw_request(method: str, path: str, body: Any) -> bytes:
+    data = json.dumps(body).encode() if body is not None else b""
+    head = f"{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\n"
+    if body is not None:
+        head += f"content-type: application/json\r\ncontent-length: {len(data)}\r\n"
+    return (head + "\r\n").encode() + data
+
+
+async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: bytes) -> int:
+    writer.write(raw)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
 def load(
     port: int,
     name: str,
@@ -126,40 +148,38 @@ def load(
     seconds: float,
     make: Callable[[int, int], tuple[str, str, Any]],
 ) -> Result:
-    latencies: list[list[float]] = [[] for _ in range(concurrency)]
-    errors = [0] * concurrency
-    stop = threading.Event()
+    """`concurrency` keep-alive connections driven by one asyncio loop: a light client, so
+    the shared CPUs go to the server being measured."""
+    latencies: list[float] = []
+    errors = 0
 
-    def worker(w: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    async def worker(w: int, stop_at: float) -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
         i = 0
-        while not stop.is_set():
-            method, path, body = make(w, i)
+        while time.perf_counter() < stop_at:
+            raw = _raw_request(*make(w, i))
             t0 = time.perf_counter()
             try:
-                status, _ = request(conn, method, path, body)
-            except (OSError, http.client.HTTPException):
-                errors[w] += 1
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                status = await _exchange(reader, writer, raw)
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                errors += 1
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
                 continue
-            latencies[w].append((time.perf_counter() - t0) * 1000)
+            latencies.append((time.perf_counter() - t0) * 1000)
             if status >= 400:
-                errors[w] += 1
+                errors += 1
             i += 1
-        conn.close()
+        writer.close()
 
-    threads = [threading.Thread(target=worker, args=(w,)) for w in range(concurrency)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    time.sleep(seconds)
-    stop.set()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - t0
-    flat = [x for per in latencies for x in per]
-    return Result(name, concurrency, len(flat), sum(errors), elapsed, flat)
+    async def run() -> float:
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(w, t0 + seconds) for w in range(concurrency)))
+        return time.perf_counter() - t0
+
+    elapsed = asyncio.run(run())
+    return Result(name, concurrency, len(latencies), errors, elapsed, latencies)
 
 
 def main() -> int:
