@@ -51,3 +51,49 @@ clean:
 CHARTJS ?= 4
 vendor-chartjs:
 	scripts/vendor_chartjs.sh $(CHARTJS)
+
+# ---- AWS (SAM): sam-venv, sam-build, deploy ---------------------------------------------
+# SAM CLI lives in its own virtualenv: installed into .venv it would downgrade boto3 and
+# pydantic under the app. `make test` needs it for the infra tier (tests/infra).
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_CLI_VERSION := 1.170.0
+ARCH ?= arm64
+SAM_ENV ?= dev
+SAM_BUILD_DIR ?= .aws-sam/build
+# `sam build` looks for `python3.13` on PATH; pyenv's shim answers only when PYENV_VERSION
+# lists 3.13, so put the interpreter found above first.
+SAM_RUN := env PATH="$(if $(PY313),$(dir $(PY313)):)$$PATH" SAM_CLI_TELEMETRY=0
+
+.PHONY: sam-venv sam-build deploy bench-cold-start
+
+$(SAM_VENV)/bin/.installed:
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install -q --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install -q 'aws-sam-cli==$(SAM_CLI_VERSION)'
+	@touch $@
+
+sam-venv: $(SAM_VENV)/bin/.installed
+
+test: $(SAM_VENV)/bin/.installed
+
+# Build every function and layer for ARCH (arm64 ships; x86_64 lets CI run a built handler),
+# then strip from the layers what Lambda never runs (scripts/prune_layer.py says what).
+sam-build: $(SAM_VENV)/bin/.installed $(BIN)/.installed
+	$(SAM_RUN) $(SAM) build --template-file template.yaml --build-dir $(SAM_BUILD_DIR) \
+		--cache-dir $(SAM_BUILD_DIR)-cache --cached --parameter-overrides Arch=$(ARCH)
+	$(BIN)/python scripts/prune_layer.py $(SAM_BUILD_DIR)/*Layer/python
+	@# Ship bytecode (SAM's build leaves none): Lambda cannot write __pycache__ at cold start.
+	$(or $(PY313),python3.13) -m compileall -q --invalidation-mode unchecked-hash \
+		$(SAM_BUILD_DIR)/*Layer/python $(SAM_BUILD_DIR)/*Function
+
+# Build for arm64, deploy the SAM_ENV environment of samconfig.toml (dev or prod; the first
+# time, run `sam deploy --guided` instead, see the README), then upload frontend/.
+deploy: ARCH = arm64
+deploy: sam-build
+	$(SAM_RUN) $(SAM) deploy --config-env $(SAM_ENV) --template-file $(SAM_BUILD_DIR)/template.yaml
+	$(BIN)/python scripts/upload_dashboard.py --config-env $(SAM_ENV)
+
+# Import time of each built handler vs a one-route FastAPI app, and artifact sizes.
+bench-cold-start: $(SAM_VENV)/bin/.installed $(BIN)/.installed
+	$(BIN)/python bench/cold_start.py

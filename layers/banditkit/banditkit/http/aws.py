@@ -69,7 +69,14 @@ class Traced:
                 from aws_lambda_powertools import Tracer
 
                 tracer = Tracer(service=self.service_name)
-                self.inner = tracer.capture_lambda_handler(self.handler)
+                handler = self.handler
+
+                # The tracer names its segment after the function's __name__, which a
+                # Mangum instance lacks: give it a plain function.
+                def traced(event: dict[str, Any], context: Any) -> Any:
+                    return handler(event, context)
+
+                self.inner = tracer.capture_lambda_handler(traced)
         return self.inner(event, context)
 
 

@@ -1,0 +1,129 @@
+"""The two scripts `make sam-build` and `make deploy` run: layer pruning and the dashboard
+upload (against moto's S3)."""
+
+from __future__ import annotations
+
+import importlib.util
+import textwrap
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+pytestmark = pytest.mark.infra
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def script(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def touch(path: Path, size: int = 10) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x" * size)
+
+
+def test_prune_removes_tests_stubs_and_numpy_build_files_only(tmp_path: Path) -> None:
+    prune_layer = script("prune_layer")
+    keep = [
+        "banditkit/tests/keep.py",  # ours is never touched
+        "banditkit/__init__.pyi",
+        "numpy/__init__.py",
+        "numpy/__pycache__/__init__.cpython-313.pyc",
+        "numpy/_core/_multiarray_umath.cpython-313-aarch64-linux-gnu.so",
+        "numpy/testing/utils.py",
+        "pydantic/main.py",
+        "aws_xray_sdk/core/__init__.py",
+        "sixteen/__init__.py",
+    ]
+    drop = [
+        "numpy/_core/tests/test_a.py",
+        "numpy/linalg/tests/test_b.py",
+        "numpy/__init__.pyi",
+        "numpy/f2py/__init__.py",
+        "numpy/_core/include/numpy/ndarraytypes.h",
+        "numpy/_core/lib/libnpymath.a",
+        "numpy/_core/_umath_tests.cpython-313-aarch64-linux-gnu.so",
+        "pydantic_core/core_schema.pyi",
+        "numpy/random/_bounded_integers.pxd",
+        "numpy/_core/_simd.cpython-313-aarch64-linux-gnu.so",
+        "botocore/__init__.py",
+        "botocore-1.44.8.dist-info/METADATA",
+        "dateutil/parser.py",
+        "python_dateutil-2.9.0.post0.dist-info/RECORD",
+        "six.py",
+        "jmespath-1.1.0.data/scripts/jp.py",
+    ]
+    for rel in keep + drop:
+        touch(tmp_path / rel)
+
+    freed = prune_layer.prune(tmp_path)
+
+    assert freed == 10 * len(drop)
+    assert [rel for rel in keep if not (tmp_path / rel).exists()] == []
+    assert [rel for rel in drop if (tmp_path / rel).exists()] == []
+
+
+def test_upload_mirrors_the_frontend_with_types_and_cache_policy(tmp_path: Path) -> None:
+    import boto3
+    from moto import mock_aws
+
+    upload_dashboard = script("upload_dashboard")
+    frontend = tmp_path / "frontend"
+    for rel in ("index.html", "js/main.js", "css/app.css", "favicon.svg", "vendor/LICENSE"):
+        touch(frontend / rel)
+    touch(frontend / ".DS_Store")
+
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="eu-west-1")
+        s3.create_bucket(
+            Bucket="dash-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
+        s3.put_object(Bucket="dash-bucket", Key="js/old.js", Body=b"stale")
+
+        uploaded, stale = upload_dashboard.upload(s3, "dash-bucket", frontend)
+
+        assert uploaded == [
+            "css/app.css",
+            "favicon.svg",
+            "index.html",
+            "js/main.js",
+            "vendor/LICENSE",
+        ]
+        assert stale == ["js/old.js"]
+        listed = s3.list_objects_v2(Bucket="dash-bucket")["Contents"]
+        assert sorted(o["Key"] for o in listed) == uploaded
+        heads = {key: s3.head_object(Bucket="dash-bucket", Key=key) for key in uploaded}
+    assert heads["js/main.js"]["ContentType"] == "text/javascript; charset=utf-8"
+    assert heads["index.html"]["ContentType"] == "text/html; charset=utf-8"
+    assert heads["favicon.svg"]["ContentType"] == "image/svg+xml"
+    assert heads["index.html"]["CacheControl"] == "no-cache"
+    assert heads["css/app.css"]["CacheControl"] == "public, max-age=300"
+
+
+def test_stack_settings_come_from_samconfig(tmp_path: Path) -> None:
+    upload_dashboard = script("upload_dashboard")
+    assert upload_dashboard.stack_settings(ROOT / "samconfig.toml", "prod") == (
+        "banditkit-prod",
+        None,
+    )
+    config = tmp_path / "samconfig.toml"
+    config.write_text(
+        textwrap.dedent(
+            """
+            version = 0.1
+            [dev.deploy.parameters]
+            stack_name = "mine"
+            region = "us-west-2"
+            """
+        )
+    )
+    assert upload_dashboard.stack_settings(config, "dev") == ("mine", "us-west-2")
+    with pytest.raises(SystemExit):
+        upload_dashboard.stack_settings(config, "prod")

@@ -1,0 +1,387 @@
+"""template.yaml: valid for SAM and cfn-lint, and shaped as issue 5 asks (read off the
+template and off its offline SAM transform, for several parameter sets)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+ALL_FUNCTIONS = ["Experiments", "Events", "Allocation", "History", "Admin", "Recompute"]
+SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:banditkit-dsn-AbCdEf"
+Template = dict[str, Any]
+Deployed = Callable[..., dict[str, dict[str, Any]]]
+Transform = Callable[..., Template]
+
+pytestmark = pytest.mark.infra
+
+
+def test_sam_validate_lint_passes(sam_cli: Any) -> None:
+    result = subprocess.run(
+        [str(sam_cli.path), "validate", "--lint", "--template-file", str(TEMPLATE)],
+        cwd=ROOT,
+        env=sam_cli.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is a valid SAM Template" in result.stdout
+
+
+def test_cfn_lint_passes_with_informational_checks(sam_cli: Any) -> None:
+    result = subprocess.run(
+        [str(sam_cli.cfn_lint), "--include-checks", "I", "--", str(TEMPLATE)],
+        cwd=ROOT,
+        env=sam_cli.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_globals_target_python313_with_powertools_settings(template: Template) -> None:
+    fn = template["Globals"]["Function"]
+    assert fn["Runtime"] == "python3.13"
+    assert fn["Architectures"] == [{"Ref": "Arch"}]
+    assert template["Parameters"]["Arch"]["Default"] == "arm64"
+    assert fn["Tracing"] == {"Ref": "TracingMode"}
+    env = fn["Environment"]["Variables"]
+    assert env["POWERTOOLS_SERVICE_NAME"] == "banditkit"
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "banditkit"
+    assert env["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
+
+
+def test_every_function_has_fitted_memory_and_timeout(deployed: Deployed) -> None:
+    functions = {
+        name: res["Properties"]
+        for name, res in deployed(Stage="dev").items()
+        if res["Type"] == "AWS::Lambda::Function"
+    }
+    assert sorted(functions) == sorted(f"{f}Function" for f in ALL_FUNCTIONS)
+    for name, props in functions.items():
+        assert 128 <= props["MemorySize"] <= 3008, name
+        assert props["Timeout"] <= (300 if name == "RecomputeFunction" else 29), name
+        assert props["Handler"] == "app.handler"
+        assert props["Code"]["S3Key"] == f"functions/{name.removesuffix('Function').lower()}"
+    # The numpy-heavy jobs get more memory (hence CPU) than the CRUD ones.
+    assert (
+        functions["AllocationFunction"]["MemorySize"] > functions["HistoryFunction"]["MemorySize"]
+    )
+
+
+def test_layer_is_built_by_sam_for_python313_and_used_by_every_function(
+    template: Template, deployed: Deployed
+) -> None:
+    layer = template["Resources"]["BanditkitLayer"]
+    assert layer["Properties"]["ContentUri"] == "layers/banditkit"
+    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": {"Ref": "Arch"}}
+    for backend, expected in (("dynamodb", 1), ("postgres", 2)):
+        resources = deployed(StoreBackend=backend, DatabaseSecretArn=SECRET)
+        for f in ALL_FUNCTIONS:
+            layers = resources[f"{f}Function"]["Properties"]["Layers"]
+            assert len(layers) == expected, (backend, f, layers)
+
+
+def test_admin_function_exists_only_in_dev(deployed: Deployed) -> None:
+    assert "AdminFunction" in deployed(Stage="dev")
+    prod = deployed(Stage="prod")
+    assert not [name for name in prod if name.startswith("Admin")]
+    assert "ExperimentsFunction" in prod
+
+
+def test_recompute_runs_on_a_schedule_v2_every_hour_by_default(
+    template: Template, deployed: Deployed
+) -> None:
+    event = template["Resources"]["RecomputeFunction"]["Properties"]["Events"]["Schedule"]
+    assert event["Type"] == "ScheduleV2"
+    assert event["Properties"]["ScheduleExpression"] == {"Ref": "RecomputeSchedule"}
+    param = template["Parameters"]["RecomputeSchedule"]
+    assert param["Default"] == "rate(1 hour)"
+    pattern = re.compile(param["AllowedPattern"])
+    assert pattern.match("rate(15 minutes)")
+    assert not pattern.match("rate(0 hours)")
+    schedules = [
+        r
+        for r in deployed(RecomputeSchedule="rate(6 hours)").values()
+        if r["Type"] == "AWS::Scheduler::Schedule"
+    ]
+    assert [s["Properties"]["ScheduleExpression"] for s in schedules] == ["rate(6 hours)"]
+
+
+def test_snapstart_is_optional_on_published_versions_of_the_api_functions(
+    deployed: Deployed,
+) -> None:
+    for flag, expected in (("true", "PublishedVersions"), ("false", "None")):
+        resources = deployed(EnableSnapStart=flag)
+        for f in ("Experiments", "Events", "Allocation", "History"):
+            assert resources[f"{f}Function"]["Properties"]["SnapStart"] == {"ApplyOn": expected}
+            assert any(
+                r["Type"] == "AWS::Lambda::Alias"
+                and r["Properties"]["Name"] == "live"
+                and r["Properties"]["FunctionName"] == {"Ref": f"{f}Function"}
+                for r in resources.values()
+            ), f
+
+
+def test_store_backend_switches_tables_and_secret(deployed: Deployed) -> None:
+    dynamo = deployed(StoreBackend="dynamodb")
+    env = dynamo["EventsFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["BANDIT_STORE_URL"] == {
+        "Fn::Sub": "dynamodb://${DataTable}?region=${AWS::Region}"
+        "&idempotency_table=${IdempotencyTable}"
+    }
+    assert "BANDIT_DATABASE_SECRET_ARN" not in env
+    assert {"DataTable", "IdempotencyTable"} <= set(dynamo)
+    assert "PostgresLayer" not in str(sorted(dynamo))
+
+    pg = deployed(StoreBackend="postgres", DatabaseSecretArn=SECRET)
+    env = pg["EventsFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["BANDIT_DATABASE_SECRET_ARN"] == SECRET
+    assert "BANDIT_STORE_URL" not in env
+    assert not {"DataTable", "IdempotencyTable", "DynamoDbThrottlesAlarm"} & set(pg)
+    assert "VpcConfig" not in pg["EventsFunction"]["Properties"]
+
+    vpc = deployed(
+        StoreBackend="postgres",
+        DatabaseSecretArn=SECRET,
+        VpcSubnetIds="subnet-1,subnet-2",
+        VpcSecurityGroupIds="sg-1",
+    )
+    assert vpc["EventsFunction"]["Properties"]["VpcConfig"] == {
+        "SubnetIds": ["subnet-1", "subnet-2"],
+        "SecurityGroupIds": ["sg-1"],
+    }
+
+
+def test_postgres_without_a_secret_is_refused_by_a_rule(template: Template) -> None:
+    rule = template["Rules"]["PostgresNeedsSecret"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "StoreBackend"}, "postgres"]}
+    assert rule["Assertions"][0]["Assert"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "DatabaseSecretArn"}, ""]}]
+    }
+
+
+def test_dashboard_bucket_is_private_encrypted_and_tls_only(template: Template) -> None:
+    resources = template["Resources"]
+    props = resources["DashboardBucket"]["Properties"]
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    rule = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    (statement,) = resources["DashboardBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert statement["Resource"] == [
+        {"Fn::GetAtt": ["DashboardBucket", "Arn"]},
+        {"Fn::Sub": "${DashboardBucket.Arn}/*"},
+    ]
+
+
+def test_dashboard_routes_read_the_bucket_through_a_get_object_only_role(
+    transformed: Template,
+) -> None:
+    body = transformed["Resources"]["BanditApi"]["Properties"]["Body"]
+    for path, key in (("/dashboard", "index.html"), ("/dashboard/{proxy+}", "{proxy}")):
+        operation = body["paths"][path]["get"]
+        integration = operation["x-amazon-apigateway-integration"]
+        assert integration["type"] == "aws"
+        assert integration["httpMethod"] == "GET"
+        assert integration["uri"] == {
+            "Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:s3:path/"
+            f"${{DashboardBucket}}/{key}"
+        }
+        assert integration["credentials"] == {"Fn::GetAtt": ["DashboardReadRole", "Arn"]}
+        assert "security" not in operation  # public: the page itself asks for the key
+    role = transformed["Resources"]["DashboardReadRole"]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "apigateway.amazonaws.com"
+    }
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    assert statements == [
+        {
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": {"Fn::Sub": "${DashboardBucket.Arn}/*"},
+        }
+    ]
+
+
+def test_merge_definitions_keeps_function_routes_beside_the_dashboard(
+    template: Template, transform: Transform
+) -> None:
+    """Without MergeDefinitions SAM keeps only the inline body: the dashboard would deploy
+    and every function route would silently vanish. Prove both halves, and the failure."""
+    api = template["Resources"]["BanditApi"]["Properties"]
+    assert api["MergeDefinitions"] is True
+    paths = transform(template)["Resources"]["BanditApi"]["Properties"]["Body"]["paths"]
+    assert {"/dashboard", "/dashboard/{proxy+}", "/events", "/allocation"} <= set(paths)
+
+    broken: dict[str, Any] = yaml_copy(template)
+    del broken["Resources"]["BanditApi"]["Properties"]["MergeDefinitions"]
+    paths = transform(broken)["Resources"]["BanditApi"]["Properties"]["Body"]["paths"]
+    assert set(paths) == {"/dashboard", "/dashboard/{proxy+}"}
+
+
+def yaml_copy(template: Template) -> Template:
+    import yaml
+
+    copied: Template = yaml.safe_load(yaml.safe_dump(template))
+    return copied
+
+
+def test_api_key_scheme_is_defined_for_the_keyed_methods(transformed: Template) -> None:
+    """SAM marks keyed methods `security: api_key` but defines the scheme only when the API
+    itself has Auth; API Gateway needs the definition to enforce the key."""
+    body = transformed["Resources"]["BanditApi"]["Properties"]["Body"]
+    assert body["components"]["securitySchemes"]["api_key"] == {
+        "type": "apiKey",
+        "name": "x-api-key",
+        "in": "header",
+    }
+
+
+def test_usage_plan_applies_throttle_and_quota_parameters(deployed: Deployed) -> None:
+    resources = deployed(
+        ApiThrottleRateLimit="7",
+        ApiThrottleBurstLimit="9",
+        ApiQuotaLimit="1234",
+        ApiQuotaPeriod="WEEK",
+    )
+    plan = resources["UsagePlan"]["Properties"]
+    assert plan["Throttle"] == {"RateLimit": "7", "BurstLimit": "9"}
+    assert plan["Quota"] == {"Limit": "1234", "Period": "WEEK"}
+    assert plan["ApiStages"] == [
+        {"ApiId": {"Ref": "BanditApi"}, "Stage": {"Ref": "BanditApiStage"}}
+    ]
+    key = resources["UsagePlanKey"]["Properties"]
+    assert key == {
+        "KeyId": {"Ref": "ApiKey"},
+        "KeyType": "API_KEY",
+        "UsagePlanId": {"Ref": "UsagePlan"},
+    }
+    stage = resources["BanditApiStage"]["Properties"]
+    assert stage["StageName"] == "dev"
+    assert stage["MethodSettings"][0]["ThrottlingRateLimit"] == "7"
+
+
+def test_gateway_refusals_are_problem_json(transformed: Template) -> None:
+    body = transformed["Resources"]["BanditApi"]["Properties"]["Body"]
+    responses = body["x-amazon-apigateway-gateway-responses"]
+    assert responses["INVALID_API_KEY"]["statusCode"] == "401"
+    for name in ("INVALID_API_KEY", "MISSING_AUTHENTICATION_TOKEN", "THROTTLED", "QUOTA_EXCEEDED"):
+        params = responses[name]["responseParameters"]
+        assert params["gatewayresponse.header.Content-Type"] == "'application/problem+json'"
+        problem = json.loads(responses[name]["responseTemplates"]["application/json"])
+        assert problem["status"] == int(responses[name]["statusCode"])
+        assert problem["type"].startswith("https://banditkit.dev/problems/")
+
+
+def test_alarms_cover_api_5xx_lambda_errors_throttles_and_dynamodb(deployed: Deployed) -> None:
+    topic = "arn:aws:sns:eu-west-1:123456789012:ops"
+    resources = deployed(Stage="dev", AlarmTopicArn=topic)
+    alarms = {
+        n: r["Properties"] for n, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"
+    }
+    assert set(alarms) == {
+        "ApiServerErrorsAlarm",
+        "LambdaErrorsAlarm",
+        "LambdaThrottlesAlarm",
+        "DynamoDbThrottlesAlarm",
+    }
+    assert alarms["ApiServerErrorsAlarm"]["MetricName"] == "5XXError"
+    for name, props in alarms.items():
+        assert props["AlarmActions"] == [topic], name
+    for name, metric in (("LambdaErrorsAlarm", "Errors"), ("LambdaThrottlesAlarm", "Throttles")):
+        watched = {
+            m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Ref"]
+            for m in alarms[name]["Metrics"]
+            if "MetricStat" in m and m["MetricStat"]["Metric"]["MetricName"] == metric
+        }
+        assert watched == {f"{f}Function" for f in ALL_FUNCTIONS}, name
+    prod = deployed(Stage="prod")
+    assert "AlarmActions" not in prod["LambdaErrorsAlarm"]["Properties"]
+    watched_prod = [
+        m for m in prod["LambdaErrorsAlarm"]["Properties"]["Metrics"] if "MetricStat" in m
+    ]
+    assert len(watched_prod) == len(ALL_FUNCTIONS) - 1  # no admin function in prod
+
+
+def test_operations_dashboard_shows_latency_errors_events_and_allocations(
+    template: Template,
+) -> None:
+    body = template["Resources"]["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"][0]
+    for needle in ('"Latency"', '"5XXError"', '"EventsIngested"', '"AllocationsComputed"'):
+        assert needle in body
+
+
+def test_metric_names_match_the_apps_telemetry(template: Template) -> None:
+    from banditkit.http import telemetry
+
+    body = template["Resources"]["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"][0]
+    assert f'"{telemetry.EVENTS_INGESTED}"' in body
+    assert f'"{telemetry.ALLOCATIONS_COMPUTED}"' in body
+
+
+def test_outputs_name_api_dashboard_bucket_table_and_key(template: Template) -> None:
+    outputs = template["Outputs"]
+    assert {"ApiUrl", "DashboardUrl", "DashboardBucketName", "DataTableName", "ApiKeyId"} <= set(
+        outputs
+    )
+    assert outputs["DashboardUrl"]["Value"]["Fn::Sub"].endswith("/${Stage}/dashboard/")
+    assert outputs["ApiKeyId"]["Value"] == {"Ref": "ApiKey"}
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_samconfig_environment_sets_valid_parameters(
+    env: str, template: Template, transform: Transform
+) -> None:
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())[env]
+    assert config["global"]["parameters"]["stack_name"] == f"banditkit-{env}"
+    deploy = config["deploy"]["parameters"]
+    assert deploy["capabilities"] == "CAPABILITY_IAM"
+    assert deploy["confirm_changeset"] is (env == "prod")
+    overrides = dict(pair.split("=", 1) for pair in shlex.split(deploy["parameter_overrides"]))
+    assert overrides["Stage"] == env
+    for name, value in overrides.items():
+        spec = template["Parameters"][name]
+        if "AllowedValues" in spec:
+            assert value in [str(v) for v in spec["AllowedValues"]], (name, value)
+        if "AllowedPattern" in spec:
+            assert re.fullmatch(spec["AllowedPattern"], value), (name, value)
+    transform(template, overrides)  # transforms cleanly with these values
+
+
+def test_reset_needs_dev_and_an_admin_key(deployed: Deployed) -> None:
+    key = "k" * 24
+    dev = deployed(Stage="dev", AdminKey=key)
+    for function in ("AdminFunction", "ExperimentsFunction"):  # health reports reset_enabled
+        env = dev[function]["Properties"]["Environment"]["Variables"]
+        assert env["BANDIT_ENABLE_RESET"] == "true"
+        assert env["BANDIT_ADMIN_KEY"] == key
+    assert "BANDIT_ADMIN_KEY" not in dev["EventsFunction"]["Properties"]["Environment"]["Variables"]
+
+    keyless = deployed(Stage="dev")["AdminFunction"]["Properties"]["Environment"]["Variables"]
+    assert keyless["BANDIT_ENABLE_RESET"] == "false"
+    assert "BANDIT_ADMIN_KEY" not in keyless
+
+    prod = deployed(Stage="prod", AdminKey=key)
+    env = prod["ExperimentsFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["BANDIT_ENABLE_RESET"] == "false"
+    assert "BANDIT_ADMIN_KEY" not in env
