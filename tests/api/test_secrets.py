@@ -35,7 +35,7 @@ def test_url_secret(secrets) -> None:
     arn = secrets.create_secret(
         Name=ARN_NAME, SecretString="postgresql://app:pw@db.internal:5432/bandit"
     )["ARN"]
-    assert store_url(config(arn), secrets) == "postgresql://app:pw@db.internal:5432/bandit"
+    assert store_url(config(arn)) == "postgresql://app:pw@db.internal:5432/bandit"
 
 
 def test_rds_json_secret_with_host(secrets) -> None:
@@ -48,9 +48,7 @@ def test_rds_json_secret_with_host(secrets) -> None:
         "dbname": "bandit",
     }
     arn = secrets.create_secret(Name=ARN_NAME, SecretString=json.dumps(secret))["ARN"]
-    assert store_url(config(arn), secrets) == (
-        "postgresql://app:p%40ss%2Fword@cluster.example:5433/bandit"
-    )
+    assert store_url(config(arn)) == ("postgresql://app:p%40ss%2Fword@cluster.example:5433/bandit")
 
 
 def test_managed_secret_takes_host_from_the_store_url(secrets) -> None:
@@ -58,9 +56,9 @@ def test_managed_secret_takes_host_from_the_store_url(secrets) -> None:
         Name=ARN_NAME, SecretString=json.dumps({"username": "app", "password": "pw"})
     )["ARN"]
     cfg = config(arn, "postgresql://cluster.example:5432/bandit")
-    assert store_url(cfg, secrets) == "postgresql://app:pw@cluster.example:5432/bandit"
+    assert store_url(cfg) == "postgresql://app:pw@cluster.example:5432/bandit"
     with pytest.raises(ConfigError, match="no host"):
-        store_url(config(arn), secrets)
+        store_url(config(arn))
 
 
 def test_default_store_reads_the_secret_once(secrets) -> None:
@@ -84,4 +82,6 @@ def test_bad_secret_is_a_config_error(secret: str) -> None:
 
 def test_without_a_secret_the_url_is_used() -> None:
     cfg = AppConfig(store_url="sqlite:///a.db", api_keys="", cors_origins="")  # type: ignore[arg-type]
-    assert store_url(cfg) == "sqlite:///a.db"
+    assert (
+        store_url(cfg, get_secret=lambda arn: pytest.fail("no secret to read")) == "sqlite:///a.db"
+    )

@@ -2,13 +2,15 @@
 
 The store is opened at first use, never at import. On Aurora the deployment gives
 BANDIT_DATABASE_SECRET_ARN instead of a URL with a password: the secret (a postgresql://
-URL, or the JSON of an RDS credentials secret) is read once from Secrets Manager.
+URL, or the JSON of an RDS credentials secret) is read once from Secrets Manager through
+Powertools Parameters.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
@@ -57,16 +59,17 @@ def url_from_secret(secret: str, fallback_url: str) -> str:
     )
 
 
-def store_url(config: AppConfig, secrets_client: Any = None) -> str:
+def _get_secret(arn: str) -> str:
+    from aws_lambda_powertools.utilities import parameters  # only on Aurora, at first use
+
+    return str(parameters.get_secret(arn))
+
+
+def store_url(config: AppConfig, get_secret: Callable[[str], str] = _get_secret) -> str:
     """The store URL of the configuration (reading the database secret when there is one)."""
     if not config.database_secret_arn:
         return config.store_url
-    if secrets_client is None:
-        import boto3
-
-        secrets_client = boto3.client("secretsmanager")
-    value = secrets_client.get_secret_value(SecretId=config.database_secret_arn)
-    return url_from_secret(value["SecretString"], config.store_url)
+    return url_from_secret(get_secret(config.database_secret_arn), config.store_url)
 
 
 def default_store(config: AppConfig) -> Store:
