@@ -1,6 +1,7 @@
-"""What each Lambda handler loads at cold start (issue 5's import-time target): numpy only on
-the first request that computes, boto3 only when a DynamoDB store is opened, psycopg only for
-PostgreSQL. Each import runs in a fresh interpreter, as a Lambda init does."""
+"""What each Lambda handler loads at cold start (issue 5's import-time target): its own router
+only, numpy only on the first request that computes, boto3 only when a DynamoDB store is
+opened, psycopg only for PostgreSQL. Each import runs in a fresh interpreter, as a Lambda
+init does."""
 
 from __future__ import annotations
 
@@ -18,11 +19,14 @@ PROBE = """\
 import json, sys
 sys.path.insert(0, sys.argv[1])
 import app
-print(json.dumps([name for name in sys.argv[2:] if name in sys.modules]))
+heavy = [name for name in sys.argv[2:] if name in sys.modules]
+routers = sorted(m for m in sys.modules if m.startswith("banditkit.http.routers."))
+print(json.dumps([heavy, routers]))
 """
 
 
-def loaded_at_import(function: str) -> list[str]:
+def loaded_at_import(function: str) -> tuple[list[str], list[str]]:
+    """(the HEAVY modules loaded, the routers loaded) by importing the function's handler."""
     env = {
         "PATH": os.defpath,
         "POWERTOOLS_SERVICE_NAME": "banditkit",
@@ -37,15 +41,20 @@ def loaded_at_import(function: str) -> list[str]:
         check=True,
         timeout=60,
     )
-    loaded: list[str] = json.loads(out.stdout.strip().splitlines()[-1])
-    return loaded
+    heavy, routers = json.loads(out.stdout.strip().splitlines()[-1])
+    return heavy, routers
 
 
 @pytest.mark.parametrize(
     "function", ["experiments", "events", "allocation", "history", "admin", "recompute"]
 )
-def test_handler_import_loads_no_maths_no_aws_sdk_no_driver(function: str) -> None:
-    assert loaded_at_import(function) == []
+def test_handler_import_loads_its_router_only_and_no_maths_aws_sdk_or_driver(
+    function: str,
+) -> None:
+    heavy, routers = loaded_at_import(function)
+    assert heavy == []
+    own = [] if function == "recompute" else [f"banditkit.http.routers.{function}"]
+    assert routers == own
 
 
 def test_engine_types_and_http_errors_do_not_need_numpy() -> None:
