@@ -7,7 +7,20 @@ uploads the pruned folders. Removed:
 - what the python3.13 runtime already has on its path (/var/runtime): boto3, botocore and
   their dependencies, pulled in again by the X-Ray SDK (30 MB of botocore alone);
 - third-party test suites, type stubs, C/Cython sources and headers, static libraries;
-- numpy's f2py, PyInstaller hook, examples and compiled test modules.
+- numpy's f2py, PyInstaller hook, examples and compiled test modules, and the fft and
+  testing subpackages, which numpy imports only when `np.fft` / `np.testing` is used (the
+  engine uses neither);
+- the Powertools utilities banditkit does not use (it uses Logger, Metrics, Tracer and the
+  parameters utility): the event handler (a second web framework beside FastAPI), parser,
+  data classes, idempotency, batch, ... — reached only by their own imports;
+- pydantic.v1, the Pydantic 1 compatibility copy: banditkit's models are Pydantic 2, and
+  FastAPI imports it only to ask whether a model is a v1 model, treating its absence
+  (ImportError) as "no";
+- symbol tables of the wheels' extension modules (`strip --strip-unneeded`, keeping the
+  dynamic symbols the loader uses; 1.1 MB on arm64), when a strip for the library's
+  architecture is installed: the host's `strip` for its own arch, `aarch64-linux-gnu-strip`
+  (Debian: binutils-aarch64-linux-gnu) or `llvm-strip` for arm64 on an x86_64 host. Not the
+  libraries numpy vendors (see strip_native).
 
 Kept: `__pycache__` (Lambda's file system is read-only, so shipped bytecode spares the
 compile at cold start) and everything of banditkit itself. tests/infra imports and runs the
@@ -19,7 +32,11 @@ pruned build, with boto3 where the runtime puts it.
 from __future__ import annotations
 
 import argparse
+import platform
 import shutil
+import struct
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,7 +60,29 @@ NUMPY_EXTRAS = (
     "numpy/_core/lib",
     "numpy/_pyinstaller",
     "numpy/random/_examples",
+    "numpy/fft",
+    "numpy/testing",
 )
+POWERTOOLS_UNUSED = tuple(
+    f"aws_lambda_powertools/{rel}"
+    for rel in (
+        "event_handler",
+        "utilities/auth_alpha",
+        "utilities/batch",
+        "utilities/circuit_breaker",
+        "utilities/data_classes",
+        "utilities/data_masking",
+        "utilities/feature_flags",
+        "utilities/idempotency",
+        "utilities/kafka",
+        "utilities/metadata",
+        "utilities/parser",
+        "utilities/streaming",
+        "utilities/validation",
+    )
+)
+PYDANTIC_UNUSED = ("pydantic/v1",)
+EXTRAS = NUMPY_EXTRAS + POWERTOOLS_UNUSED + PYDANTIC_UNUSED
 NUMPY_TEST_MODULES = ("numpy/_core/_*_tests.cpython-*.so", "numpy/_core/_simd.cpython-*.so")
 KEEP_TOP = frozenset({"banditkit"})
 
@@ -66,11 +105,78 @@ def removable(root: Path) -> Iterator[Path]:
             is_test_dir = path.is_dir() and path.name in TEST_DIRS
             if is_test_dir or (path.is_file() and path.suffix in BUILD_SUFFIXES):
                 yield path
-    for rel in NUMPY_EXTRAS:
+    for rel in EXTRAS:
         if (root / rel).exists():
             yield root / rel
     for pattern in NUMPY_TEST_MODULES:
         yield from sorted(root.glob(pattern))
+
+
+# ELF e_machine -> strip programs that handle it, best first ("strip" only on that host).
+EM_AARCH64, EM_X86_64 = 183, 62
+HOST_MACHINE = {"aarch64": EM_AARCH64, "arm64": EM_AARCH64, "x86_64": EM_X86_64}
+CROSS_STRIP = {EM_AARCH64: "aarch64-linux-gnu-strip", EM_X86_64: "x86_64-linux-gnu-strip"}
+PT_LOAD = 1
+
+
+def elf_machine(path: Path) -> int | None:
+    """The e_machine of a 64-bit little-endian ELF file, None for anything else."""
+    with path.open("rb") as f:
+        head = f.read(20)
+    if head[:4] != b"\x7fELF" or head[4:6] != b"\x02\x01":
+        return None
+    return int.from_bytes(head[18:20], "little")
+
+
+def loadable(path: Path) -> bool:
+    """Whether every PT_LOAD segment keeps offset = address modulo its alignment, the rule the
+    dynamic loader enforces ("ELF load command address/offset not page-aligned")."""
+    data = path.read_bytes()
+    (phoff,) = struct.unpack_from("<Q", data, 0x20)
+    entsize, count = struct.unpack_from("<HH", data, 0x36)
+    for i in range(count):
+        kind, _, offset, vaddr, _, _, _, align = struct.unpack_from(
+            "<IIQQQQQQ", data, phoff + i * entsize
+        )
+        if kind == PT_LOAD and align > 1 and offset % align != vaddr % align:
+            return False
+    return True
+
+
+def strip_program(machine: int) -> str | None:
+    candidates = [CROSS_STRIP.get(machine, "")]
+    if HOST_MACHINE.get(platform.machine()) == machine:
+        candidates.append("strip")
+    candidates.append("llvm-strip")
+    return next((tool for tool in candidates if tool and shutil.which(tool)), None)
+
+
+def strip_native(root: Path) -> tuple[int, list[Path]]:
+    """Strip the symbol tables of the native libraries under `root` (the dynamic symbols the
+    loader needs stay). Returns the bytes freed and the libraries left as they were: those
+    with no strip for their architecture, and those strip would break. The libraries a
+    wheel vendors (numpy.libs/: OpenBLAS, libgfortran) were renamed by auditwheel's
+    patchelf, which appends a segment that binutils' strip then moves off its alignment, so
+    the loader refuses them; each stripped copy is checked and the original kept if so."""
+    freed, kept = 0, []
+    for path in sorted(root.rglob("*.so*")):
+        if not path.is_file() or path.is_symlink():
+            continue
+        machine = elf_machine(path)
+        tool = strip_program(machine) if machine is not None else None
+        if tool is None:
+            if machine is not None:
+                kept.append(path)
+            continue
+        stripped = path.with_name(path.name + ".stripped")
+        subprocess.run([tool, "--strip-unneeded", "-o", str(stripped), str(path)], check=True)
+        if loadable(stripped):
+            freed += path.stat().st_size - stripped.stat().st_size
+            stripped.replace(path)
+        else:
+            stripped.unlink()
+            kept.append(path)
+    return freed, kept
 
 
 def prune(root: Path) -> int:
@@ -96,7 +202,10 @@ def main() -> None:
             parser.error(f"{root} is not a folder")
         before = size_of(root)
         freed = prune(root)
-        print(f"{root}: {before / 1e6:.1f} MB -> {(before - freed) / 1e6:.1f} MB")
+        stripped, kept = strip_native(root)
+        print(f"{root}: {before / 1e6:.1f} MB -> {(before - freed - stripped) / 1e6:.1f} MB")
+        for path in kept:
+            print(f"  not stripped: {path.relative_to(root)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

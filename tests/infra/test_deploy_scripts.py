@@ -4,6 +4,7 @@ upload (against moto's S3)."""
 from __future__ import annotations
 
 import importlib.util
+import struct
 import textwrap
 from pathlib import Path
 from types import ModuleType
@@ -29,7 +30,9 @@ def touch(path: Path, size: int = 10) -> None:
     path.write_bytes(b"x" * size)
 
 
-def test_prune_removes_tests_stubs_and_numpy_build_files_only(tmp_path: Path) -> None:
+def test_prune_removes_tests_stubs_build_files_and_unused_subpackages_only(
+    tmp_path: Path,
+) -> None:
     prune_layer = script("prune_layer")
     keep = [
         "banditkit/tests/keep.py",  # ours is never touched
@@ -37,8 +40,13 @@ def test_prune_removes_tests_stubs_and_numpy_build_files_only(tmp_path: Path) ->
         "numpy/__init__.py",
         "numpy/__pycache__/__init__.cpython-313.pyc",
         "numpy/_core/_multiarray_umath.cpython-313-aarch64-linux-gnu.so",
-        "numpy/testing/utils.py",
+        "numpy/polynomial/legendre.py",
+        "numpy/linalg/_linalg.py",
         "pydantic/main.py",
+        "aws_lambda_powertools/logging/logger.py",
+        "aws_lambda_powertools/utilities/parameters/secrets.py",
+        "aws_lambda_powertools/utilities/jmespath_utils/__init__.py",
+        "aws_lambda_powertools/utilities/typing/lambda_context.py",
         "aws_xray_sdk/core/__init__.py",
         "sixteen/__init__.py",
     ]
@@ -59,6 +67,12 @@ def test_prune_removes_tests_stubs_and_numpy_build_files_only(tmp_path: Path) ->
         "python_dateutil-2.9.0.post0.dist-info/RECORD",
         "six.py",
         "jmespath-1.1.0.data/scripts/jp.py",
+        "numpy/testing/utils.py",
+        "numpy/fft/_pocketfft.py",
+        "pydantic/v1/main.py",
+        "aws_lambda_powertools/event_handler/api_gateway.py",
+        "aws_lambda_powertools/utilities/parser/models/s3.py",
+        "aws_lambda_powertools/utilities/idempotency/base.py",
     ]
     for rel in keep + drop:
         touch(tmp_path / rel)
@@ -68,6 +82,36 @@ def test_prune_removes_tests_stubs_and_numpy_build_files_only(tmp_path: Path) ->
     assert freed == 10 * len(drop)
     assert [rel for rel in keep if not (tmp_path / rel).exists()] == []
     assert [rel for rel in drop if (tmp_path / rel).exists()] == []
+
+
+def elf(machine: int, loads: list[tuple[int, int, int]]) -> bytes:
+    """A 64-bit little-endian ELF header followed by PT_LOAD headers (offset, vaddr, align)."""
+    header = bytearray(64)
+    header[:6] = b"\x7fELF\x02\x01"
+    struct.pack_into("<H", header, 18, machine)
+    struct.pack_into("<Q", header, 0x20, 64)  # e_phoff
+    struct.pack_into("<HH", header, 0x36, 56, len(loads))  # e_phentsize, e_phnum
+    table = b"".join(
+        struct.pack("<IIQQQQQQ", 1, 5, offset, vaddr, vaddr, 16, 16, align)
+        for offset, vaddr, align in loads
+    )
+    return bytes(header) + table
+
+
+def test_stripped_libraries_are_checked_against_the_loaders_alignment_rule(
+    tmp_path: Path,
+) -> None:
+    prune_layer = script("prune_layer")
+    good, bad = tmp_path / "good.so", tmp_path / "bad.so"
+    # arm64 pages: 64 KiB. patchelf's appended segment, moved by strip: 0x1773760 vs 0x1800000.
+    good.write_bytes(elf(183, [(0, 0, 0x10000), (0x1770000, 0x1800000, 0x10000)]))
+    bad.write_bytes(elf(183, [(0, 0, 0x10000), (0x1773760, 0x1800000, 0x10000)]))
+    (tmp_path / "script.sh").write_bytes(b"#!/bin/sh\n")
+
+    assert prune_layer.elf_machine(good) == 183
+    assert prune_layer.elf_machine(tmp_path / "script.sh") is None
+    assert prune_layer.loadable(good)
+    assert not prune_layer.loadable(bad)
 
 
 def test_upload_mirrors_the_frontend_with_types_and_cache_policy(tmp_path: Path) -> None:

@@ -12,11 +12,18 @@ Public API used by the service (keep these signatures):
   ``Report``, ``Lift``, ``Simulation``, ``RateChange``.
 
 Every invalid input raises ``InvalidSettings`` whose ``field`` names the culprit.
+
+The types and ``fingerprint`` are numpy-free and load with the package; ``allocate``,
+``report`` and ``simulate`` load numpy, so they are exported lazily (PEP 562): a Lambda
+function whose routes never compute (experiments, events) never imports numpy.
 """
 
-from banditkit.engine.allocation import allocate, report
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from banditkit.engine.fingerprint import fingerprint
-from banditkit.engine.simulate import simulate
 from banditkit.engine.types import (
     Allocation,
     DailyCounts,
@@ -28,6 +35,31 @@ from banditkit.engine.types import (
     Simulation,
     VariantResult,
 )
+
+if TYPE_CHECKING:
+    from banditkit.engine.allocation import allocate, report
+    from banditkit.engine.simulate import simulate
+
+# Lazily exported name -> the module that defines it (and imports numpy).
+_MATHS = {
+    "allocate": "banditkit.engine.allocation",
+    "report": "banditkit.engine.allocation",
+    "simulate": "banditkit.engine.simulate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MATHS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "Allocation",

@@ -12,7 +12,7 @@ from banditkit import service
 from banditkit.http.auth import ApiKeyDep
 from banditkit.http.deps import StoreDep
 from banditkit.http.errors import responses
-from banditkit.http.routers.experiments import ID_PATTERN, ExperimentPath
+from banditkit.http.params import ID_PATTERN, ExperimentPath
 from banditkit.http.telemetry import ALLOCATIONS_COMPUTED, SNAPSHOTS_WRITTEN, TelemetryDep
 from banditkit.models import (
     AllocationOut,

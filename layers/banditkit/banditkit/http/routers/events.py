@@ -11,7 +11,7 @@ from banditkit import service
 from banditkit.http.auth import ApiKeyDep
 from banditkit.http.deps import StoreDep
 from banditkit.http.errors import responses
-from banditkit.http.routers.experiments import ExperimentPath
+from banditkit.http.params import ExperimentPath
 from banditkit.http.telemetry import EVENTS_INGESTED, TelemetryDep
 from banditkit.models import EventsIn, EventsOut, ImportOut, WriteMode
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from banditkit import __version__, service
 from banditkit.http.auth import ApiKeyDep
 from banditkit.http.deps import ConfigDep, StoreDep
 from banditkit.http.errors import responses
+from banditkit.http.params import ExperimentPath
 from banditkit.models import (
     ExperimentCreate,
     ExperimentOut,
@@ -22,11 +23,6 @@ from banditkit.models import (
 
 router = APIRouter(tags=["experiments"])
 protected = APIRouter(dependencies=[ApiKeyDep], responses=responses(401, 403, 422, 503))
-
-ID_PATTERN = r"^[A-Za-z0-9_-]+$"
-ExperimentPath = Annotated[
-    str, Path(min_length=1, max_length=64, pattern=ID_PATTERN, description="Experiment id.")
-]
 
 
 @router.get("/health", responses=responses(503))

@@ -12,7 +12,7 @@ from banditkit import service
 from banditkit.http.auth import ApiKeyDep
 from banditkit.http.deps import StoreDep
 from banditkit.http.errors import responses
-from banditkit.http.routers.experiments import ExperimentPath
+from banditkit.http.params import ExperimentPath
 from banditkit.models import HistoryOut, MetricsOut
 
 router = APIRouter(
