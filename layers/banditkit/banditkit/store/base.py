@@ -181,7 +181,8 @@ class Store(Protocol):
           the same key skips the parts already written and writes the rest: rows are never
           counted twice and a retry converges; the same key with another body is an
           IdempotencyConflict on the first part; None is returned when this call wrote
-          any part, the first response when every part was already stored;
+          the first part, else the first response (also when this call wrote the parts
+          a failed attempt left out: the answer is the one that attempt would have had);
         - `set` without a key is safe to retry (each part replaces its days);
         - `increment` without a key beyond one transaction is refused with
           IdempotencyKeyRequired, nothing written;

@@ -599,23 +599,21 @@ class DynamoDBStore:
         ]
         for items in transactions:
             _check_transaction(items)
-        first: dict[str, Any] | None = None
-        wrote = False
-        for items, record in zip(transactions, records, strict=True):
+        first: dict[str, Any] | None = None  # set when part 0 was stored before this call
+        for i, (items, record) in enumerate(zip(transactions, records, strict=True)):
             reasons = self._transact(items)
             if reasons is None:
-                wrote = True
                 continue
             if reasons[0] == "ConditionalCheckFailed":
                 raise ExperimentNotFound(experiment_id)
             if record is not None and reasons[-1] == "ConditionalCheckFailed":
                 replayed = self._replay(pk, record)  # IdempotencyConflict on another body
-                first = replayed if first is None else first
+                first = replayed if i == 0 else first
                 continue
             if "ConditionalCheckFailed" in reasons:
                 raise InvalidMetrics("a count would leave the 64-bit integer range")
             raise StoreError("dynamodb refused the write")
-        return None if wrote else first
+        return first
 
     def _daily_transaction(
         self, pk: dict[str, str], writes: list[dict[str, Any]], record: IdempotencyRecord | None
