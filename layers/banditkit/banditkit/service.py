@@ -446,14 +446,14 @@ def import_csv(
         total_clicks=sum(r.clicks for r in rows),
         total_conversions=sum(r.conversions for r in rows),
     )
-    record = None
+    guard = None
     if idempotency_key is not None:
-        record = IdempotencyRecord(
+        guard = IdempotencyRecord(
             key=f"{exp.id}:{idempotency_key}",
             request_hash=import_request_hash(data, mode),
             response=out.model_dump(mode="json"),
         )
-    first = store.write_daily(exp.id, rows, mode, record)
+    first = store.write_daily(exp.id, rows, mode, guard)
     if first is not None:
         return ImportOut.model_validate({**first, "replayed": True})
     if new:
