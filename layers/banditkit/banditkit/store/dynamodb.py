@@ -561,16 +561,28 @@ class DynamoDBStore:
             tables.TTL_ATTRIBUTE: _n(int(expires.timestamp())),
         }
 
-    def _replay(self, pk: dict[str, str], record: IdempotencyRecord) -> dict[str, Any]:
+    def _stored(self, pk: dict[str, str], record: IdempotencyRecord) -> dict[str, Any] | None:
+        """The first response stored under the record's key; None when there is none (or
+        it expired); IdempotencyConflict when it was stored for another body."""
         stored = self._call(
             "get_item",
             TableName=self.idempotency_table,
             Key={tables.PK: pk, tables.SK: _s(f"KEY#{record.key}")},
             ConsistentRead=True,
         ).get("Item")
-        if stored is None or stored["request_hash"]["S"] != record.request_hash:
+        now = dt.datetime.now(dt.UTC).timestamp()
+        if stored is None or int(stored[tables.TTL_ATTRIBUTE]["N"]) < now:
+            return None
+        if stored["request_hash"]["S"] != record.request_hash:
             raise IdempotencyConflict(f"idempotency key {record.key!r} was used with another body")
         response: dict[str, Any] = json.loads(stored["response"]["S"])
+        return response
+
+    def _replay(self, pk: dict[str, str], record: IdempotencyRecord) -> dict[str, Any]:
+        """After the record's conditional Put failed: the first response, or a conflict."""
+        response = self._stored(pk, record)
+        if response is None:  # it expired in between: the key is free again, but not now
+            raise IdempotencyConflict(f"idempotency key {record.key!r} is being reused")
         return response
 
     def write_daily(
@@ -599,6 +611,12 @@ class DynamoDBStore:
         ]
         for items in transactions:
             _check_transaction(items)
+        last = records[-1]
+        if len(parts) > 1 and last is not None:
+            # parts commit in order, by every caller: with the last one stored, all are
+            done = self._stored(pk, last)
+            if done is not None:
+                return done
         first: dict[str, Any] | None = None  # set when part 0 was stored before this call
         for i, (items, record) in enumerate(zip(transactions, records, strict=True)):
             reasons = self._transact(items)
