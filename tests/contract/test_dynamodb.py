@@ -206,3 +206,20 @@ def test_url_and_lazy_client_with_explicit_retries() -> None:
     assert isinstance(other, DynamoDBStore)
     assert other.idempotency_table == "t-idempotency"
     assert other.client.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 8}
+
+
+def test_an_expired_key_is_free_again_for_a_batch_of_parts(store: DynamoDBStore) -> None:
+    # Given a keyed 150-row increment whose records are past their TTL (not yet swept)
+    record = IdempotencyRecord("k", "h", {"n": 150})
+    assert store.write_daily("e", rows(150), "increment", record) is None
+    for item in store.client.scan(TableName=store.idempotency_table)["Items"]:
+        store.client.update_item(
+            TableName=store.idempotency_table,
+            Key={tables.PK: item[tables.PK], tables.SK: item[tables.SK]},
+            UpdateExpression="SET #ttl = :past",
+            ExpressionAttributeNames={"#ttl": tables.TTL_ATTRIBUTE},
+            ExpressionAttributeValues={":past": {"N": "1"}},
+        )
+    # When the key comes again, it is a new request, as with a single transaction
+    assert store.write_daily("e", rows(150), "increment", record) is None
+    assert {r.impressions for r in store.read_daily("e")} == {20}

@@ -561,18 +561,17 @@ class DynamoDBStore:
             tables.TTL_ATTRIBUTE: _n(int(expires.timestamp())),
         }
 
-    def _stored(self, pk: dict[str, str], record: IdempotencyRecord) -> dict[str, Any] | None:
-        """The first response stored under the record's key; None when there is none (or
-        it expired); IdempotencyConflict when it was stored for another body."""
-        stored = self._call(
+    def _record(self, pk: dict[str, str], record: IdempotencyRecord) -> Item | None:
+        stored: Item | None = self._call(
             "get_item",
             TableName=self.idempotency_table,
             Key={tables.PK: pk, tables.SK: _s(f"KEY#{record.key}")},
             ConsistentRead=True,
         ).get("Item")
-        now = dt.datetime.now(dt.UTC).timestamp()
-        if stored is None or int(stored[tables.TTL_ATTRIBUTE]["N"]) < now:
-            return None
+        return stored
+
+    @staticmethod
+    def _first_answer(record: IdempotencyRecord, stored: Item) -> dict[str, Any]:
         if stored["request_hash"]["S"] != record.request_hash:
             raise IdempotencyConflict(f"idempotency key {record.key!r} was used with another body")
         response: dict[str, Any] = json.loads(stored["response"]["S"])
@@ -580,10 +579,19 @@ class DynamoDBStore:
 
     def _replay(self, pk: dict[str, str], record: IdempotencyRecord) -> dict[str, Any]:
         """After the record's conditional Put failed: the first response, or a conflict."""
-        response = self._stored(pk, record)
-        if response is None:  # it expired in between: the key is free again, but not now
-            raise IdempotencyConflict(f"idempotency key {record.key!r} is being reused")
-        return response
+        stored = self._record(pk, record)
+        if stored is None:
+            raise IdempotencyConflict(f"idempotency key {record.key!r} was used with another body")
+        return self._first_answer(record, stored)
+
+    def _done(self, pk: dict[str, str], record: IdempotencyRecord) -> dict[str, Any] | None:
+        """The first response if the record is stored and live (not past its TTL), else None;
+        IdempotencyConflict when it was stored for another body."""
+        stored = self._record(pk, record)
+        now = dt.datetime.now(dt.UTC).timestamp()
+        if stored is None or int(stored[tables.TTL_ATTRIBUTE]["N"]) < now:
+            return None
+        return self._first_answer(record, stored)
 
     def write_daily(
         self,
@@ -614,7 +622,7 @@ class DynamoDBStore:
         last = records[-1]
         if len(parts) > 1 and last is not None:
             # parts commit in order, by every caller: with the last one stored, all are
-            done = self._stored(pk, last)
+            done = self._done(pk, last)
             if done is not None:
                 return done
         first: dict[str, Any] | None = None  # set when part 0 was stored before this call
