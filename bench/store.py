@@ -4,7 +4,9 @@
 
 Ingest = one POST /events worth of work: a 5-variant batch for one day, `set` or
 `increment` (the latter with an idempotency record). Read = what an allocation needs:
-the experiment plus 30 days x 5 variants. SQLite on a temporary file is the baseline;
+the experiment plus 30 days x 5 variants. Import = a CSV import's store write: 30 days x
+5 variants = 150 rows in `set` mode (on DynamoDB two transactions: 99 + 51 rows). SQLite
+on a temporary file is the baseline;
 PostgreSQL runs against BANDIT_TEST_PG_URL (skipped when unset); DynamoDB under moto
 (in-process, so its figures measure moto, not the service: the call counts are the point).
 """
@@ -82,6 +84,14 @@ def batch(day: int, size: int = 1) -> list[DailyRow]:
     ]
 
 
+def import_rows(days: int = DAYS, start: int = 0) -> list[DailyRow]:
+    return [
+        DailyRow(D0 + dt.timedelta(days=start + d), v, 1000 + d, 40, 4)
+        for d in range(days)
+        for v in VARIANTS
+    ]
+
+
 def rate(n: int, work: Callable[[int], object]) -> float:
     started = time.perf_counter()
     for i in range(n):
@@ -89,7 +99,7 @@ def rate(n: int, work: Callable[[int], object]) -> float:
     return n / (time.perf_counter() - started)
 
 
-def measure(store: Store, batches: int, reads: int) -> dict[str, float]:
+def measure(store: Store, batches: int, reads: int, imports: int) -> dict[str, float]:
     exp = f"bench-{uuid.uuid4().hex[:8]}"
     store.ping()  # connect, migrate: not part of the figures
     store.create_experiment(Experiment(exp, "bench", "", "running", (), False, {}, T0, T0))
@@ -108,6 +118,8 @@ def measure(store: Store, batches: int, reads: int) -> dict[str, float]:
         assert len(store.read_daily(exp)) == DAYS * len(VARIANTS)
 
     out["read"] = rate(reads, read)
+    rows = import_rows()
+    out["import"] = rate(imports, lambda _: store.write_daily(exp, rows, "set"))
     return out
 
 
@@ -115,20 +127,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, default=200)
     parser.add_argument("--reads", type=int, default=100)
+    parser.add_argument("--imports", type=int, default=20)
     args = parser.parse_args()
 
     results: dict[str, dict[str, float]] = {}
     with sqlite_store() as store:
-        results["sqlite"] = measure(store, args.batches, args.reads)
+        results["sqlite"] = measure(store, args.batches, args.reads, args.imports)
     url = os.environ.get("BANDIT_TEST_PG_URL")
     if url:
         with postgres_store(url) as store:
-            results["postgres"] = measure(store, args.batches, args.reads)
+            results["postgres"] = measure(store, args.batches, args.reads, args.imports)
     else:
         print("postgres: skipped (BANDIT_TEST_PG_URL unset; run under scripts/with_postgres.sh)")
     calls: Counter[str] = Counter()
     with dynamodb_store(calls) as store:
-        results["dynamodb (moto)"] = measure(store, max(30, args.batches // 4), args.reads // 4)
+        results["dynamodb (moto)"] = measure(
+            store, max(30, args.batches // 4), args.reads // 4, max(3, args.imports // 4)
+        )
         # calls per operation, counted with a botocore event hook
         exp = "calls"
         store.create_experiment(Experiment(exp, "c", "", "running", (), False, {}, T0, T0))
@@ -141,24 +156,58 @@ def main() -> int:
         store.get_experiment(exp)
         store.read_daily(exp)
         per_read = dict(calls)
+        # CSV imports: 150 rows set (no key); 300 rows increment with a key, then its replay
+        calls.clear()
+        store.write_daily(exp, import_rows(), "set")
+        per_import = dict(calls)
+        calls.clear()
+        big, key = import_rows(60, start=100), IdempotencyRecord("imp", "h", {"n": 300})
+        store.write_daily(exp, big, "increment", key)
+        per_keyed = dict(calls)
+        calls.clear()
+        replay = store.write_daily(exp, big, "increment", key)
+        per_replay = dict(calls)
+        assert replay == {"n": 300}
 
     base = results["sqlite"]
     print(
         f"\nstore throughput, single thread ({len(VARIANTS)}-variant batches; read = {DAYS} days)"
     )
-    header = ["backend", "ingest set/s", "ingest incr/s", "read/s", "x sqlite (set/incr/read)"]
+    header = [
+        "backend",
+        "ingest set/s",
+        "ingest incr/s",
+        "read/s",
+        "import 150 rows/s",
+        "x sqlite (set/incr/read/import)",
+    ]
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join("---" for _ in header) + "|")
     for name, r in results.items():
-        ratios = "/".join(f"{r[k] / base[k]:.3g}" for k in ("set", "increment", "read"))
-        print(f"| {name} | {r['set']:.0f} | {r['increment']:.0f} | {r['read']:.0f} | {ratios} |")
+        ratios = "/".join(f"{r[k] / base[k]:.3g}" for k in ("set", "increment", "read", "import"))
+        print(
+            f"| {name} | {r['set']:.0f} | {r['increment']:.0f} | {r['read']:.0f} "
+            f"| {r['import']:.1f} | {ratios} |"
+        )
     print("(dynamodb runs in-process under moto: its rates measure moto, not DynamoDB)")
-    print("\nDynamoDB calls (target: one transaction per ingest, one paginated Query per read)")
+    print(
+        "\nDynamoDB calls (target: one transaction per ingest and per import part of "
+        "<= 99 rows, 98 with a key; one paginated Query per read)"
+    )
     print("| operation | calls |")
     print("|---|---|")
     print(f"| ingest (5 variants, increment + idempotency key) | {per_ingest} |")
     print(f"| allocation read (experiment + {DAYS} days x 5 variants) | {per_read} |")
-    ok = per_ingest == {"TransactWriteItems": 1} and per_read.get("Query") == 1
+    print(f"| CSV import, 150 rows, set, no key | {per_import} |")
+    print(f"| CSV import, 300 rows, increment + idempotency key | {per_keyed} |")
+    print(f"| the same import retried (a replay: its last part is stored) | {per_replay} |")
+    ok = (
+        per_ingest == {"TransactWriteItems": 1}
+        and per_read.get("Query") == 1
+        and per_import == {"TransactWriteItems": 2}
+        and per_keyed == {"GetItem": 1, "TransactWriteItems": 4}
+        and per_replay == {"GetItem": 1}
+    )
     return 0 if ok else 1
 
 

@@ -126,8 +126,9 @@ export const api = {
     json: body,
     headers: idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {},
   }),
-  importCsv: (id, csv, mode = 'set') => request('POST', `/experiments/${enc(id)}/import`, {
+  importCsv: (id, csv, mode = 'set', idempotencyKey = null) => request('POST', `/experiments/${enc(id)}/import`, {
     text: csv, contentType: 'text/csv', query: { mode },
+    headers: idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {},
   }),
   allocation: (id) => request('GET', '/allocation', { query: { experiment_id: id } }),
   report: (id) => request('GET', `/experiments/${enc(id)}/report`),

@@ -170,8 +170,28 @@ def test_csv_import_stores_all_rows(api) -> None:
         "total_impressions": 250,
         "total_clicks": 9,
         "total_conversions": 3,
+        "replayed": False,
     }
     assert len(api.store.read_daily(exp["id"])) == 3
+
+
+def test_csv_import_with_an_idempotency_key_counts_once(api) -> None:
+    exp = api.create(variants=["control", "b"])
+    csv = "date,variant_name,impressions,clicks\n2025-01-01,control,100,3\n2025-01-01,b,90,5\n"
+    url = f"/experiments/{exp['id']}/import?mode=increment"
+    headers = {"content-type": "text/csv", "Idempotency-Key": "file-1"}
+    first = api.client.post(url, content=csv, headers=headers)
+    assert (first.status_code, first.json()["replayed"]) == (200, False)
+    again = api.client.post(url, content=csv, headers=headers)
+    assert again.json() == {**first.json(), "replayed": True}
+    stored = {r.variant_name: r.impressions for r in api.store.read_daily(exp["id"])}
+    assert stored == {"control": 100, "b": 90}  # added once
+    other = csv.replace("90,5", "91,5")
+    api.problem(api.client.post(url, content=other, headers=headers), 409, "Idempotency-Key")
+    # the key covers the mode too: the same file in set mode is another request
+    set_url = f"/experiments/{exp['id']}/import?mode=set"
+    api.problem(api.client.post(set_url, content=csv, headers=headers), 409, "Idempotency-Key")
+    assert {r.variant_name: r.impressions for r in api.store.read_daily(exp["id"])} == stored
 
 
 def test_csv_import_lists_every_bad_row_and_stores_nothing(api) -> None:

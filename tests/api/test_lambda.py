@@ -376,35 +376,101 @@ def test_recompute_stops_before_the_deadline(fns, lambda_store) -> None:
     assert all(lambda_store.latest_snapshot(e) is None for e in ("e1", "e2", "e3"))
 
 
-def test_csv_import_beyond_one_dynamodb_transaction_is_413(fns, lambda_store) -> None:
-    call(fns, "experiments", apigw_event("POST", "/experiments", body={"id": "big", "name": "b"}))
-    start = dt.date(2025, 1, 1)
-    lines = ["date,variant_name,impressions,clicks"] + [
-        f"{(start + dt.timedelta(days=i)).isoformat()},{v},100,1"
-        for i in range(60)
-        for v in ("a", "b")
-    ]
-    status, body = call(
-        fns,
-        "events",
-        apigw_event(
-            "POST",
-            "/experiments/big/import",
-            body="\n".join(lines) + "\n",
-            headers={"Content-Type": "text/csv"},
-        ),
+def import_event(body: str, *, query: dict[str, str] | None = None, key: str | None = None):
+    headers = {"Content-Type": "text/csv"} | ({"Idempotency-Key": key} if key else {})
+    return apigw_event(
+        "POST",
+        "/experiments/big/import",
+        body=body,
+        query=query,
+        headers=headers,
+        resource="/experiments/{experiment_id}/import",
     )
+
+
+def metrics_totals(fns: dict[str, ModuleType]) -> tuple[int, dict[str, tuple[int, int, int]]]:
+    """Rows and per-variant totals as GET /experiments/{id}/metrics answers them."""
+    status, body = call(fns, "history", apigw_event("GET", "/experiments/big/metrics"))
+    assert status == 200
+    totals: dict[str, tuple[int, int, int]] = {}
+    rows = 0
+    for one in body["days"]:
+        for v in one["variants"]:
+            i, c, k = totals.get(v["variant_name"], (0, 0, 0))
+            totals[v["variant_name"]] = (
+                i + v["impressions"],
+                c + v["clicks"],
+                k + v["conversions"],
+            )
+            rows += 1
+    return rows, totals
+
+
+def year_csv(days: int, variants: tuple[str, ...]) -> str:
+    start = dt.date(2025, 1, 1)
+    lines = ["date,variant_name,impressions,clicks,conversions"] + [
+        f"{(start + dt.timedelta(days=d)).isoformat()},{v},{100 + d},{d % 9},{d % 3}"
+        for d in range(days)
+        for v in variants
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def test_csv_import_beyond_one_dynamodb_transaction_is_stored(fns, lambda_store) -> None:
+    # 30 days x 5 variants = 150 rows: two DynamoDB transactions
+    call(fns, "experiments", apigw_event("POST", "/experiments", body={"id": "big", "name": "b"}))
+    variants = ("a", "b", "c", "d", "e")
+    csv = year_csv(30, variants)
+    status, body = call(fns, "events", import_event(csv))
+    assert (status, body["rows_imported"], body["days"]) == (200, 150, 30)
+    impressions = sum(100 + d for d in range(30))
+    clicks = sum(d % 9 for d in range(30))
+    conversions = sum(d % 3 for d in range(30))
+    assert body["total_impressions"] == 5 * impressions
+    expected = dict.fromkeys(variants, (impressions, clicks, conversions))
+    assert metrics_totals(fns) == (150, expected)
+    # set mode: sending the file again replaces the days, nothing is added
+    status, body = call(fns, "events", import_event(csv))
+    assert (status, body["rows_imported"]) == (200, 150)
+    assert metrics_totals(fns) == (150, expected)
+
+
+def test_large_increment_import_needs_a_key_and_counts_once(fns, lambda_store) -> None:
+    call(fns, "experiments", apigw_event("POST", "/experiments", body={"id": "big", "name": "b"}))
+    variants = ("a", "b", "c", "d", "e")
+    csv = year_csv(60, variants)  # 300 rows: four transactions with a key
+    increment = {"mode": "increment"}
+    # without an Idempotency-Key the parts could be counted twice by a retry: refused
+    status, body = call(fns, "events", import_event(csv, query=increment))
+    assert status == 413
+    assert body["type"].endswith("/too-large")
+    assert "Idempotency-Key" in body["detail"]
+    assert [e["field"] for e in body["errors"]] == ["Idempotency-Key"]
+    assert lambda_store.read_daily("big") == []
+    # with a key: stored; the retry answers the first response and adds nothing
+    status, first = call(fns, "events", import_event(csv, query=increment, key="imp-1"))
+    assert (status, first["rows_imported"], first["replayed"]) == (200, 300, False)
+    status, again = call(fns, "events", import_event(csv, query=increment, key="imp-1"))
+    assert (status, again) == (200, {**first, "replayed": True})
+    totals = (
+        sum(100 + d for d in range(60)),
+        sum(d % 9 for d in range(60)),
+        sum(d % 3 for d in range(60)),
+    )
+    assert metrics_totals(fns) == (300, dict.fromkeys(variants, totals))
+    # the same key with another file: 409, nothing added
+    status, body = call(
+        fns, "events", import_event(year_csv(61, variants), query=increment, key="imp-1")
+    )
+    assert status == 409
+    assert metrics_totals(fns) == (300, dict.fromkeys(variants, totals))
+
+
+def test_csv_import_over_10_mb_is_413_through_lambda(fns, lambda_store) -> None:
+    call(fns, "experiments", apigw_event("POST", "/experiments", body={"id": "big", "name": "b"}))
+    big = "date,variant_name,impressions,clicks\n" + "2025-01-01,a,1,0\n" * 700_000
+    assert len(big.encode()) > 10 * 1024 * 1024
+    status, body = call(fns, "events", import_event(big))
     assert status == 413
     assert body["type"].endswith("/too-large")
     assert lambda_store.read_daily("big") == []
-    status, body = call(
-        fns,
-        "events",
-        apigw_event(
-            "POST",
-            "/experiments/big/import",
-            body="\n".join(lines[:100]) + "\n",
-            headers={"Content-Type": "text/csv"},
-        ),
-    )
-    assert (status, body["rows_imported"]) == (200, 99)

@@ -52,6 +52,7 @@ def dynamodb_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     from moto import mock_aws
 
     serialise_moto(monkeypatch)
+    copy_tables_once_per_transaction(monkeypatch)
     with mock_aws():
         # small Query pages, so every read exercises LastEvaluatedKey pagination
         store = dynamodb_store_in_moto(page_size=4)
@@ -73,6 +74,37 @@ def serialise_moto(monkeypatch: pytest.MonkeyPatch) -> None:
             return process(request)
 
     monkeypatch.setattr(botocore_stubber, "process_request", one_at_a_time)
+
+
+def copy_tables_once_per_transaction(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto 5 backs up a whole table once per ITEM of a TransactWriteItems (all before
+    the first write), so a 1,000-row import costs rows x table size deep copies. Copy each
+    table once per transaction instead: the same rollback state, minutes saved."""
+    import copy
+
+    from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
+
+    real = models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(backend: Any, transact_items: Any) -> Any:
+        copies: dict[int, Table] = {}
+
+        def deepcopy(obj: Any, memo: Any = None) -> Any:
+            if isinstance(obj, Table):
+                if id(obj) not in copies:
+                    copies[id(obj)] = copy.deepcopy(obj)
+                return copies[id(obj)]
+            return copy.deepcopy(obj, memo)
+
+        shim = type("CopyOncePerTable", (), {"deepcopy": staticmethod(deepcopy)})
+        monkeypatch.setattr(models, "copy", shim)  # requests are serialised (serialise_moto)
+        try:
+            return real(backend, transact_items)
+        finally:
+            monkeypatch.setattr(models, "copy", copy)
+
+    monkeypatch.setattr(models.DynamoDBBackend, "transact_write_items", transact_write_items)
 
 
 def dynamodb_store_in_moto(**kwargs: object) -> Store:

@@ -12,13 +12,14 @@ import pytest
 from banditkit.store import (
     DailyRow,
     Experiment,
+    IdempotencyKeyRequired,
     IdempotencyRecord,
     Snapshot,
     StoreLimitExceeded,
     open_store,
 )
 from banditkit.store import dynamodb_tables as tables
-from banditkit.store.dynamodb import DynamoDBStore
+from banditkit.store.dynamodb import DynamoDBStore, split_writes
 from moto import mock_aws
 
 from .conftest import dynamodb_store_in_moto
@@ -51,18 +52,71 @@ def rows(n: int) -> list[DailyRow]:
     return [DailyRow(D1, f"v{i:03d}", 10, 1) for i in range(n)]
 
 
-def test_transaction_item_limit_is_ours(store: DynamoDBStore) -> None:
-    # 1 existence check + 99 rows = 100 items: allowed
-    assert store.write_daily("e", rows(99), "set") is None
-    store.reset()
-    store.create_experiment(Experiment("e", "E", "", "running", (), False, {}, T0, T0))
-    # 1 check + 98 rows + the idempotency record = 100: allowed; one more row is refused
-    assert store.write_daily("e", rows(98), "increment", IdempotencyRecord("k", "h")) is None
+@pytest.mark.parametrize(
+    ("n", "mode", "keyed", "transactions"),
+    [
+        (99, "set", False, 1),  # 1 existence check + 99 rows = 100 items
+        (100, "set", False, 2),
+        (98, "increment", True, 1),  # 1 check + 98 rows + the idempotency record = 100
+        (99, "increment", True, 2),
+        (150, "set", True, 2),
+    ],
+)
+def test_a_batch_is_split_at_the_transaction_item_limit(
+    store: DynamoDBStore, n: int, mode: str, keyed: bool, transactions: int
+) -> None:
+    calls = count_calls(store)
+    record = IdempotencyRecord("k", "h", {"n": n}) if keyed else None
+    assert store.write_daily("e", rows(n), mode, record) is None  # type: ignore[arg-type]
+    # a keyed batch of several parts first looks for its last part's record
+    looked = {"GetItem": 1} if keyed and transactions > 1 else {}
+    assert calls == Counter({"TransactWriteItems": transactions, **looked})
+    assert len(store.read_daily("e")) == n
+    keys = store.client.scan(TableName=store.idempotency_table)["Items"]
+    expected = ["KEY#k"] + [f"KEY#k #{i}" for i in range(1, transactions)] if keyed else []
+    assert sorted(k[tables.SK]["S"] for k in keys) == sorted(expected)
+    if keyed:
+        # a replay: the last part's record answers (one read); nothing is written
+        calls.clear()
+        assert store.write_daily("e", rows(n), mode, record) == {"n": n}  # type: ignore[arg-type]
+        replay = {"GetItem": 1} if transactions > 1 else {"TransactWriteItems": 1, "GetItem": 1}
+        assert calls == Counter(replay)
+
+
+def test_split_respects_the_item_and_byte_limits() -> None:
+    def put(sk: str, blob: int) -> dict[str, Any]:
+        item = {tables.PK: {"S": "EXP#e"}, tables.SK: {"S": sk}, "blob": {"S": "y" * blob}}
+        return {"Put": {"Item": item}}
+
+    small = [put(f"DAY#{i}", 10) for i in range(200)]
+    assert [len(p) for p in split_writes(small, reserved=2)] == [98, 98, 4]
+    assert [len(p) for p in split_writes(small, reserved=1)] == [99, 99, 2]
+    # 300 KB items: 4 MB less 400 KB for each reserved entry holds 11 of them
+    big = [put(f"DAY#{i}", 300_000) for i in range(25)]
+    parts = split_writes(big, reserved=2)
+    assert [len(p) for p in parts] == [11, 11, 3]
+    assert [p[0] for p in parts] == [big[0], big[11], big[22]]  # consecutive, in order
+    assert split_writes([], reserved=1) == [[]]
+
+
+def test_a_bad_item_in_a_later_part_stores_nothing(store: DynamoDBStore) -> None:
+    batch = [*rows(150), DailyRow(D1, "v" * 1100, 1, 0)]
+    calls = count_calls(store)
     with pytest.raises(StoreLimitExceeded):
-        store.write_daily("e", rows(99), "increment", IdempotencyRecord("k2", "h"))
-    with pytest.raises(StoreLimitExceeded):
-        store.write_daily("e", rows(100), "set")
-    assert len(store.read_daily("e")) == 98
+        store.write_daily("e", batch, "increment", IdempotencyRecord("k", "h"))
+    assert calls["TransactWriteItems"] == 0
+    assert store.read_daily("e") == []
+
+
+def test_increment_beyond_one_transaction_needs_a_key(store: DynamoDBStore) -> None:
+    calls = count_calls(store)
+    with pytest.raises(IdempotencyKeyRequired) as caught:
+        store.write_daily("e", rows(100), "increment")
+    assert isinstance(caught.value, StoreLimitExceeded)
+    assert "Idempotency-Key" in str(caught.value)
+    assert calls["TransactWriteItems"] == 0
+    assert store.read_daily("e") == []
+    assert store.write_daily("e", rows(99), "increment") is None  # one transaction: fine
 
 
 def test_item_size_limit_is_ours(store: DynamoDBStore) -> None:
@@ -152,3 +206,20 @@ def test_url_and_lazy_client_with_explicit_retries() -> None:
     assert isinstance(other, DynamoDBStore)
     assert other.idempotency_table == "t-idempotency"
     assert other.client.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 8}
+
+
+def test_an_expired_key_is_free_again_for_a_batch_of_parts(store: DynamoDBStore) -> None:
+    # Given a keyed 150-row increment whose records are past their TTL (not yet swept)
+    record = IdempotencyRecord("k", "h", {"n": 150})
+    assert store.write_daily("e", rows(150), "increment", record) is None
+    for item in store.client.scan(TableName=store.idempotency_table)["Items"]:
+        store.client.update_item(
+            TableName=store.idempotency_table,
+            Key={tables.PK: item[tables.PK], tables.SK: item[tables.SK]},
+            UpdateExpression="SET #ttl = :past",
+            ExpressionAttributeNames={"#ttl": tables.TTL_ATTRIBUTE},
+            ExpressionAttributeValues={":past": {"N": "1"}},
+        )
+    # When the key comes again, it is a new request, as with a single transaction
+    assert store.write_daily("e", rows(150), "increment", record) is None
+    assert {r.impressions for r in store.read_daily("e")} == {20}

@@ -23,7 +23,7 @@ from banditkit.store.dynamodb import DynamoDBStore, client_config
 from botocore.exceptions import ReadTimeoutError
 from moto import mock_aws
 
-from .conftest import serialise_moto
+from .conftest import copy_tables_once_per_transaction, serialise_moto
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 D1 = dt.date(2026, 1, 1)
@@ -94,6 +94,7 @@ def error(status: int, code: str, **fields: Any) -> tuple[int, dict[str, str], s
 def faulty(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[DynamoDBStore, FaultyServer]]:
     serialise_moto(monkeypatch)
     server = FaultyServer(monkeypatch)
+    copy_tables_once_per_transaction(monkeypatch)
     with mock_aws():
         client = boto3.client(
             "dynamodb",
@@ -204,3 +205,80 @@ def test_a_refused_request_is_a_store_error_without_driver_text(
     assert "secret" not in str(caught.value)
     assert server.seen == 1  # not retried
     assert totals(store) == {}
+
+
+# a batch beyond one transaction: 450 rows with a key are 5 parts of 98, 98, 98, 98, 58
+
+BIG = [
+    DailyRow(D1 + dt.timedelta(days=d), f"v{v}", 100 + d, v + 1)
+    for d in range(90)
+    for v in range(5)
+]
+PARTS = 5
+
+
+def seeded(store: DynamoDBStore) -> dict[tuple[dt.date, str], tuple[int, int]]:
+    """Stores a prior total on every row of BIG; returns the totals after BIG counted once."""
+    store.write_daily("e", [DailyRow(r.date, r.variant_name, 7, 1) for r in BIG], "set")
+    return {(r.date, r.variant_name): (7 + r.impressions, 1 + r.clicks) for r in BIG}
+
+
+def day_totals(store: DynamoDBStore) -> dict[tuple[dt.date, str], tuple[int, int]]:
+    return {(r.date, r.variant_name): (r.impressions, r.clicks) for r in store.read_daily("e")}
+
+
+@pytest.mark.parametrize("k", [0, 3])
+def test_a_retry_after_a_failure_at_part_k_counts_every_row_once(
+    faulty: tuple[DynamoDBStore, FaultyServer], k: int
+) -> None:
+    # Given a 5-part keyed increment whose part k stays throttled past the retries
+    store, server = faulty
+    once = seeded(store)
+    server.seen = 0
+    server.plan, server.forever = [None] * k + ["throttle"], True
+    answer = {"rows_imported": len(BIG)}
+    with pytest.raises(StoreUnavailable):
+        store.write_daily("e", BIG, "increment", IdempotencyRecord("imp", "h", answer))
+    assert server.seen == k + ATTEMPTS
+    # Then the first k parts (98 rows each) are counted, the rest not yet
+    got = day_totals(store)
+    counted = [r for r in BIG if got[(r.date, r.variant_name)] != (7, 1)]
+    assert counted == BIG[: 98 * k]
+    # When the client retries with the same key and body
+    server.plan, server.forever, server.seen = [], False, 0
+    retried = store.write_daily("e", BIG, "increment", IdempotencyRecord("imp", "h", answer))
+    # Then every row is counted exactly once; the answer is the first one if part 0 was in
+    assert day_totals(store) == once
+    assert retried == (answer if k > 0 else None)
+    assert server.seen == PARTS
+    # and a further retry changes nothing
+    again = store.write_daily("e", BIG, "increment", IdempotencyRecord("imp", "h", {}))
+    assert again == answer
+    assert day_totals(store) == once
+
+
+def test_a_part_applied_whose_answer_was_lost_counts_once(
+    faulty: tuple[DynamoDBStore, FaultyServer],
+) -> None:
+    store, server = faulty
+    once = seeded(store)
+    server.seen = 0
+    # part 2 commits, its answer is lost and botocore sends it again: the part's record
+    # stops the second application and the store goes on with part 3
+    server.plan = [None, None, "timeout-after"]
+    assert store.write_daily("e", BIG, "increment", IdempotencyRecord("imp", "h")) is None
+    assert server.seen == PARTS + 1
+    assert day_totals(store) == once
+
+
+def test_a_retried_set_without_a_key_converges(
+    faulty: tuple[DynamoDBStore, FaultyServer],
+) -> None:
+    store, server = faulty
+    server.plan, server.forever = [None, None, "throttle"], True
+    with pytest.raises(StoreUnavailable):
+        store.write_daily("e", BIG, "set")
+    assert len(store.read_daily("e")) == 2 * 99  # without a key parts hold 99 rows
+    server.plan, server.forever = [], False
+    assert store.write_daily("e", BIG, "set") is None
+    assert store.read_daily("e") == BIG

@@ -14,6 +14,7 @@ from banditkit.store import (
     Experiment,
     ExperimentNotFound,
     IdempotencyConflict,
+    IdempotencyKeyRequired,
     IdempotencyRecord,
     InvalidCursor,
     InvalidMetrics,
@@ -343,6 +344,99 @@ def test_concurrent_replays_of_one_key_count_once(store: Store) -> None:
     run_threads(8, work)
     assert counts(store) == {(D1, "control"): (1, 1, 0)}
     assert sorted(answers, key=repr) == [None] + [{"ok": 1}] * 7
+
+
+# batches beyond one DynamoDB transaction (98 rows with a key, 99 without) ----------------
+
+
+def grid(days: int, variants: int = 5, impressions: int = 100) -> list[DailyRow]:
+    """days x variants rows in read order; counts differ per row so a lost or doubled row
+    shows in the totals."""
+    return [
+        DailyRow(D1 + dt.timedelta(days=d), f"v{v}", impressions + d, d % 7 + v, v)
+        for d in range(days)
+        for v in range(variants)
+    ]
+
+
+@pytest.mark.parametrize("days", [30, 200], ids=["150-rows", "1000-rows"])
+def test_a_large_set_import_stores_every_row(store: Store, days: int) -> None:
+    store.create_experiment(experiment())
+    rows = grid(days)
+    assert store.write_daily("exp-1", rows, "set") is None
+    assert store.read_daily("exp-1") == rows
+    # a retry (or a corrected file) replaces the days: nothing is added
+    again = grid(days, impressions=500)
+    assert store.write_daily("exp-1", again, "set") is None
+    assert store.read_daily("exp-1") == again
+
+
+def test_a_large_keyed_increment_counts_once_when_retried(store: Store) -> None:
+    store.create_experiment(experiment())
+    store.write_daily("exp-1", [DailyRow(D1, "v0", 1000, 10)], "set")
+    rows = grid(60)  # 300 rows: four DynamoDB transactions
+    first = IdempotencyRecord("import-1", "hash-a", {"rows_imported": 300})
+    assert store.write_daily("exp-1", rows, "increment", first) is None
+    expected = {(r.date, r.variant_name): (r.impressions, r.clicks, r.conversions) for r in rows}
+    expected[(D1, "v0")] = (1000 + 100, 10 + 0, 0)
+    assert counts(store) == expected
+    # the same key and body: the first answer, nothing added
+    replay = IdempotencyRecord("import-1", "hash-a", {"rows_imported": -1})
+    assert store.write_daily("exp-1", rows, "increment", replay) == {"rows_imported": 300}
+    assert counts(store) == expected
+    # the same key with another body, large or small: a conflict, nothing added
+    with pytest.raises(IdempotencyConflict):
+        store.write_daily("exp-1", grid(61), "increment", IdempotencyRecord("import-1", "b"))
+    with pytest.raises(IdempotencyConflict):
+        store.write_daily("exp-1", rows[:2], "increment", IdempotencyRecord("import-1", "c"))
+    assert counts(store) == expected
+
+
+def test_a_small_keyed_write_then_a_large_body_with_its_key_conflicts(store: Store) -> None:
+    store.create_experiment(experiment())
+    small = [DailyRow(D1, "v0", 1, 1)]
+    assert store.write_daily("exp-1", small, "increment", IdempotencyRecord("k", "a")) is None
+    with pytest.raises(IdempotencyConflict):
+        store.write_daily("exp-1", grid(60), "increment", IdempotencyRecord("k", "b"))
+    assert counts(store) == {(D1, "v0"): (1, 1, 0)}
+
+
+def test_concurrent_replays_of_a_large_keyed_increment_count_once(store: Store) -> None:
+    store.create_experiment(experiment())
+    rows = grid(40)  # 200 rows: three DynamoDB transactions
+    answers: list[object] = []
+
+    def work(i: int) -> None:
+        record = IdempotencyRecord("k", "h", {"ok": 1})
+        answers.append(store.write_daily("exp-1", rows, "increment", record))
+
+    run_threads(4, work)
+    assert store.read_daily("exp-1") == rows
+    assert sorted(answers, key=repr) == [None] + [{"ok": 1}] * 3
+
+
+def test_a_large_increment_without_a_key(store: Store) -> None:
+    store.create_experiment(experiment())
+    rows = grid(20)  # 100 rows: beyond one DynamoDB transaction
+    if store.name == "dynamodb":
+        # its parts would commit one by one and a retry could count twice: refused
+        with pytest.raises(IdempotencyKeyRequired):
+            store.write_daily("exp-1", rows, "increment")
+        assert store.read_daily("exp-1") == []
+    else:
+        # SQLite and PostgreSQL write it in one transaction
+        assert store.write_daily("exp-1", rows, "increment") is None
+        assert store.read_daily("exp-1") == rows
+
+
+def test_one_invalid_row_at_the_end_of_a_large_batch_writes_nothing(store: Store) -> None:
+    store.create_experiment(experiment())
+    rows = [*grid(60), DailyRow(D1, "bad", -1, 0)]
+    with pytest.raises(InvalidMetrics):
+        store.write_daily("exp-1", rows, "increment", IdempotencyRecord("k", "h"))
+    assert store.read_daily("exp-1") == []
+    # the key was not used up
+    assert store.write_daily("exp-1", rows[:-1], "increment", IdempotencyRecord("k", "h")) is None
 
 
 # snapshots -----------------------------------------------------------------------------

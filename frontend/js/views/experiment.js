@@ -608,6 +608,7 @@ export function renderExperiment(main, app, id) {
       status,
       h('div', { class: 'actions' }, template, submit));
 
+    let importPending = null; // { text, key } of an increment import not yet answered with success
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       const chosen = file.files?.[0];
@@ -619,13 +620,24 @@ export function renderExperiment(main, app, id) {
       replace(status, loading('Importing…'));
       try {
         const text = await chosen.text();
-        const res = await api.importCsv(id, text, mode.value);
+        // An increment import may be written in parts (DynamoDB): a retry of the same file
+        // must carry the same key, so that the parts already stored are not added twice.
+        let key = null;
+        if (mode.value === 'increment') {
+          const same = importPending && importPending.text === text;
+          key = same ? importPending.key : crypto.randomUUID();
+          importPending = { text, key };
+        }
+        const res = await api.importCsv(id, text, mode.value, key);
+        importPending = null;
         replace(status, h('p', { class: 'state state-ok', role: 'status' },
           `Imported ${fmtInt(Number(res?.rows_imported))} row(s) from ${chosen.name}: `
           + `${fmtInt(Number(res?.days))} day(s), ${fmtInt(Number(res?.total_impressions))} impressions.`));
         file.value = '';
         await load();
       } catch (error) {
+        // a refusal (4xx) stored nothing: the next attempt is a new request
+        if (error instanceof ApiError && error.status >= 400 && error.status < 500) importPending = null;
         const rows = error.errors ?? [];
         replace(status, h('div', { class: 'state state-error', role: 'alert', id: 'import-errors' },
           h('strong', null, error.status === 422 ? 'Nothing was imported: fix these rows and try again.' : (error.problem?.title || error.message)),

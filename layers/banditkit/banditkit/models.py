@@ -428,6 +428,9 @@ class ImportOut(Response):
     total_impressions: int = Field(description="Sum of impressions in the file.")
     total_clicks: int = Field(description="Sum of clicks in the file.")
     total_conversions: int = Field(description="Sum of conversions in the file.")
+    replayed: bool = Field(
+        default=False, description="True when an Idempotency-Key replay returned the first answer."
+    )
 
 
 # ---------------------------------------------------------------- allocation

@@ -339,8 +339,20 @@ _CSV_REQUIRED = ("date", "variant_name", "impressions", "clicks")
 _CSV_OPTIONAL = ("conversions", "experiment_id")
 
 
-def import_csv(store: Store, experiment_id: str, data: bytes, mode: WriteMode = "set") -> ImportOut:
-    """Store every row of a CSV file, or none: InvalidRequest lists every bad row."""
+def import_request_hash(data: bytes, mode: WriteMode) -> str:
+    return hashlib.sha256(b"import\n" + mode.encode() + b"\n" + data).hexdigest()
+
+
+def import_csv(
+    store: Store,
+    experiment_id: str,
+    data: bytes,
+    mode: WriteMode = "set",
+    idempotency_key: str | None = None,
+) -> ImportOut:
+    """Store every row of a CSV file: InvalidRequest lists every bad row, nothing stored.
+    On DynamoDB a file beyond one transaction is written in parts (Store.write_daily): an
+    increment import then needs an Idempotency-Key, and a retry with it counts once."""
     exp = store.get_experiment(experiment_id)
     try:
         text = data.decode("utf-8-sig")
@@ -424,10 +436,7 @@ def import_csv(store: Store, experiment_id: str, data: bytes, mode: WriteMode = 
         more = len(problems) - len(shown)
         detail = f"{len(problems)} problem(s) in the file; nothing was stored"
         raise InvalidRequest(shown, detail + (f" ({more} more not listed)" if more else ""))
-    store.write_daily(exp.id, rows, mode)
-    if new:
-        _add_discovered(store, exp.id, new)
-    return ImportOut(
+    out = ImportOut(
         experiment_id=exp.id,
         mode=mode,
         rows_imported=len(rows),
@@ -437,6 +446,19 @@ def import_csv(store: Store, experiment_id: str, data: bytes, mode: WriteMode = 
         total_clicks=sum(r.clicks for r in rows),
         total_conversions=sum(r.conversions for r in rows),
     )
+    guard = None
+    if idempotency_key is not None:
+        guard = IdempotencyRecord(
+            key=f"{exp.id}:{idempotency_key}",
+            request_hash=import_request_hash(data, mode),
+            response=out.model_dump(mode="json"),
+        )
+    first = store.write_daily(exp.id, rows, mode, guard)
+    if first is not None:
+        return ImportOut.model_validate({**first, "replayed": True})
+    if new:
+        _add_discovered(store, exp.id, new)
+    return out
 
 
 # ---------------------------------------------------------------- allocation

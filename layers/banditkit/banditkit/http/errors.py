@@ -22,6 +22,7 @@ from banditkit.store import (
     Conflict,
     ExperimentNotFound,
     IdempotencyConflict,
+    IdempotencyKeyRequired,
     InvalidCursor,
     InvalidMetrics,
     StoreLimitExceeded,
@@ -192,6 +193,15 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(PayloadTooLarge)
     async def _too_large(request: Request, exc: PayloadTooLarge) -> JSONResponse:
         return problem_response(413, "too-large", str(exc))
+
+    @app.exception_handler(IdempotencyKeyRequired)
+    async def _key_required(request: Request, exc: IdempotencyKeyRequired) -> JSONResponse:
+        return problem_response(
+            413,
+            "too-large",
+            f"{exc}; nothing was stored",
+            [FieldError("Idempotency-Key", "required for an increment of this size")],
+        )
 
     @app.exception_handler(StoreLimitExceeded)
     async def _store_limit(request: Request, exc: StoreLimitExceeded) -> JSONResponse:

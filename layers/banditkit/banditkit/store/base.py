@@ -43,6 +43,11 @@ class StoreLimitExceeded(StoreError):
     """A request exceeds a backend limit (item size, items per transaction)."""
 
 
+class IdempotencyKeyRequired(StoreLimitExceeded):
+    """An `increment` batch beyond one backend transaction without an idempotency record:
+    its parts commit one by one, so only a key makes a retry safe. Nothing was written."""
+
+
 class InvalidMetrics(StoreError):
     """Rows the store refuses: a negative or non-integer count, a count past MAX_COUNT
     (also when an increment would carry a stored total past it), or one (date, variant)
@@ -155,16 +160,34 @@ class Store(Protocol):
         mode: WriteMode,
         idempotency: IdempotencyRecord | None = None,
     ) -> dict[str, Any] | None:
-        """Write all rows or none. `set` replaces each (date, variant); `increment` adds.
+        """Write the rows: `set` replaces each (date, variant); `increment` adds.
 
         With an idempotency record: if its key is new, the rows and the record are written
-        in one transaction and None is returned; if the key exists with the same
-        request_hash, nothing is written and the first response is returned; with another
-        hash, IdempotencyConflict. ExperimentNotFound if the experiment is absent.
+        together and None is returned; if the key exists with the same request_hash,
+        nothing is written and the first response is returned; with another hash,
+        IdempotencyConflict. ExperimentNotFound if the experiment is absent.
         Keys are scoped per experiment. InvalidMetrics (nothing written) for a negative or
         non-int count, one (date, variant) twice, or a total that would pass MAX_COUNT.
-        StoreLimitExceeded when the batch is beyond a backend limit (DynamoDB: 98 rows
-        with an idempotency record, 99 without)."""
+        StoreLimitExceeded (nothing written) when one row is beyond a backend limit.
+
+        SQLite and PostgreSQL write the whole batch in one transaction: all rows or none.
+        DynamoDB writes a batch above one transaction (98 rows with an idempotency record,
+        99 without) as a sequence of transactions, each atomic on its own, so a failure
+        half-way leaves the first parts written. What still holds there:
+        - every row is validated (and every item checked against DynamoDB's limits)
+          before the first part is written;
+        - with an idempotency record each part carries its own record (the request's key
+          plus the part's index, a hash of the request hash and the part), so a retry with
+          the same key skips the parts already written and writes the rest: rows are never
+          counted twice and a retry converges; the same key with another body is an
+          IdempotencyConflict on the first part; None is returned when this call wrote
+          the first part, else the first response (also when this call wrote the parts
+          a failed attempt left out: the answer is the one that attempt would have had);
+        - `set` without a key is safe to retry (each part replaces its days);
+        - `increment` without a key beyond one transaction is refused with
+          IdempotencyKeyRequired, nothing written;
+        - a stored total pushed past MAX_COUNT by a later part (InvalidMetrics) leaves the
+          earlier parts written."""
 
     def read_daily(
         self, experiment_id: str, start: dt.date | None = None, end: dt.date | None = None

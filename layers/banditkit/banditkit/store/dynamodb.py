@@ -6,7 +6,9 @@
 - Every multi-variant write is ONE TransactWriteItems: a condition that the experiment
   exists, one Put (`set`) or Update with ADD (`increment`) per row, and the idempotency
   record as a conditional Put in the idempotency table. A retry therefore never counts
-  twice: the record and the counts commit together or not at all. Cancellations caused
+  twice: the record and the counts commit together or not at all. A batch beyond one
+  transaction (a CSV import) is a sequence of such transactions, each with its own
+  idempotency record derived from the request's (see `write_daily`). Cancellations caused
   by conflicts or throttling inside the transaction are retried here (botocore does not
   retry them), with jittered backoff, up to `max_attempts`.
 - DynamoDB's limits are enforced here before calling (moto does not enforce them all):
@@ -17,6 +19,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import random
 import threading
@@ -44,6 +47,7 @@ from banditkit.store.base import (
     ExperimentNotFound,
     ExperimentStatus,
     IdempotencyConflict,
+    IdempotencyKeyRequired,
     IdempotencyRecord,
     InvalidCursor,
     InvalidMetrics,
@@ -144,6 +148,65 @@ def _check_item(item: Item) -> None:
         raise StoreLimitExceeded("a name or key would exceed DynamoDB's sort key size limit")
 
 
+def _entry_size(entry: dict[str, Any]) -> int:
+    """The bytes one transaction entry counts towards the 4 MB limit (its item or key)."""
+    (op, body), *_ = entry.items()
+    item: Item = body["Item"] if op == "Put" else body["Key"]
+    _check_item(item)
+    return item_size(item)
+
+
+def _check_transaction(items: Sequence[dict[str, Any]]) -> None:
+    """StoreLimitExceeded unless the transaction fits DynamoDB's item and byte limits."""
+    if len(items) > MAX_TRANSACTION_ITEMS:
+        raise StoreLimitExceeded(
+            f"{len(items)} items exceed DynamoDB's {MAX_TRANSACTION_ITEMS} a transaction"
+        )
+    if sum(_entry_size(entry) for entry in items) > MAX_TRANSACTION_BYTES:
+        raise StoreLimitExceeded("the transaction would exceed DynamoDB's 4 MB limit")
+
+
+def split_writes(writes: Sequence[dict[str, Any]], reserved: int) -> list[list[dict[str, Any]]]:
+    """Consecutive parts of `writes`, each fitting one transaction next to `reserved` other
+    entries (the existence check, the idempotency record): at most 100 items, and at most
+    4 MB with a full 400 KB kept for each reserved entry. Always at least one part."""
+    max_items = MAX_TRANSACTION_ITEMS - reserved
+    max_bytes = MAX_TRANSACTION_BYTES - reserved * MAX_ITEM_BYTES
+    parts: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for entry in writes:
+        one = _entry_size(entry)
+        if parts[-1] and (len(parts[-1]) == max_items or size + one > max_bytes):
+            parts.append([])
+            size = 0
+        parts[-1].append(entry)
+        size += one
+    return parts
+
+
+def part_records(
+    record: IdempotencyRecord | None, parts: Sequence[Sequence[dict[str, Any]]]
+) -> list[IdempotencyRecord | None]:
+    """The idempotency record of each part of a batch. One part keeps the request's record
+    as it is. Several: part i's key is the request key (i = 0) or the key plus " #i" (a
+    space never occurs in an Idempotency-Key header), its hash covers the request hash,
+    i, the number of parts and the part's writes, so the same key with another body or
+    another split is an IdempotencyConflict, never a silent skip."""
+    if record is None:
+        return [None] * len(parts)
+    if len(parts) == 1:
+        return [record]
+    out: list[IdempotencyRecord | None] = []
+    for i, part in enumerate(parts):
+        digest = hashlib.sha256(
+            f"{record.request_hash}\n{i}/{len(parts)}\n".encode()
+            + json.dumps(part, sort_keys=True, separators=(",", ":")).encode()
+        ).hexdigest()
+        key = record.key if i == 0 else f"{record.key} #{i}"
+        out.append(IdempotencyRecord(key, digest, record.response))
+    return out
+
+
 def _exp_key(experiment_id: str) -> str:
     return f"EXP#{experiment_id}"
 
@@ -227,18 +290,7 @@ class DynamoDBStore:
         (conflicts and throttling inside the transaction are retried first)."""
         from botocore.exceptions import ClientError
 
-        if len(items) > MAX_TRANSACTION_ITEMS:
-            raise StoreLimitExceeded(
-                f"{len(items)} items exceed DynamoDB's {MAX_TRANSACTION_ITEMS} a transaction"
-            )
-        total = 0
-        for entry in items:
-            (op, body), *_ = entry.items()
-            item = body["Item"] if op == "Put" else body["Key"]
-            _check_item(item)
-            total += item_size(item)
-        if total > MAX_TRANSACTION_BYTES:
-            raise StoreLimitExceeded("the transaction would exceed DynamoDB's 4 MB limit")
+        _check_transaction(items)
         for attempt in range(1, self.max_attempts + 1):
             try:
                 self._call("transact_write_items", TransactItems=items)
@@ -509,17 +561,37 @@ class DynamoDBStore:
             tables.TTL_ATTRIBUTE: _n(int(expires.timestamp())),
         }
 
-    def _replay(self, pk: dict[str, str], record: IdempotencyRecord) -> dict[str, Any]:
-        stored = self._call(
+    def _record(self, pk: dict[str, str], record: IdempotencyRecord) -> Item | None:
+        stored: Item | None = self._call(
             "get_item",
             TableName=self.idempotency_table,
             Key={tables.PK: pk, tables.SK: _s(f"KEY#{record.key}")},
             ConsistentRead=True,
         ).get("Item")
-        if stored is None or stored["request_hash"]["S"] != record.request_hash:
+        return stored
+
+    @staticmethod
+    def _first_answer(record: IdempotencyRecord, stored: Item) -> dict[str, Any]:
+        if stored["request_hash"]["S"] != record.request_hash:
             raise IdempotencyConflict(f"idempotency key {record.key!r} was used with another body")
         response: dict[str, Any] = json.loads(stored["response"]["S"])
         return response
+
+    def _replay(self, pk: dict[str, str], record: IdempotencyRecord) -> dict[str, Any]:
+        """After the record's conditional Put failed: the first response, or a conflict."""
+        stored = self._record(pk, record)
+        if stored is None:
+            raise IdempotencyConflict(f"idempotency key {record.key!r} was used with another body")
+        return self._first_answer(record, stored)
+
+    def _done(self, pk: dict[str, str], record: IdempotencyRecord) -> dict[str, Any] | None:
+        """The first response if the record is stored and live (not past its TTL), else None;
+        IdempotencyConflict when it was stored for another body."""
+        stored = self._record(pk, record)
+        now = dt.datetime.now(dt.UTC).timestamp()
+        if stored is None or int(stored[tables.TTL_ATTRIBUTE]["N"]) < now:
+            return None
+        return self._first_answer(record, stored)
 
     def write_daily(
         self,
@@ -528,8 +600,51 @@ class DynamoDBStore:
         mode: WriteMode,
         idempotency: IdempotencyRecord | None = None,
     ) -> dict[str, Any] | None:
+        """One transaction per part of the batch (see Store.write_daily for what holds
+        when there are several); every part is built and checked before the first runs."""
         check_rows(rows)
         pk = _s(_exp_key(experiment_id))
+        writes = [self._row_write(pk, row, mode) for row in rows]
+        parts = split_writes(writes, reserved=1 if idempotency is None else 2)
+        if len(parts) > 1 and idempotency is None and mode == "increment":
+            raise IdempotencyKeyRequired(
+                f"an increment of {len(rows)} rows takes {len(parts)} DynamoDB transactions; "
+                "send an Idempotency-Key so that a retry cannot count rows twice "
+                "(or write in set mode)"
+            )
+        records = part_records(idempotency, parts)
+        transactions = [
+            self._daily_transaction(pk, part, record)
+            for part, record in zip(parts, records, strict=True)
+        ]
+        for items in transactions:
+            _check_transaction(items)
+        last = records[-1]
+        if len(parts) > 1 and last is not None:
+            # parts commit in order, by every caller: with the last one stored, all are
+            done = self._done(pk, last)
+            if done is not None:
+                return done
+        first: dict[str, Any] | None = None  # set when part 0 was stored before this call
+        for i, (items, record) in enumerate(zip(transactions, records, strict=True)):
+            reasons = self._transact(items)
+            if reasons is None:
+                continue
+            if reasons[0] == "ConditionalCheckFailed":
+                raise ExperimentNotFound(experiment_id)
+            if record is not None and reasons[-1] == "ConditionalCheckFailed":
+                replayed = self._replay(pk, record)  # IdempotencyConflict on another body
+                first = replayed if i == 0 else first
+                continue
+            if "ConditionalCheckFailed" in reasons:
+                raise InvalidMetrics("a count would leave the 64-bit integer range")
+            raise StoreError("dynamodb refused the write")
+        return first
+
+    def _daily_transaction(
+        self, pk: dict[str, str], writes: list[dict[str, Any]], record: IdempotencyRecord | None
+    ) -> list[dict[str, Any]]:
+        """The existence check, the row writes, and the idempotency record (if any) last."""
         items: list[dict[str, Any]] = [
             {
                 "ConditionCheck": {
@@ -537,32 +652,23 @@ class DynamoDBStore:
                     "Key": {tables.PK: pk, tables.SK: _s("META")},
                     "ConditionExpression": "attribute_exists(PK)",
                 }
-            }
+            },
+            *writes,
         ]
-        items += [self._row_write(pk, row, mode) for row in rows]
-        if idempotency is not None:
+        if record is not None:
             now = int(dt.datetime.now(dt.UTC).timestamp())
             items.append(
                 {
                     "Put": {
                         "TableName": self.idempotency_table,
-                        "Item": self._idempotency_item(pk, idempotency),
+                        "Item": self._idempotency_item(pk, record),
                         "ConditionExpression": "attribute_not_exists(PK) OR #ttl < :now",
                         "ExpressionAttributeNames": {"#ttl": tables.TTL_ATTRIBUTE},
                         "ExpressionAttributeValues": {":now": _n(now)},
                     }
                 }
             )
-        reasons = self._transact(items)
-        if reasons is None:
-            return None
-        if reasons[0] == "ConditionalCheckFailed":
-            raise ExperimentNotFound(experiment_id)
-        if idempotency is not None and reasons[-1] == "ConditionalCheckFailed":
-            return self._replay(pk, idempotency)
-        if "ConditionalCheckFailed" in reasons:
-            raise InvalidMetrics("a count would leave the 64-bit integer range")
-        raise StoreError("dynamodb refused the write")
+        return items
 
     def read_daily(
         self, experiment_id: str, start: dt.date | None = None, end: dt.date | None = None

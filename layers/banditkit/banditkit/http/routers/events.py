@@ -61,7 +61,7 @@ CSV_BODY = {
 
 @router.post(
     "/experiments/{experiment_id}/import",
-    responses=responses(400, 404, 413),
+    responses=responses(400, 404, 409, 413),
     openapi_extra=CSV_BODY,
 )
 async def import_csv(
@@ -70,10 +70,16 @@ async def import_csv(
     store: StoreDep,
     telemetry: TelemetryDep,
     mode: Annotated[WriteMode, Query(description="set replaces days; increment adds.")] = "set",
+    idempotency_key: IdempotencyKey = None,
 ) -> ImportOut:
     """Import a CSV file `date,variant_name,impressions,clicks[,conversions][,experiment_id]`:
-    every row is stored, or none (422 lists every bad row)."""
+    every row is stored, or none (422 lists every bad row). On DynamoDB a file above one
+    transaction (98 rows) is written in parts: `increment` then needs an Idempotency-Key
+    (413 without), and a retry with the same key counts every row once."""
     data = await request.body()
-    out = await run_in_threadpool(service.import_csv, store, experiment_id, data, mode)
-    telemetry.count(EVENTS_INGESTED, out.rows_imported)
+    out = await run_in_threadpool(
+        service.import_csv, store, experiment_id, data, mode, idempotency_key
+    )
+    if not out.replayed:
+        telemetry.count(EVENTS_INGESTED, out.rows_imported)
     return out
