@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from banditkit.engine import InvalidSettings
-from banditkit.models import FieldProblem, Problem
+from banditkit.models.common import FieldProblem, Problem
 from banditkit.service import FieldError, InvalidRequest, NoVariants, PayloadTooLarge
 from banditkit.store import (
     Conflict,

@@ -12,12 +12,12 @@ from banditkit.http.auth import ApiKeyDep
 from banditkit.http.deps import ConfigDep, StoreDep
 from banditkit.http.errors import responses
 from banditkit.http.params import ExperimentPath
-from banditkit.models import (
+from banditkit.models.common import ExperimentStatus
+from banditkit.models.experiments import (
     ExperimentCreate,
     ExperimentOut,
     ExperimentPage,
     ExperimentPatch,
-    ExperimentStatus,
     HealthOut,
 )
 
