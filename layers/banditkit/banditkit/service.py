@@ -25,7 +25,6 @@ from pydantic import ValidationError
 
 from banditkit import engine, models
 from banditkit.engine import DailyCounts, InvalidSettings, RateChange, Settings
-from banditkit.models.common import MAX_VARIANTS, SIM_MAX_WORK, ExperimentStatus, WriteMode
 from banditkit.store import (
     Conflict,
     DailyRow,
@@ -91,7 +90,7 @@ def engine_settings(overrides: Mapping[str, Any], *, prefix: str = "settings") -
 
 def _check_feasible(settings: Settings, variants: Sequence[Variant] | None) -> None:
     """Floors must fit for the declared variants, or for the maximum when none are declared."""
-    n = len(variants) if variants else MAX_VARIANTS
+    n = len(variants) if variants else models.MAX_VARIANTS
     has_control = True if not variants else control_of(variants, [v.name for v in variants])
     try:
         settings.check_feasible(n, has_control is not None)
@@ -156,7 +155,7 @@ def _variant_ins(value: Sequence[models.VariantIn] | None) -> list[models.Varian
 
 def list_experiments(
     store: Store,
-    status: ExperimentStatus | None = None,
+    status: models.ExperimentStatus | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> models.ExperimentPage:
@@ -207,8 +206,8 @@ def _patched(exp: Experiment, patch: models.ExperimentPatch, at: dt.datetime) ->
                     FieldError(f"variants.{i}.is_control", "the experiment has a control")
                 )
             variants.append(Variant(v.name, v.is_control))
-        if len(variants) > MAX_VARIANTS:
-            problems.append(FieldError("variants", f"at most {MAX_VARIANTS} variants"))
+        if len(variants) > models.MAX_VARIANTS:
+            problems.append(FieldError("variants", f"at most {models.MAX_VARIANTS} variants"))
         if problems:
             raise InvalidRequest(problems)
         changes["variants"] = tuple(variants)
@@ -260,9 +259,9 @@ def _check_variant_names(
             raise InvalidRequest(problems)
         return []
     new = [n for n in dict.fromkeys(names) if n not in known]
-    if len(known) + len(new) > MAX_VARIANTS:
+    if len(known) + len(new) > models.MAX_VARIANTS:
         raise InvalidRequest(
-            [FieldError("variants", f"an experiment has at most {MAX_VARIANTS} variants")]
+            [FieldError("variants", f"an experiment has at most {models.MAX_VARIANTS} variants")]
         )
     return new
 
@@ -314,7 +313,7 @@ _CSV_REQUIRED = ("date", "variant_name", "impressions", "clicks")
 _CSV_OPTIONAL = ("conversions", "experiment_id")
 
 
-def import_request_hash(data: bytes, mode: WriteMode) -> str:
+def import_request_hash(data: bytes, mode: models.WriteMode) -> str:
     return hashlib.sha256(b"import\n" + mode.encode() + b"\n" + data).hexdigest()
 
 
@@ -322,7 +321,7 @@ def import_csv(
     store: Store,
     experiment_id: str,
     data: bytes,
-    mode: WriteMode = "set",
+    mode: models.WriteMode = "set",
     idempotency_key: str | None = None,
 ) -> models.ImportOut:
     """Store every row of a CSV file: InvalidRequest lists every bad row, nothing stored.
@@ -715,9 +714,9 @@ def assign(
 def simulate(body: models.SimulateIn) -> models.SimulateOut:
     """Run the real engine on a synthetic experiment (sizes capped)."""
     names = [v.name for v in body.variants]
-    if body.days * len(names) > SIM_MAX_WORK:
+    if body.days * len(names) > models.SIM_MAX_WORK:
         raise PayloadTooLarge(
-            f"days x variants = {body.days * len(names)} exceeds the cap of {SIM_MAX_WORK}"
+            f"days x variants = {body.days * len(names)} exceeds the cap of {models.SIM_MAX_WORK}"
         )
     problems = [
         FieldError(f"changes.{i}.day", f"must be below days ({body.days})")
