@@ -16,6 +16,13 @@ uploads the pruned folders. Removed:
 - pydantic.v1, the Pydantic 1 compatibility copy: banditkit's models are Pydantic 2, and
   FastAPI imports it only to ask whether a model is a v1 model, treating its absence
   (ImportError) as "no";
+- modules that cannot run or are never imported in Lambda: idna (anyio imports it only to
+  resolve a non-ASCII host name when it opens a TCP connection itself, which banditkit never
+  asks it to), anyio's trio backend (trio is not shipped) and pytest plugin, pydantic's mypy
+  plugin, Starlette's test client (needs httpx, not shipped), the Powertools Datadog metrics
+  provider, and the X-Ray SDK's patches for libraries the layers do not ship (its patch_all
+  skips a library whose patch module fails to import);
+- the installers' RECORD files (the list of installed files, read only by pip uninstall);
 - symbol tables of the wheels' extension modules (`strip --strip-unneeded`, keeping the
   dynamic symbols the loader uses; 1.1 MB on arm64), when a strip for the library's
   architecture is installed: the host's `strip` for its own arch, `aarch64-linux-gnu-strip`
@@ -81,8 +88,38 @@ POWERTOOLS_UNUSED = tuple(
         "utilities/validation",
     )
 )
-PYDANTIC_UNUSED = ("pydantic/v1",)
-EXTRAS = NUMPY_EXTRAS + POWERTOOLS_UNUSED + PYDANTIC_UNUSED
+PYDANTIC_UNUSED = ("pydantic/v1", "pydantic/mypy.py")
+# X-Ray SDK patches of libraries no layer ships. Kept: botocore (the runtime's boto3), sqlite3
+# and httplib (the standard library), psycopg (the postgres layer).
+XRAY_PATCHES_UNUSED = (
+    "aiobotocore",
+    "aiohttp",
+    "bottle",
+    "django",
+    "flask",
+    "flask_sqlalchemy",
+    "httpx",
+    "mysql",
+    "pg8000",
+    "psycopg2",
+    "pymongo",
+    "pymysql",
+    "pynamodb",
+    "requests",
+    "sqlalchemy",
+    "sqlalchemy_core",
+)
+NEVER_RUN = (
+    "idna",
+    "anyio/_backends/_trio.py",
+    "anyio/pytest_plugin.py",
+    "starlette/testclient.py",
+    "aws_lambda_powertools/metrics/provider/datadog",
+    *(f"aws_xray_sdk/ext/{name}" for name in XRAY_PATCHES_UNUSED),
+)
+EXTRAS = NUMPY_EXTRAS + POWERTOOLS_UNUSED + PYDANTIC_UNUSED + NEVER_RUN
+# Distributions removed whole (their metadata folder too).
+DISTS_REMOVED = ("idna",)
 NUMPY_TEST_MODULES = ("numpy/_core/_*_tests.cpython-*.so", "numpy/_core/_simd.cpython-*.so")
 KEEP_TOP = frozenset({"banditkit"})
 
@@ -110,6 +147,9 @@ def removable(root: Path) -> Iterator[Path]:
             yield root / rel
     for pattern in NUMPY_TEST_MODULES:
         yield from sorted(root.glob(pattern))
+    for dist in DISTS_REMOVED:
+        yield from sorted(root.glob(f"{dist}-*.dist-info"))
+    yield from sorted(root.glob("*.dist-info/RECORD"))
 
 
 # ELF e_machine -> strip programs that handle it, best first ("strip" only on that host).

@@ -4,7 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
-from banditkit.http.aws import NAMESPACE, Traced, flushed, recompute
+from banditkit.aws import NAMESPACE, Traced, flushed, recompute
 
 logger = Logger(service="banditkit-recompute")
 metrics = Metrics(namespace=NAMESPACE, service="recompute")

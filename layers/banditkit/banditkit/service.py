@@ -23,38 +23,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from banditkit import engine
+from banditkit import engine, models
 from banditkit.engine import DailyCounts, InvalidSettings, RateChange, Settings
-from banditkit.models import (
-    MAX_VARIANTS,
-    SIM_MAX_WORK,
-    AllocationOut,
-    AssignOut,
-    CsvRow,
-    DayVariant,
-    EventsIn,
-    EventsOut,
-    ExperimentCreate,
-    ExperimentOut,
-    ExperimentPage,
-    ExperimentPatch,
-    ExperimentStatus,
-    HistoryOut,
-    ImportOut,
-    LiftOut,
-    MetricsDay,
-    MetricsOut,
-    ReportOut,
-    SettingsOut,
-    SimDay,
-    SimulateIn,
-    SimulateOut,
-    SnapshotOut,
-    VariantIn,
-    VariantOut,
-    VariantStats,
-    WriteMode,
-)
 from banditkit.store import (
     Conflict,
     DailyRow,
@@ -120,7 +90,7 @@ def engine_settings(overrides: Mapping[str, Any], *, prefix: str = "settings") -
 
 def _check_feasible(settings: Settings, variants: Sequence[Variant] | None) -> None:
     """Floors must fit for the declared variants, or for the maximum when none are declared."""
-    n = len(variants) if variants else MAX_VARIANTS
+    n = len(variants) if variants else models.MAX_VARIANTS
     has_control = True if not variants else control_of(variants, [v.name for v in variants])
     try:
         settings.check_feasible(n, has_control is not None)
@@ -136,18 +106,20 @@ def control_of(variants: Sequence[Variant], names: Iterable[str]) -> str | None:
     return "control" if "control" in set(names) else None
 
 
-def settings_out(settings: Settings) -> SettingsOut:
+def settings_out(settings: Settings) -> models.SettingsOut:
     values = dataclasses.asdict(settings)
-    return SettingsOut(**{k: v for k, v in values.items() if k in SettingsOut.model_fields})
+    return models.SettingsOut(
+        **{k: v for k, v in values.items() if k in models.SettingsOut.model_fields}
+    )
 
 
-def experiment_out(exp: Experiment) -> ExperimentOut:
-    return ExperimentOut(
+def experiment_out(exp: Experiment) -> models.ExperimentOut:
+    return models.ExperimentOut(
         id=exp.id,
         name=exp.name,
         description=exp.description,
         status=exp.status,
-        variants=[VariantOut(name=v.name, is_control=v.is_control) for v in exp.variants],
+        variants=[models.VariantOut(name=v.name, is_control=v.is_control) for v in exp.variants],
         variants_declared=exp.variants_declared,
         control=control_of(exp.variants, [v.name for v in exp.variants]),
         settings=settings_out(engine_settings(exp.settings)),
@@ -157,8 +129,8 @@ def experiment_out(exp: Experiment) -> ExperimentOut:
 
 
 def create_experiment(
-    store: Store, body: ExperimentCreate, *, now: Clock = utcnow
-) -> ExperimentOut:
+    store: Store, body: models.ExperimentCreate, *, now: Clock = utcnow
+) -> models.ExperimentOut:
     declared = [Variant(v.name, v.is_control) for v in _variant_ins(body.variants)]
     overrides = body.settings.overrides()
     _check_feasible(engine_settings(overrides), declared)
@@ -177,29 +149,29 @@ def create_experiment(
     return experiment_out(store.create_experiment(exp))
 
 
-def _variant_ins(value: Sequence[VariantIn] | None) -> list[VariantIn]:
+def _variant_ins(value: Sequence[models.VariantIn] | None) -> list[models.VariantIn]:
     return list(value or ())
 
 
 def list_experiments(
     store: Store,
-    status: ExperimentStatus | None = None,
+    status: models.ExperimentStatus | None = None,
     limit: int = 50,
     cursor: str | None = None,
-) -> ExperimentPage:
+) -> models.ExperimentPage:
     page = store.list_experiments(status=status, limit=limit, cursor=cursor)
-    return ExperimentPage(
+    return models.ExperimentPage(
         items=[experiment_out(e) for e in page.items], next_cursor=page.next_cursor
     )
 
 
-def get_experiment(store: Store, experiment_id: str) -> ExperimentOut:
+def get_experiment(store: Store, experiment_id: str) -> models.ExperimentOut:
     return experiment_out(store.get_experiment(experiment_id))
 
 
 def update_experiment(
-    store: Store, experiment_id: str, patch: ExperimentPatch, *, now: Clock = utcnow
-) -> ExperimentOut:
+    store: Store, experiment_id: str, patch: models.ExperimentPatch, *, now: Clock = utcnow
+) -> models.ExperimentOut:
     """Apply a partial update with optimistic versioning (retried on a concurrent change)."""
     for attempt in range(UPDATE_RETRIES):
         exp = store.get_experiment(experiment_id)
@@ -212,7 +184,7 @@ def update_experiment(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _patched(exp: Experiment, patch: ExperimentPatch, at: dt.datetime) -> Experiment:
+def _patched(exp: Experiment, patch: models.ExperimentPatch, at: dt.datetime) -> Experiment:
     changes: dict[str, Any] = {"updated_at": at}
     fields = patch.model_fields_set
     if "name" in fields and patch.name is not None:
@@ -234,8 +206,8 @@ def _patched(exp: Experiment, patch: ExperimentPatch, at: dt.datetime) -> Experi
                     FieldError(f"variants.{i}.is_control", "the experiment has a control")
                 )
             variants.append(Variant(v.name, v.is_control))
-        if len(variants) > MAX_VARIANTS:
-            problems.append(FieldError("variants", f"at most {MAX_VARIANTS} variants"))
+        if len(variants) > models.MAX_VARIANTS:
+            problems.append(FieldError("variants", f"at most {models.MAX_VARIANTS} variants"))
         if problems:
             raise InvalidRequest(problems)
         changes["variants"] = tuple(variants)
@@ -287,9 +259,9 @@ def _check_variant_names(
             raise InvalidRequest(problems)
         return []
     new = [n for n in dict.fromkeys(names) if n not in known]
-    if len(known) + len(new) > MAX_VARIANTS:
+    if len(known) + len(new) > models.MAX_VARIANTS:
         raise InvalidRequest(
-            [FieldError("variants", f"an experiment has at most {MAX_VARIANTS} variants")]
+            [FieldError("variants", f"an experiment has at most {models.MAX_VARIANTS} variants")]
         )
     return new
 
@@ -297,12 +269,14 @@ def _check_variant_names(
 # ---------------------------------------------------------------- events
 
 
-def request_hash(body: EventsIn) -> str:
+def request_hash(body: models.EventsIn) -> str:
     canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def ingest_events(store: Store, body: EventsIn, idempotency_key: str | None = None) -> EventsOut:
+def ingest_events(
+    store: Store, body: models.EventsIn, idempotency_key: str | None = None
+) -> models.EventsOut:
     """Write one day of counts (all variants or none); replays return the first answer."""
     exp = store.get_experiment(body.experiment_id)
     names = [v.variant_name for v in body.variants]
@@ -311,7 +285,7 @@ def ingest_events(store: Store, body: EventsIn, idempotency_key: str | None = No
         DailyRow(body.date, v.variant_name, v.impressions, v.clicks, v.conversions)
         for v in body.variants
     ]
-    out = EventsOut(
+    out = models.EventsOut(
         experiment_id=exp.id,
         date=body.date,
         mode=body.mode,
@@ -329,7 +303,7 @@ def ingest_events(store: Store, body: EventsIn, idempotency_key: str | None = No
         )
     first = store.write_daily(exp.id, rows, body.mode, record)
     if first is not None:
-        return EventsOut.model_validate({**first, "replayed": True})
+        return models.EventsOut.model_validate({**first, "replayed": True})
     if new:
         _add_discovered(store, exp.id, new)
     return out
@@ -339,7 +313,7 @@ _CSV_REQUIRED = ("date", "variant_name", "impressions", "clicks")
 _CSV_OPTIONAL = ("conversions", "experiment_id")
 
 
-def import_request_hash(data: bytes, mode: WriteMode) -> str:
+def import_request_hash(data: bytes, mode: models.WriteMode) -> str:
     return hashlib.sha256(b"import\n" + mode.encode() + b"\n" + data).hexdigest()
 
 
@@ -347,9 +321,9 @@ def import_csv(
     store: Store,
     experiment_id: str,
     data: bytes,
-    mode: WriteMode = "set",
+    mode: models.WriteMode = "set",
     idempotency_key: str | None = None,
-) -> ImportOut:
+) -> models.ImportOut:
     """Store every row of a CSV file: InvalidRequest lists every bad row, nothing stored.
     On DynamoDB a file beyond one transaction is written in parts (Store.write_daily): an
     increment import then needs an Idempotency-Key, and a retry with it counts once."""
@@ -392,7 +366,7 @@ def import_csv(
             if value is not None and value.isascii() and value.isdigit() and len(value) <= 18:
                 cells[k] = int(value)  # else left a string: the strict model names the cell
         try:
-            row = CsvRow.model_validate(cells)
+            row = models.CsvRow.model_validate(cells)
         except ValidationError as err:
             problems.extend(
                 FieldError(
@@ -436,7 +410,7 @@ def import_csv(
         more = len(problems) - len(shown)
         detail = f"{len(problems)} problem(s) in the file; nothing was stored"
         raise InvalidRequest(shown, detail + (f" ({more} more not listed)" if more else ""))
-    out = ImportOut(
+    out = models.ImportOut(
         experiment_id=exp.id,
         mode=mode,
         rows_imported=len(rows),
@@ -455,7 +429,7 @@ def import_csv(
         )
     first = store.write_daily(exp.id, rows, mode, guard)
     if first is not None:
-        return ImportOut.model_validate({**first, "replayed": True})
+        return models.ImportOut.model_validate({**first, "replayed": True})
     if new:
         _add_discovered(store, exp.id, new)
     return out
@@ -552,7 +526,7 @@ def _engine_allocate(loaded: Loaded, previous: dict[str, float] | None) -> engin
 
 @dataclasses.dataclass(frozen=True)
 class AllocationResult:
-    out: AllocationOut
+    out: models.AllocationOut
     snapshot_written: bool
 
 
@@ -566,7 +540,7 @@ def _allocation_out(
     variants = []
     if allocation is not None:
         variants = [
-            VariantStats(
+            models.VariantStats(
                 name=v.name,
                 impressions=v.impressions,
                 clicks=v.clicks,
@@ -652,17 +626,19 @@ def allocate(
     allocation, shares, status, written = _compute(
         store, loaded, trigger if window_days is None else None, at
     )
-    out = AllocationOut.model_validate(_allocation_out(loaded, allocation, shares, status, at))
+    out = models.AllocationOut.model_validate(
+        _allocation_out(loaded, allocation, shares, status, at)
+    )
     return AllocationResult(out, written)
 
 
-def report(store: Store, experiment_id: str, *, now: Clock = utcnow) -> ReportOut:
+def report(store: Store, experiment_id: str, *, now: Clock = utcnow) -> models.ReportOut:
     """The allocation plus lifts vs control, regret so far and a recommendation."""
     loaded = _load(store, experiment_id)
     at = now()
     if not loaded.variants:
         base = _allocation_out(loaded, None, {}, "warming_up", at)
-        return ReportOut.model_validate(
+        return models.ReportOut.model_validate(
             {
                 **base,
                 "lifts": [],
@@ -682,11 +658,11 @@ def report(store: Store, experiment_id: str, *, now: Clock = utcnow) -> ReportOu
     shares = dict(rep.allocation.shares) if running else _frozen_shares(store, loaded)
     status = rep.allocation.status if running else loaded.experiment.status
     base = _allocation_out(loaded, rep.allocation, shares, status, at)
-    return ReportOut.model_validate(
+    return models.ReportOut.model_validate(
         {
             **base,
             "lifts": [
-                LiftOut(
+                models.LiftOut(
                     variant=lf.variant,
                     lift=lf.lift,
                     ci_low=lf.ci_low,
@@ -719,13 +695,15 @@ def pick(shares: Mapping[str, float], point: float) -> str:
     return names[-1]
 
 
-def assign(store: Store, experiment_id: str, unit_id: str, *, now: Clock = utcnow) -> AssignOut:
+def assign(
+    store: Store, experiment_id: str, unit_id: str, *, now: Clock = utcnow
+) -> models.AssignOut:
     """Map a unit deterministically onto the current shares (same unit, same shares, same
     variant; when shares move, only units near the moved boundaries change variant)."""
     result = allocate(store, experiment_id, now=now).out
     if not result.allocations:
         raise NoVariants(f"experiment {experiment_id!r} has no variants yet")
-    return AssignOut(
+    return models.AssignOut(
         experiment_id=result.experiment_id,
         unit_id=unit_id,
         variant=pick(result.allocations, unit_point(experiment_id, unit_id)),
@@ -733,12 +711,12 @@ def assign(store: Store, experiment_id: str, unit_id: str, *, now: Clock = utcno
     )
 
 
-def simulate(body: SimulateIn) -> SimulateOut:
+def simulate(body: models.SimulateIn) -> models.SimulateOut:
     """Run the real engine on a synthetic experiment (sizes capped)."""
     names = [v.name for v in body.variants]
-    if body.days * len(names) > SIM_MAX_WORK:
+    if body.days * len(names) > models.SIM_MAX_WORK:
         raise PayloadTooLarge(
-            f"days x variants = {body.days * len(names)} exceeds the cap of {SIM_MAX_WORK}"
+            f"days x variants = {body.days * len(names)} exceeds the cap of {models.SIM_MAX_WORK}"
         )
     problems = [
         FieldError(f"changes.{i}.day", f"must be below days ({body.days})")
@@ -764,10 +742,10 @@ def simulate(body: SimulateIn) -> SimulateOut:
         changes=[RateChange(c.day, tuple(c.rates)) for c in body.changes],
         seed=body.seed,
     )
-    return SimulateOut(
+    return models.SimulateOut(
         variants=list(sim.variants),
         days=[
-            SimDay(
+            models.SimDay(
                 day=i,
                 shares=dict(zip(sim.variants, shares, strict=True)),
                 cumulative_regret=sim.cumulative_regret[i],
@@ -791,13 +769,13 @@ def history(
     end: dt.datetime | None = None,
     limit: int = 100,
     cursor: str | None = None,
-) -> HistoryOut:
+) -> models.HistoryOut:
     store.get_experiment(experiment_id)
     page = store.list_snapshots(experiment_id, start=start, end=end, limit=limit, cursor=cursor)
-    return HistoryOut(
+    return models.HistoryOut(
         experiment_id=experiment_id,
         items=[
-            SnapshotOut(
+            models.SnapshotOut(
                 computed_at=s.computed_at,
                 trigger=s.trigger,
                 status=s.status,
@@ -814,21 +792,21 @@ def history(
 
 def metrics(
     store: Store, experiment_id: str, start: dt.date | None = None, end: dt.date | None = None
-) -> MetricsOut:
+) -> models.MetricsOut:
     store.get_experiment(experiment_id)
-    by_day: dict[dt.date, list[DayVariant]] = {}
+    by_day: dict[dt.date, list[models.DayVariant]] = {}
     for r in store.read_daily(experiment_id, start, end):
         by_day.setdefault(r.date, []).append(
-            DayVariant(
+            models.DayVariant(
                 variant_name=r.variant_name,
                 impressions=r.impressions,
                 clicks=r.clicks,
                 conversions=r.conversions,
             )
         )
-    return MetricsOut(
+    return models.MetricsOut(
         experiment_id=experiment_id,
-        days=[MetricsDay(date=d, variants=v) for d, v in sorted(by_day.items())],
+        days=[models.MetricsDay(date=d, variants=v) for d, v in sorted(by_day.items())],
     )
 
 

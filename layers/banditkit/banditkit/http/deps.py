@@ -1,93 +1,44 @@
-"""Dependencies of the routes, declared once as `Annotated` aliases, and the process's store.
+"""Dependencies of the routes, declared once as `Annotated` aliases.
 
-The store is opened at first use, never at import. On Aurora the deployment gives
-BANDIT_DATABASE_SECRET_ARN instead of a URL with a password: the secret (a postgresql://
-URL, or the JSON of an RDS credentials secret) is read once from Secrets Manager through
-Powertools Parameters.
+The store is the process's (`banditkit.runtime`: opened at first use, never at import, the
+Aurora secret read once), unless create_app was given one.
 """
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Callable
-from typing import Annotated, Any
-from urllib.parse import quote, urlsplit
+from typing import Annotated
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from banditkit.config import AppConfig, ConfigError, get_config
-from banditkit.store import Store, open_store
+from banditkit.config import AppConfig, get_config
+from banditkit.runtime import (
+    close_default_stores,
+    default_store,
+    opened_store,
+    store_url,
+    url_from_secret,
+)
+from banditkit.store import Store
 
-_stores: dict[tuple[str, str | None], Store] = {}
-_lock = threading.Lock()
+# The process's stores lived here before banditkit.runtime; their names still import from here.
+__all__ = [
+    "ConfigDep",
+    "StoreDep",
+    "app_config",
+    "app_store",
+    "close_default_stores",
+    "config_of",
+    "default_store",
+    "store_url",
+    "url_from_secret",
+]
 
 
 def config_of(request: Request) -> AppConfig:
     """The app's configuration: the one given to create_app, else the environment's."""
     given: AppConfig | None = getattr(request.app.state, "config", None)
     return given if given is not None else get_config()
-
-
-def url_from_secret(secret: str, fallback_url: str) -> str:
-    """A PostgreSQL URL from a secret: the secret itself when it is a URL, else the JSON of an
-    RDS secret (username, password, and host/port/dbname, which default to those of
-    `fallback_url` when it is a postgresql:// URL)."""
-    text = secret.strip()
-    if text.startswith(("postgresql://", "postgres://")):
-        return text
-    try:
-        fields: dict[str, Any] = json.loads(text)
-        username, password = str(fields["username"]), str(fields["password"])
-    except (ValueError, KeyError, TypeError):
-        raise ConfigError(
-            "BANDIT_DATABASE_SECRET_ARN: the secret is neither a postgresql:// URL nor JSON "
-            "with username and password"
-        ) from None
-    base = urlsplit(fallback_url) if fallback_url.startswith("postgres") else None
-    host = fields.get("host") or (base.hostname if base else None)
-    if not host:
-        raise ConfigError(
-            "BANDIT_DATABASE_SECRET_ARN: the secret has no host; put one in the secret or in "
-            "BANDIT_STORE_URL (postgresql://HOST:PORT/DB)"
-        )
-    port = fields.get("port") or (base.port if base else None) or 5432
-    dbname = fields.get("dbname") or (base.path.lstrip("/") if base else "") or "postgres"
-    return (
-        f"postgresql://{quote(username, safe='')}:{quote(password, safe='')}@{host}:{port}/{dbname}"
-    )
-
-
-def _get_secret(arn: str) -> str:
-    from aws_lambda_powertools.utilities import parameters  # only on Aurora, at first use
-
-    return str(parameters.get_secret(arn))
-
-
-def store_url(config: AppConfig, get_secret: Callable[[str], str] = _get_secret) -> str:
-    """The store URL of the configuration (reading the database secret when there is one)."""
-    if not config.database_secret_arn:
-        return config.store_url
-    return url_from_secret(get_secret(config.database_secret_arn), config.store_url)
-
-
-def default_store(config: AppConfig) -> Store:
-    """One store per configuration per process, opened at first use. May block (secret)."""
-    key = (config.store_url, config.database_secret_arn)
-    with _lock:
-        store = _stores.get(key)
-        if store is None:
-            store = _stores[key] = open_store(store_url(config))
-        return store
-
-
-def close_default_stores() -> None:
-    """Close and forget the process's stores (tests, shutdown)."""
-    with _lock:
-        for store in _stores.values():
-            store.close()
-        _stores.clear()
 
 
 # The dependencies are async on purpose: they never block on the loop (a first store open
@@ -103,7 +54,7 @@ async def app_store(request: Request) -> Store:
     if given is not None:
         return given
     config = config_of(request)
-    opened = _stores.get((config.store_url, config.database_secret_arn))
+    opened = opened_store(config)
     return opened if opened is not None else await run_in_threadpool(default_store, config)
 
 

@@ -7,16 +7,18 @@ only the field path and a message written by us or by pydantic's error catalogue
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.constants import REF_TEMPLATE
 from fastapi.responses import JSONResponse
+from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from banditkit.engine import InvalidSettings
-from banditkit.models import FieldProblem, Problem
+from banditkit.models.common import FieldProblem, Problem
 from banditkit.service import FieldError, InvalidRequest, NoVariants, PayloadTooLarge
 from banditkit.store import (
     Conflict,
@@ -117,7 +119,8 @@ def _validation_errors(raw: Sequence[Any]) -> tuple[int, str, str, list[FieldErr
 
 
 def install(app: FastAPI) -> None:
-    """Register the exception handlers on an app."""
+    """Register the exception handlers on an app, and the problem schemas in its OpenAPI."""
+    _document_problems(app)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -239,12 +242,42 @@ def install(app: FastAPI) -> None:
         return problem_response(500, "internal-error", "an unexpected error occurred")
 
 
+PROBLEM_REF = "#/components/schemas/Problem"
+
+
 def _problem_doc(description: str) -> dict[str, Any]:
+    # No "model": Problem here. FastAPI would build a validator of Problem for each status of
+    # each route (about 35 per handler, at import and again at the first request) only to
+    # name its schema; install() adds the schema to the document once. The content is the media
+    # type actually sent plus the application/json entry FastAPI wrote with the model.
     return {
         "description": description,
-        "model": Problem,
-        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "content": {
+            PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}},
+            "application/json": {"schema": {"$ref": PROBLEM_REF}},
+        },
     }
+
+
+def problem_schemas() -> dict[str, Any]:
+    """The JSON schemas of Problem and FieldProblem, as components of an OpenAPI document."""
+    _, top = models_json_schema([(Problem, "serialization")], ref_template=REF_TEMPLATE)
+    return dict(top.get("$defs", {}))
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Make app.openapi() carry the schemas that responses() refers to."""
+    build: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = build()
+            components = spec.setdefault("components", {})
+            schemas = {**problem_schemas(), **components.get("schemas", {})}
+            components["schemas"] = dict(sorted(schemas.items()))
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

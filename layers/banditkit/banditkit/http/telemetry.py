@@ -1,23 +1,28 @@
-"""Business metrics hook: Lambda handlers plug Powertools EMF in; locally it is a no-op."""
+"""The business metrics hook as a route dependency (names and hook: `banditkit.telemetry`)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Protocol
+from typing import Annotated
 
 from fastapi import Depends, Request
 
-EVENTS_INGESTED = "EventsIngested"
-ALLOCATIONS_COMPUTED = "AllocationsComputed"
-SNAPSHOTS_WRITTEN = "SnapshotsWritten"
+from banditkit.telemetry import (
+    ALLOCATIONS_COMPUTED,
+    EVENTS_INGESTED,
+    SNAPSHOTS_WRITTEN,
+    NoTelemetry,
+    Telemetry,
+)
 
-
-class Telemetry(Protocol):
-    def count(self, name: str, value: int = 1) -> None: ...
-
-
-class NoTelemetry:
-    def count(self, name: str, value: int = 1) -> None:
-        return None
+__all__ = [
+    "ALLOCATIONS_COMPUTED",
+    "EVENTS_INGESTED",
+    "SNAPSHOTS_WRITTEN",
+    "NoTelemetry",
+    "Telemetry",
+    "TelemetryDep",
+    "app_telemetry",
+]
 
 
 async def app_telemetry(request: Request) -> Telemetry:

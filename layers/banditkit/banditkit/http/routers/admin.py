@@ -9,7 +9,7 @@ from banditkit import service
 from banditkit.http.auth import AdminDep, ApiKeyDep
 from banditkit.http.deps import StoreDep
 from banditkit.http.errors import responses
-from banditkit.models import ResetOut
+from banditkit.models.admin import ResetOut
 
 router = APIRouter(tags=["admin"], dependencies=[ApiKeyDep])
 

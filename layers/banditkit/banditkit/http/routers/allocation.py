@@ -14,7 +14,7 @@ from banditkit.http.deps import StoreDep
 from banditkit.http.errors import responses
 from banditkit.http.params import ID_PATTERN, ExperimentPath
 from banditkit.http.telemetry import ALLOCATIONS_COMPUTED, SNAPSHOTS_WRITTEN, TelemetryDep
-from banditkit.models import (
+from banditkit.models.allocation import (
     AllocationOut,
     AssignOut,
     ReportOut,

@@ -13,7 +13,8 @@ from banditkit.http.deps import StoreDep
 from banditkit.http.errors import responses
 from banditkit.http.params import ExperimentPath
 from banditkit.http.telemetry import EVENTS_INGESTED, TelemetryDep
-from banditkit.models import EventsIn, EventsOut, ImportOut, WriteMode
+from banditkit.models.common import WriteMode
+from banditkit.models.events import EventsIn, EventsOut, ImportOut
 
 router = APIRouter(
     tags=["events"], dependencies=[ApiKeyDep], responses=responses(401, 403, 422, 503)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
@@ -12,17 +12,23 @@ from banditkit.http.auth import ApiKeyDep
 from banditkit.http.deps import ConfigDep, StoreDep
 from banditkit.http.errors import responses
 from banditkit.http.params import ExperimentPath
-from banditkit.models import (
+from banditkit.models.common import ExperimentStatus
+from banditkit.models.experiments import (
     ExperimentCreate,
     ExperimentOut,
     ExperimentPage,
     ExperimentPatch,
-    ExperimentStatus,
     HealthOut,
 )
 
 router = APIRouter(tags=["experiments"])
-protected = APIRouter(dependencies=[ApiKeyDep], responses=responses(401, 403, 422, 503))
+# Every route but /health needs a key. Declared per route rather than as a second router
+# included into this one: FastAPI builds an included router's routes once more at import.
+KEYED = [ApiKeyDep]
+
+
+def keyed_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return responses(401, 403, 422, 503, *statuses)
 
 
 @router.get("/health", responses=responses(503))
@@ -38,13 +44,22 @@ async def health(store: StoreDep, config: ConfigDep) -> HealthOut:
     )
 
 
-@protected.post("/experiments", status_code=201, responses=responses(400, 409, 413))
+@router.post(
+    "/experiments",
+    status_code=201,
+    dependencies=KEYED,
+    responses=keyed_responses(400, 409, 413),
+)
 async def create_experiment(body: ExperimentCreate, store: StoreDep) -> ExperimentOut:
     """Create an experiment, optionally declaring its variants and settings."""
     return await run_in_threadpool(service.create_experiment, store, body)
 
 
-@protected.get("/experiments", responses=responses(400))
+@router.get(
+    "/experiments",
+    dependencies=KEYED,
+    responses=keyed_responses(400),
+)
 async def list_experiments(
     store: StoreDep,
     status: Annotated[ExperimentStatus | None, Query(description="Filter by status.")] = None,
@@ -57,13 +72,21 @@ async def list_experiments(
     return await run_in_threadpool(service.list_experiments, store, status, limit, cursor)
 
 
-@protected.get("/experiments/{experiment_id}", responses=responses(404))
+@router.get(
+    "/experiments/{experiment_id}",
+    dependencies=KEYED,
+    responses=keyed_responses(404),
+)
 async def get_experiment(experiment_id: ExperimentPath, store: StoreDep) -> ExperimentOut:
     """One experiment."""
     return await run_in_threadpool(service.get_experiment, store, experiment_id)
 
 
-@protected.patch("/experiments/{experiment_id}", responses=responses(400, 404, 409, 413))
+@router.patch(
+    "/experiments/{experiment_id}",
+    dependencies=KEYED,
+    responses=keyed_responses(400, 404, 409, 413),
+)
 async def update_experiment(
     experiment_id: ExperimentPath, body: ExperimentPatch, store: StoreDep
 ) -> ExperimentOut:
@@ -71,11 +94,13 @@ async def update_experiment(
     return await run_in_threadpool(service.update_experiment, store, experiment_id, body)
 
 
-@protected.delete("/experiments/{experiment_id}", status_code=204, responses=responses(404))
+@router.delete(
+    "/experiments/{experiment_id}",
+    status_code=204,
+    dependencies=KEYED,
+    responses=keyed_responses(404),
+)
 async def delete_experiment(experiment_id: ExperimentPath, store: StoreDep) -> Response:
     """Delete an experiment with all its data and history."""
     await run_in_threadpool(service.delete_experiment, store, experiment_id)
     return Response(status_code=204)
-
-
-router.include_router(protected)

@@ -13,7 +13,7 @@ from banditkit.http.auth import ApiKeyDep
 from banditkit.http.deps import StoreDep
 from banditkit.http.errors import responses
 from banditkit.http.params import ExperimentPath
-from banditkit.models import HistoryOut, MetricsOut
+from banditkit.models.history import HistoryOut, MetricsOut
 
 router = APIRouter(
     tags=["history"], dependencies=[ApiKeyDep], responses=responses(401, 403, 422, 503)

@@ -1,0 +1,168 @@
+"""Request and response models of the HTTP API (DESIGN §3): the contract, checked at the boundary.
+
+One submodule per Lambda function, so that each handler builds only the models of its own
+routes (pydantic builds a model's validator and serializer when its class is created, ~1 ms a
+model): `common` (limits, field types, bases, problem+json), `settings` (engine settings, for
+experiments and allocation), `experiments`, `events`, `allocation`, `history`, `admin`.
+
+Every name stays importable from here (`from banditkit.models import EventsIn`): the package
+loads the submodule that defines a name when it is first asked for (PEP 562), so importing
+`banditkit.models` builds nothing by itself.
+"""
+
+# ruff: noqa: I001 (the imports for mypy below follow SUBMODULES, not the alphabet)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Submodule -> the public names it defines (tests/api/test_models.py keeps this complete).
+SUBMODULES: dict[str, tuple[str, ...]] = {
+    "common": (
+        "MAX_VARIANTS",
+        "MAX_COUNT",
+        "MIN_DATE",
+        "FUTURE_DAYS",
+        "MIN_PRIOR",
+        "SIM_MAX_VARIANTS",
+        "SIM_MAX_DAYS",
+        "SIM_MAX_DAILY_IMPRESSIONS",
+        "SIM_MAX_WORK",
+        "ExperimentStatus",
+        "AllocationStatus",
+        "WriteMode",
+        "Metric",
+        "Name",
+        "Count",
+        "Day",
+        "ExperimentId",
+        "Request",
+        "Response",
+        "FieldProblem",
+        "Problem",
+    ),
+    "settings": (
+        "SettingsPatch",
+        "SettingsOut",
+    ),
+    "experiments": (
+        "VariantIn",
+        "VariantList",
+        "ExperimentCreate",
+        "ExperimentPatch",
+        "VariantOut",
+        "ExperimentOut",
+        "ExperimentPage",
+        "HealthOut",
+    ),
+    "events": (
+        "EventVariant",
+        "EventsIn",
+        "EventsOut",
+        "CsvRow",
+        "ImportOut",
+    ),
+    "allocation": (
+        "VariantStats",
+        "AllocationOut",
+        "LiftOut",
+        "ReportOut",
+        "AssignOut",
+        "SimVariant",
+        "SimChange",
+        "SimulateIn",
+        "SimDay",
+        "SimulateOut",
+    ),
+    "history": (
+        "SnapshotOut",
+        "HistoryOut",
+        "DayVariant",
+        "MetricsDay",
+        "MetricsOut",
+    ),
+    "admin": ("ResetOut",),
+}
+_HOME = {name: module for module, names in SUBMODULES.items() for name in names}
+__all__ = sorted(_HOME)
+
+if TYPE_CHECKING:  # for mypy: the same names, grouped as in SUBMODULES
+    from banditkit.models.common import (
+        MAX_VARIANTS as MAX_VARIANTS,
+        MAX_COUNT as MAX_COUNT,
+        MIN_DATE as MIN_DATE,
+        FUTURE_DAYS as FUTURE_DAYS,
+        MIN_PRIOR as MIN_PRIOR,
+        SIM_MAX_VARIANTS as SIM_MAX_VARIANTS,
+        SIM_MAX_DAYS as SIM_MAX_DAYS,
+        SIM_MAX_DAILY_IMPRESSIONS as SIM_MAX_DAILY_IMPRESSIONS,
+        SIM_MAX_WORK as SIM_MAX_WORK,
+        ExperimentStatus as ExperimentStatus,
+        AllocationStatus as AllocationStatus,
+        WriteMode as WriteMode,
+        Metric as Metric,
+        Name as Name,
+        Count as Count,
+        Day as Day,
+        ExperimentId as ExperimentId,
+        Request as Request,
+        Response as Response,
+        FieldProblem as FieldProblem,
+        Problem as Problem,
+    )
+    from banditkit.models.settings import (
+        SettingsPatch as SettingsPatch,
+        SettingsOut as SettingsOut,
+    )
+    from banditkit.models.experiments import (
+        VariantIn as VariantIn,
+        VariantList as VariantList,
+        ExperimentCreate as ExperimentCreate,
+        ExperimentPatch as ExperimentPatch,
+        VariantOut as VariantOut,
+        ExperimentOut as ExperimentOut,
+        ExperimentPage as ExperimentPage,
+        HealthOut as HealthOut,
+    )
+    from banditkit.models.events import (
+        EventVariant as EventVariant,
+        EventsIn as EventsIn,
+        EventsOut as EventsOut,
+        CsvRow as CsvRow,
+        ImportOut as ImportOut,
+    )
+    from banditkit.models.allocation import (
+        VariantStats as VariantStats,
+        AllocationOut as AllocationOut,
+        LiftOut as LiftOut,
+        ReportOut as ReportOut,
+        AssignOut as AssignOut,
+        SimVariant as SimVariant,
+        SimChange as SimChange,
+        SimulateIn as SimulateIn,
+        SimDay as SimDay,
+        SimulateOut as SimulateOut,
+    )
+    from banditkit.models.history import (
+        SnapshotOut as SnapshotOut,
+        HistoryOut as HistoryOut,
+        DayVariant as DayVariant,
+        MetricsDay as MetricsDay,
+        MetricsOut as MetricsOut,
+    )
+    from banditkit.models.admin import (
+        ResetOut as ResetOut,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOME))

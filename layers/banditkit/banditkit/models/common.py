@@ -1,0 +1,97 @@
+"""What every part of the API contract shares: limits, field types, the request and response
+bases, and the problem+json body every handler can answer with.
+
+Every request model forbids unknown fields, so a misspelt setting is a 422 rather than a
+silent default. Counts are strict integers (no floats, strings or booleans).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.functional_validators import AfterValidator
+
+MAX_VARIANTS = 50
+MAX_COUNT = 10**12
+MIN_DATE = dt.date(2000, 1, 1)
+# Days may be posted up to this many days after today (UTC), for clients east of UTC.
+FUTURE_DAYS = 1
+# Priors below this are numerically meaningless (and denormal floats break the grid).
+MIN_PRIOR = 0.001
+SIM_MAX_VARIANTS = 10
+SIM_MAX_DAYS = 365
+SIM_MAX_DAILY_IMPRESSIONS = 1_000_000
+# days x variants; above this POST /simulate answers 413.
+SIM_MAX_WORK = 1_000
+
+ExperimentStatus = Literal["running", "paused", "completed"]
+AllocationStatus = Literal["warming_up", "optimizing", "winner_found", "paused", "completed"]
+WriteMode = Literal["set", "increment"]
+Metric = Literal["ctr", "conversion_rate"]
+
+
+def _printable_name(value: str) -> str:
+    if not value.isprintable():
+        raise ValueError("must contain printable characters only")
+    if not value.strip():
+        raise ValueError("must not be blank")
+    if value != value.strip():
+        raise ValueError("must not start or end with whitespace")
+    return value
+
+
+def _sane_date(value: dt.date) -> dt.date:
+    latest = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=FUTURE_DAYS)
+    if value < MIN_DATE or value > latest:
+        raise ValueError(f"must be between {MIN_DATE.isoformat()} and {latest.isoformat()}")
+    return value
+
+
+Name = Annotated[
+    str,
+    Field(min_length=1, max_length=100, description="1-100 printable characters."),
+    AfterValidator(_printable_name),
+]
+Count = Annotated[int, Field(strict=True, ge=0, le=MAX_COUNT)]
+Day = Annotated[dt.date, AfterValidator(_sane_date)]
+ExperimentId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Experiment id: 1-64 letters, digits, '_' or '-'.",
+    ),
+]
+
+
+class Request(BaseModel):
+    """Base of request bodies: unknown fields are rejected."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Response(BaseModel):
+    """Base of response bodies."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------- errors
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="The offending field (dotted path), header or query parameter.")
+    message: str = Field(description="What is wrong with it.")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, sent as application/problem+json."""
+
+    type: str = Field(description="A URI identifying the problem type.")
+    title: str = Field(description="Short summary of the problem type.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str = Field(description="Explanation of this occurrence.")
+    errors: list[FieldProblem] = Field(default_factory=list, description="Per-field problems.")

@@ -1,0 +1,106 @@
+"""Models of the events function: one day of counts, and the CSV import."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator
+
+from banditkit.models.common import (
+    MAX_VARIANTS,
+    Count,
+    Day,
+    ExperimentId,
+    Name,
+    Request,
+    Response,
+    WriteMode,
+)
+
+
+class EventVariant(Request):
+    """One variant's counts for the day."""
+
+    variant_name: Name = Field(
+        validation_alias=AliasChoices("variant_name", "name"),
+        description="Variant name (the original API's `name` is accepted too).",
+    )
+    impressions: Count = Field(description="Trials (impressions) that day, integer >= 0.")
+    clicks: Count = Field(description="Clicks that day, integer >= 0 and <= impressions.")
+    conversions: Count = Field(
+        default=0, description="Conversions that day, integer >= 0 and <= impressions."
+    )
+
+    @field_validator("clicks", "conversions")
+    @classmethod
+    def _not_above_impressions(cls, value: int, info: ValidationInfo) -> int:
+        impressions = info.data.get("impressions")
+        if isinstance(impressions, int) and value > impressions:
+            raise ValueError(f"{info.field_name} ({value}) exceeds impressions ({impressions})")
+        return value
+
+
+class EventsIn(Request):
+    """Body of POST /events: one day of counts for some variants of one experiment."""
+
+    experiment_id: ExperimentId = Field(description="The experiment.")
+    date: Day = Field(description="The day, YYYY-MM-DD.")
+    variants: list[EventVariant] = Field(
+        min_length=1, max_length=MAX_VARIANTS, description="Counts per variant (no duplicates)."
+    )
+    mode: WriteMode = Field(
+        default="set",
+        description="set replaces the day's totals (safe to retry); increment adds to them.",
+    )
+
+    @field_validator("variants")
+    @classmethod
+    def _no_duplicates(cls, value: list[EventVariant]) -> list[EventVariant]:
+        names = [v.variant_name for v in value]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate variant names: {', '.join(dupes)}")
+        return value
+
+
+class EventsOut(Response):
+    experiment_id: str = Field(description="The experiment.")
+    date: dt.date = Field(description="The day written.")
+    mode: WriteMode = Field(description="How the counts were written.")
+    variants_processed: int = Field(description="Number of variants written.")
+    total_impressions: int = Field(description="Sum of impressions in the request.")
+    total_clicks: int = Field(description="Sum of clicks in the request.")
+    total_conversions: int = Field(description="Sum of conversions in the request.")
+    replayed: bool = Field(
+        default=False, description="True when an Idempotency-Key replay returned the first answer."
+    )
+
+
+class CsvRow(Request):
+    """One row of a CSV import (validated like an event)."""
+
+    experiment_id: str | None = None
+    date: Day
+    variant_name: Name
+    impressions: Count
+    clicks: Count
+    conversions: Count = 0
+
+    @field_validator("clicks", "conversions")
+    @classmethod
+    def _not_above_impressions(cls, value: int, info: ValidationInfo) -> int:
+        return EventVariant._not_above_impressions(value, info)
+
+
+class ImportOut(Response):
+    experiment_id: str = Field(description="The experiment.")
+    mode: WriteMode = Field(description="How the counts were written.")
+    rows_imported: int = Field(description="Rows written.")
+    days: int = Field(description="Distinct days in the file.")
+    variants: list[str] = Field(description="Variants in the file.")
+    total_impressions: int = Field(description="Sum of impressions in the file.")
+    total_clicks: int = Field(description="Sum of clicks in the file.")
+    total_conversions: int = Field(description="Sum of conversions in the file.")
+    replayed: bool = Field(
+        default=False, description="True when an Idempotency-Key replay returned the first answer."
+    )

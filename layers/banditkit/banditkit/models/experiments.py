@@ -1,0 +1,154 @@
+"""Models of the experiments function: experiments, their variants, and GET /health."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic.functional_validators import BeforeValidator
+from pydantic.json_schema import WithJsonSchema
+
+from banditkit.models.common import (
+    MAX_VARIANTS,
+    ExperimentId,
+    ExperimentStatus,
+    Name,
+    Request,
+    Response,
+)
+from banditkit.models.settings import SettingsOut, SettingsPatch
+
+
+class VariantIn(Request):
+    """A declared variant."""
+
+    name: Name = Field(description="Variant name, 1-100 printable characters.")
+    is_control: bool = Field(default=False, description="True for the control variant.")
+
+
+def _normalise_variants(value: list[VariantIn] | None) -> list[VariantIn] | None:
+    if value is None:
+        return None
+    names = [v.name for v in value]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"duplicate variant names: {', '.join(dupes)}")
+    if sum(v.is_control for v in value) > 1:
+        raise ValueError("at most one variant may be the control")
+    return value
+
+
+def _names_to_objects(value: object) -> object:
+    """Accept plain names as shorthand: "b" means {"name": "b"}."""
+    if isinstance(value, list):
+        return [{"name": v} if isinstance(v, str) else v for v in value]
+    return value
+
+
+_NAME_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 100}
+VariantList = Annotated[
+    list[VariantIn],
+    BeforeValidator(_names_to_objects),
+    Field(max_length=MAX_VARIANTS),
+    WithJsonSchema(
+        {
+            "type": "array",
+            "maxItems": MAX_VARIANTS,
+            "items": {
+                "anyOf": [
+                    _NAME_SCHEMA,
+                    {
+                        "type": "object",
+                        "properties": {"name": _NAME_SCHEMA, "is_control": {"type": "boolean"}},
+                        "required": ["name"],
+                        "additionalProperties": False,
+                    },
+                ]
+            },
+        }
+    ),
+]
+
+
+class ExperimentCreate(Request):
+    """Body of POST /experiments."""
+
+    id: ExperimentId | None = Field(
+        default=None,
+        description="Optional client-chosen id (keeps existing clients' ids); generated if absent.",
+    )
+    name: Name = Field(description="Experiment name.")
+    description: str = Field(default="", max_length=2000, description="Free text.")
+    variants: VariantList | None = Field(
+        default=None,
+        description=(
+            "Declared variants (names, or objects with is_control). When declared, events naming "
+            "any other variant are rejected; when omitted, variants appear with their first events."
+        ),
+    )
+    settings: SettingsPatch = Field(
+        default_factory=SettingsPatch, description="Engine settings overrides."
+    )
+
+    @field_validator("variants")
+    @classmethod
+    def _check_variants(cls, value: list[VariantIn] | None) -> list[VariantIn] | None:
+        out = _normalise_variants(value)
+        if out is not None and not out:
+            raise ValueError("declare at least one variant, or omit the field")
+        return out
+
+
+class ExperimentPatch(Request):
+    """Body of PATCH /experiments/{id}: any subset of the fields."""
+
+    name: Name | None = Field(default=None, description="New name.")
+    description: str | None = Field(default=None, max_length=2000, description="New description.")
+    status: ExperimentStatus | None = Field(default=None, description="New lifecycle status.")
+    settings: SettingsPatch | None = Field(
+        default=None, description="Settings to change; omitted settings keep their value."
+    )
+    variants: VariantList | None = Field(
+        default=None, description="Variants to add (existing variants cannot be removed)."
+    )
+
+    @field_validator("variants")
+    @classmethod
+    def _check_variants(cls, value: list[VariantIn] | None) -> list[VariantIn] | None:
+        return _normalise_variants(value)
+
+
+class VariantOut(Response):
+    name: str = Field(description="Variant name.")
+    is_control: bool = Field(description="True for the control variant.")
+
+
+class ExperimentOut(Response):
+    """An experiment."""
+
+    id: str = Field(description="Experiment id.")
+    name: str = Field(description="Experiment name.")
+    description: str = Field(description="Free text.")
+    status: ExperimentStatus = Field(description="running, paused or completed.")
+    variants: list[VariantOut] = Field(description="Known variants, declared or seen in events.")
+    variants_declared: bool = Field(
+        description="True when variants were declared: events naming others are rejected."
+    )
+    control: str | None = Field(description="The control variant, if any.")
+    settings: SettingsOut = Field(description="Effective engine settings.")
+    created_at: dt.datetime = Field(description="Creation time (UTC).")
+    updated_at: dt.datetime = Field(description="Last change (UTC).")
+
+
+class ExperimentPage(Response):
+    items: list[ExperimentOut] = Field(description="Experiments, oldest first.")
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; null at end.")
+
+
+class HealthOut(Response):
+    status: Literal["ok"] = Field(description="Always ok when answering 200.")
+    store: str = Field(description="Store backend: sqlite, postgres or dynamodb.")
+    version: str = Field(description="banditkit version.")
+    reset_enabled: bool = Field(description="True when POST /reset_data is enabled.")
+    auth_required: bool = Field(description="True when requests need an x-api-key header.")

@@ -1,0 +1,43 @@
+"""Models of the history function: allocation snapshots and the daily metric series."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field
+
+from banditkit.models.common import Response
+
+
+class SnapshotOut(Response):
+    computed_at: dt.datetime = Field(description="When the snapshot was computed (UTC).")
+    trigger: Literal["api", "schedule"] = Field(description="What computed it.")
+    status: str = Field(description="Allocation status at the time.")
+    allocations: dict[str, float] = Field(description="Variant -> share.")
+    p_best: dict[str, float] = Field(description="Variant -> P(best).")
+    totals: dict[str, dict[str, int]] = Field(description="Variant -> counted totals.")
+    data_fingerprint: str = Field(description="Digest of the data used.")
+
+
+class HistoryOut(Response):
+    experiment_id: str = Field(description="The experiment.")
+    items: list[SnapshotOut] = Field(description="Snapshots, newest first.")
+    next_cursor: str | None = Field(description="Pass as cursor for the next page.")
+
+
+class DayVariant(Response):
+    variant_name: str = Field(description="Variant name.")
+    impressions: int = Field(description="Impressions that day.")
+    clicks: int = Field(description="Clicks that day.")
+    conversions: int = Field(description="Conversions that day.")
+
+
+class MetricsDay(Response):
+    date: dt.date = Field(description="The day.")
+    variants: list[DayVariant] = Field(description="Counts per variant.")
+
+
+class MetricsOut(Response):
+    experiment_id: str = Field(description="The experiment.")
+    days: list[MetricsDay] = Field(description="Daily series, oldest first.")

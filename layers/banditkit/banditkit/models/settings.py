@@ -1,0 +1,124 @@
+"""Engine settings as the API takes them (every field optional) and shows them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from banditkit.models.common import MAX_COUNT, MIN_PRIOR, Metric, Request, Response
+
+
+class SettingsPatch(Request):
+    """Engine settings; every field optional (omitted = default on create, unchanged on PATCH)."""
+
+    alpha_prior: float | None = Field(
+        default=None,
+        ge=MIN_PRIOR,
+        le=1e6,
+        allow_inf_nan=False,
+        description=f"Beta prior alpha (1.0), in [{MIN_PRIOR}, 1e6].",
+    )
+    beta_prior: float | None = Field(
+        default=None,
+        ge=MIN_PRIOR,
+        le=1e6,
+        allow_inf_nan=False,
+        description=f"Beta prior beta (1.0), in [{MIN_PRIOR}, 1e6].",
+    )
+    min_explore_rate: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        description="Share of traffic spread evenly over all variants (0.05).",
+    )
+    control_floor: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        description="Minimum share of the control variant (0.10).",
+    )
+    max_daily_shift: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        allow_inf_nan=False,
+        description="Largest change of a share between two snapshots (null = unlimited).",
+    )
+    min_impressions: int | None = Field(
+        default=None,
+        strict=True,
+        ge=0,
+        le=MAX_COUNT,
+        description="Burn-in: split evenly until this many trials are counted (1000).",
+    )
+    window_days: int | None = Field(
+        default=None,
+        strict=True,
+        ge=1,
+        le=3650,
+        description="Count only the last N days (null = all data).",
+    )
+    half_life_days: float | None = Field(
+        default=None,
+        ge=0.01,
+        le=3650,
+        allow_inf_nan=False,
+        description="Weight a day of age a by 0.5^(a/h) (null = no decay).",
+    )
+    metric: Metric | None = Field(
+        default=None,
+        description="ctr = clicks/impressions, conversion_rate = conversions/impressions.",
+    )
+    winner_p_best: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        allow_inf_nan=False,
+        description="P(best) a variant needs to be declared the winner (0.95).",
+    )
+    winner_loss_share: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        description="Winner rule: expected loss below this share of the best mean (0.01).",
+    )
+    null_prior: float | None = Field(
+        default=None,
+        ge=0,
+        lt=1,
+        allow_inf_nan=False,
+        description="Prior probability that all variants share one rate (0 = plain Thompson).",
+    )
+    effect_scale: float | None = Field(
+        default=None,
+        ge=0.001,
+        le=10,
+        allow_inf_nan=False,
+        description="Relative spread of true rates when they differ (0.1 = +-10%).",
+    )
+
+    def overrides(self) -> dict[str, Any]:
+        """The fields the client set explicitly (null included, e.g. to clear window_days)."""
+        return self.model_dump(exclude_unset=True)
+
+
+class SettingsOut(Response):
+    """The effective engine settings of an experiment."""
+
+    alpha_prior: float = Field(description="Beta prior alpha.")
+    beta_prior: float = Field(description="Beta prior beta.")
+    min_explore_rate: float = Field(description="Exploration floor epsilon.")
+    control_floor: float = Field(description="Minimum share of the control.")
+    max_daily_shift: float | None = Field(description="Largest share change between snapshots.")
+    min_impressions: int = Field(description="Burn-in trials.")
+    window_days: int | None = Field(description="Counted days (null = all).")
+    half_life_days: float | None = Field(description="Decay half-life in days (null = none).")
+    metric: Metric = Field(description="The success metric.")
+    winner_p_best: float = Field(description="P(best) needed for a winner.")
+    winner_loss_share: float = Field(description="Expected-loss share needed for a winner.")
+    null_prior: float = Field(description="Prior probability that all variants share one rate.")
+    effect_scale: float = Field(description="Relative spread of true rates when they differ.")

@@ -1,0 +1,20 @@
+"""Business metrics: their names, and the hook that counts them (Lambda handlers plug Powertools
+EMF in; locally it is a no-op). Free of FastAPI, for the recompute job; the routes get theirs
+through `banditkit.http.telemetry`."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+EVENTS_INGESTED = "EventsIngested"
+ALLOCATIONS_COMPUTED = "AllocationsComputed"
+SNAPSHOTS_WRITTEN = "SnapshotsWritten"
+
+
+class Telemetry(Protocol):
+    def count(self, name: str, value: int = 1) -> None: ...
+
+
+class NoTelemetry:
+    def count(self, name: str, value: int = 1) -> None:
+        return None
