@@ -1,0 +1,94 @@
+"""Runtime configuration: one pydantic-settings model, read from ``BANDIT_*`` once, at first use.
+
+Nothing else in banditkit reads ``os.environ``. A bad value fails at start-up (first use) with a
+`ConfigError` naming the environment variable.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "BANDIT_"
+
+
+class ConfigError(RuntimeError):
+    """An environment variable holds a value banditkit cannot use."""
+
+
+class AppConfig(BaseSettings):
+    """Every setting of the running service, from ``BANDIT_<NAME>`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    store_url: str = Field(
+        default="sqlite:///.data/banditkit.db",
+        min_length=1,
+        description="Store URL: sqlite:///path, postgresql://..., dynamodb://TABLE?region=...",
+    )
+    api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+        default=(),
+        description="Comma-separated keys accepted in the x-api-key header; empty = open.",
+    )
+    admin_key: SecretStr | None = Field(
+        default=None, description="Key for POST /reset_data (header x-admin-key)."
+    )
+    enable_reset: bool = Field(default=False, description="1 enables POST /reset_data.")
+    recompute_seconds: float = Field(
+        default=300.0, gt=0, le=86400, description="Local server: seconds between recomputes."
+    )
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), description="Comma-separated origins allowed by CORS; empty = none."
+    )
+    database_secret_arn: str | None = Field(
+        default=None, description="Aurora: Secrets Manager ARN holding the database credentials."
+    )
+    tracing: bool = Field(default=False, description="1 turns on the Powertools X-Ray tracer.")
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("admin_key", mode="before")
+    @classmethod
+    def _blank_admin_key(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def auth_required(self) -> bool:
+        return bool(self.api_keys)
+
+    @property
+    def reset_enabled(self) -> bool:
+        return self.enable_reset and self.admin_key is not None
+
+
+def load_config() -> AppConfig:
+    """Read the environment now; ConfigError names every bad variable."""
+    try:
+        return AppConfig()
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{ENV_PREFIX}{str(e['loc'][0]).upper()}: {e['msg']}" if e["loc"] else e["msg"]
+            for e in err.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from None
+
+
+@lru_cache(maxsize=1)
+def get_config() -> AppConfig:
+    """The process-wide configuration, read at first use and cached."""
+    return load_config()

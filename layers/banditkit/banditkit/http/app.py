@@ -1,0 +1,82 @@
+"""The FastAPI app factory: the given routers, problem+json errors, body limits, CORS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from banditkit import __version__
+from banditkit.config import AppConfig, get_config
+from banditkit.http import errors
+from banditkit.http.limits import BodyLimit
+from banditkit.http.telemetry import Telemetry
+from banditkit.store import Store
+
+DESCRIPTION = """\
+Thompson-sampling traffic allocation for A/B tests. Post each day's counts per variant
+(`POST /events`), read the traffic shares for the next period (`GET /allocation`).
+
+Errors are `application/problem+json` (RFC 9457) with `errors: [{field, message}]`.
+When the server has API keys configured, send one in the `x-api-key` header.
+"""
+
+
+class LazyCors:
+    """CORS from the configuration, read at the first request (never at import)."""
+
+    def __init__(self, app: ASGIApp, config: Callable[[], AppConfig]) -> None:
+        self.app = app
+        self.config = config
+        self.inner: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.inner is None:
+            origins = list(self.config().cors_origins)
+            self.inner = (
+                CORSMiddleware(
+                    self.app,
+                    allow_origins=origins,
+                    allow_methods=["GET", "POST", "PATCH", "DELETE"],
+                    allow_headers=["content-type", "x-api-key", "idempotency-key"],
+                )
+                if origins
+                else self.app
+            )
+        await self.inner(scope, receive, send)
+
+
+def all_routers() -> list[APIRouter]:
+    from banditkit.http.routers import admin, allocation, events, experiments, history
+
+    return [experiments.router, events.router, allocation.router, history.router, admin.router]
+
+
+def create_app(
+    routers: Sequence[APIRouter] | None = None,
+    *,
+    store: Store | None = None,
+    config: AppConfig | None = None,
+    telemetry: Telemetry | None = None,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+) -> FastAPI:
+    """An app serving `routers` (default: all). `store`/`config` default to the environment's,
+    resolved at the first request; `telemetry` receives business metrics."""
+    app = FastAPI(
+        title="banditkit",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.store = store
+    app.state.config = config
+    app.state.telemetry = telemetry
+    for router in all_routers() if routers is None else routers:
+        app.include_router(router)
+    errors.install(app)
+    app.add_middleware(LazyCors, config=lambda: config if config is not None else get_config())
+    app.add_middleware(BodyLimit)
+    return app

@@ -1,0 +1,75 @@
+"""allocation function: GET /allocation, the report, /assign and /simulate."""
+
+from __future__ import annotations
+
+import functools
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
+
+from banditkit import service
+from banditkit.http.auth import ApiKeyDep
+from banditkit.http.deps import StoreDep
+from banditkit.http.errors import responses
+from banditkit.http.routers.experiments import ID_PATTERN, ExperimentPath
+from banditkit.http.telemetry import ALLOCATIONS_COMPUTED, SNAPSHOTS_WRITTEN, TelemetryDep
+from banditkit.models import (
+    AllocationOut,
+    AssignOut,
+    ReportOut,
+    SimulateIn,
+    SimulateOut,
+)
+
+router = APIRouter(
+    tags=["allocation"], dependencies=[ApiKeyDep], responses=responses(401, 403, 422, 503)
+)
+
+ExperimentQuery = Annotated[
+    str, Query(min_length=1, max_length=64, pattern=ID_PATTERN, description="The experiment.")
+]
+
+
+@router.get("/allocation", responses=responses(400, 404))
+async def allocate(
+    experiment_id: ExperimentQuery,
+    store: StoreDep,
+    telemetry: TelemetryDep,
+    window_days: Annotated[
+        int | None, Query(ge=1, le=3650, description="Count only the last N days (not stored).")
+    ] = None,
+) -> AllocationOut:
+    """Traffic shares for the next period with the evidence behind them. A snapshot is added
+    to the history only when the data changed since the last one."""
+    result = await run_in_threadpool(
+        functools.partial(service.allocate, store, experiment_id, window_days=window_days)
+    )
+    telemetry.count(ALLOCATIONS_COMPUTED)
+    if result.snapshot_written:
+        telemetry.count(SNAPSHOTS_WRITTEN)
+    return result.out
+
+
+@router.get("/experiments/{experiment_id}/report", responses=responses(400, 404))
+async def report(experiment_id: ExperimentPath, store: StoreDep) -> ReportOut:
+    """The allocation plus lift vs control, regret so far and a recommendation."""
+    return await run_in_threadpool(service.report, store, experiment_id)
+
+
+@router.get("/assign", responses=responses(400, 404, 409))
+async def assign(
+    experiment_id: ExperimentQuery,
+    unit_id: Annotated[
+        str, Query(min_length=1, max_length=200, description="User or session id to assign.")
+    ],
+    store: StoreDep,
+) -> AssignOut:
+    """The variant of one unit: its hash mapped through the current shares (deterministic)."""
+    return await run_in_threadpool(service.assign, store, experiment_id, unit_id)
+
+
+@router.post("/simulate", responses=responses(400, 413))
+async def simulate(body: SimulateIn) -> SimulateOut:
+    """Run the real engine on a synthetic experiment (days x variants is capped)."""
+    return await run_in_threadpool(service.simulate, body)
