@@ -44,3 +44,15 @@ bench: $(BIN)/.installed
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache
+
+# --- harden: dependency vulnerability scan (network: PyPI's JSON API; not part of `make test`)
+# pip-audit lives in its own venv so it never changes the dev environment it audits.
+AUDIT_VENV := .venv-audit
+.PHONY: audit
+audit: $(BIN)/.installed
+	@test -x $(AUDIT_VENV)/bin/pip-audit || { $(PYTHON) -m venv $(AUDIT_VENV) && $(AUDIT_VENV)/bin/python -m pip install -q pip-audit; }
+	@echo "== the Lambda layer's requirements (layers/banditkit/requirements.txt, resolved)"
+	$(AUDIT_VENV)/bin/pip-audit --vulnerability-service pypi --progress-spinner off -r layers/banditkit/requirements.txt
+	@echo "== the installed dev environment (.venv)"
+	$(BIN)/python -m pip freeze --exclude-editable > $(AUDIT_VENV)/installed.txt
+	$(AUDIT_VENV)/bin/pip-audit --vulnerability-service pypi --progress-spinner off --no-deps --disable-pip -r $(AUDIT_VENV)/installed.txt

@@ -72,6 +72,12 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time `pid` has used (Linux /proc), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def call(conn: http.client.HTTPConnection, method: str, path: str, body: Any = None) -> Any:
     data = json.dumps(body).encode() if body is not None else None
     headers = {"content-type": "application/json"} if data is not None else {}
@@ -225,7 +231,13 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def print_tables(run: Run, windows: int, rss: list[tuple[str, float]], concurrency: int) -> None:
+def print_tables(
+    run: Run,
+    windows: int,
+    rss: list[tuple[str, float]],
+    cpu: list[float],
+    concurrency: int,
+) -> None:
     ok = [s for s in run.samples if 200 <= s.status < 300]
     print(f"\n## Soak: {run.seconds:.0f} s at c={concurrency}, {len(run.samples)} requests\n")
     print("| operation | requests | req/s | p50 ms | p99 ms | max ms | errors |")
@@ -246,9 +258,14 @@ def print_tables(run: Run, windows: int, rss: list[tuple[str, float]], concurren
     print(f"\nlongest time without a completed request: {gap * 1000:.0f} ms")
 
     width = run.seconds / windows
-    print("\n| window | req/s | p99 ms | req/s vs first | p99 vs first | errors |")
-    print("|---|---:|---:|---:|---:|---:|")
-    first: tuple[float, float] | None = None
+    # The server's CPU per request is the same run's baseline against machine noise: on a
+    # shared machine req/s falls when other processes take the cores, CPU/request does not.
+    print(
+        "\n| window | req/s | p99 ms | server CPU ms/req | req/s vs first | p99 vs first "
+        "| CPU/req vs first | errors |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    first: tuple[float, float, float] | None = None
     for k in range(windows):
         lo, hi = k * width, (k + 1) * width
         mine = [
@@ -257,11 +274,14 @@ def print_tables(run: Run, windows: int, rss: list[tuple[str, float]], concurren
         rps = len(mine) / width
         p99 = pct([s.ms for s in mine], 0.99)
         errors = sum(1 for s in mine if not 200 <= s.status < 300)
+        used = cpu[k + 1] - cpu[k] if k + 1 < len(cpu) else float("nan")
+        per_request = used * 1000 / max(len(mine), 1)
         if first is None:
-            first = (rps, p99)
+            first = (rps, p99, per_request)
         print(
-            f"| {lo:.0f}-{hi:.0f} s | {rps:.1f} | {p99:.1f} | {rps / first[0]:.2f} "
-            f"| {p99 / first[1]:.2f} | {errors} |"
+            f"| {lo:.0f}-{hi:.0f} s | {rps:.1f} | {p99:.1f} | {per_request:.2f} "
+            f"| {rps / first[0]:.2f} | {p99 / first[1]:.2f} | {per_request / first[2]:.2f} "
+            f"| {errors} |"
         )
 
     print("\n| server RSS | MB |")
@@ -318,23 +338,38 @@ def main() -> int:
         wait_ready(port, server)
         ids = seed(port, args.experiments)
         rss: list[tuple[str, float]] = [("before (seeded, idle)", rss_mb(server.pid))]
+        cpu = [cpu_seconds(server.pid)]
         tick = args.seconds / args.windows
+
+        wal = workdir / "soak.db-wal"
 
         def on_tick(elapsed: float) -> None:
             if server.poll() is None:
                 rss.append((f"at {elapsed:.0f} s", rss_mb(server.pid)))
+                cpu.append(cpu_seconds(server.pid))
+                size = wal.stat().st_size / 2**20 if wal.exists() else 0.0
+                wal_sizes.append(f"{elapsed:.0f} s: {size:.1f}")
+
+        wal_sizes: list[str] = []
 
         print(
             f"soak: {args.seconds:.0f} s, c={args.concurrency}, {len(ids)} experiments, "
-            f"server pid {server.pid} on 127.0.0.1:{port}",
+            f"server pid {server.pid} on 127.0.0.1:{port}, load average "
+            f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}",
             flush=True,
         )
         run = soak(port, ids, args.concurrency, args.seconds, args.max_requests, on_tick, tick)
+        if len(cpu) <= args.windows:  # the last tick raced the end of the load
+            cpu.append(cpu_seconds(server.pid))
         if server.poll() is not None:
             raise SystemExit("the server died during the soak")
         time.sleep(1.0)  # let in-flight work settle before the last sample
         rss.append(("after (idle)", rss_mb(server.pid)))
-        print_tables(run, args.windows, rss, args.concurrency)
+        print_tables(run, args.windows, rss, cpu, args.concurrency)
+        sizes = {p.name: p.stat().st_size / 2**20 for p in sorted(workdir.glob("soak.db*"))}
+        print("database files (MB): " + ", ".join(f"{k} {v:.1f}" for k, v in sizes.items()))
+        print("SQLite WAL (MB) per window: " + ", ".join(wal_sizes))
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         failed = sum(1 for s in run.samples if not 200 <= s.status < 300)
         return 1 if failed else 0
     finally:
