@@ -57,8 +57,9 @@ def main(argv: list[str]) -> int:
             print(f"{name:<28} {version:<16} {'?':<16} unknown (not on PyPI or unreachable)")
             continue
         latest = str(info.get("version"))
-        advisories = data.get("vulnerabilities") or []
-        ids = [str(a.get("id")) for a in advisories if isinstance(a, dict)]
+        advisories = data.get("vulnerabilities")
+        listed = advisories if isinstance(advisories, list) else []
+        ids = [str(a.get("id")) for a in listed if isinstance(a, dict)]
         if version != latest:
             behind += 1
             result = "behind (not checkable here)"

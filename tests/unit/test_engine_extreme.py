@@ -101,3 +101,12 @@ def test_identical_huge_posteriors_split_evenly() -> None:
     rows = [DailyCounts(DAY, n, BIG, BIG // 3) for n in ("a", "b", "c", "d")]
     alloc = allocate(["a", "b", "c", "d"], rows, Settings(min_explore_rate=0.0))
     assert all(abs(v - 0.25) <= 1e-6 for v in alloc.shares.values()), alloc.shares
+
+
+def test_all_successes_at_1e12_with_the_null_prior() -> None:
+    # the pooled rate rounds to 1.0 here; the spike-and-slab prior must not divide by it
+    rows = [DailyCounts(DAY, "a", BIG, BIG), DailyCounts(DAY, "b", BIG, BIG)]
+    s = Settings(alpha_prior=1.0, beta_prior=1e-9, null_prior=0.5, min_impressions=0)
+    rep = report(["a", "b"], rows, s)
+    assert round(sum(rep.allocation.shares.values()), 6) == 1.0
+    assert rep.allocation.shares == {"a": 0.5, "b": 0.5}
