@@ -357,7 +357,17 @@ def import_csv(store: Store, experiment_id: str, data: bytes, mode: WriteMode = 
     problems: list[FieldError] = []
     rows: list[DailyRow] = []
     seen: set[tuple[dt.date, str]] = set()
-    for record in reader:
+    known = {v.name for v in exp.variants}
+    records = iter(reader)
+    line = 1  # the header
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            break
+        except csv.Error as err:  # an unterminated quote, a cell past the csv size limit, ...
+            problems.append(FieldError(f"line.{line + 1}", f"unreadable CSV: {err}"))
+            break
         line = reader.line_num
         if None in record:
             problems.append(FieldError(f"line.{line}", "more cells than header columns"))
@@ -366,8 +376,9 @@ def import_csv(store: Store, experiment_id: str, data: bytes, mode: WriteMode = 
         if not cells:
             continue  # a blank line
         for k in ("impressions", "clicks", "conversions"):
-            if k in cells and cells[k].isdigit():
-                cells[k] = int(cells[k])
+            value = cells.get(k)
+            if value is not None and value.isascii() and value.isdigit() and len(value) <= 18:
+                cells[k] = int(value)  # else left a string: the strict model names the cell
         try:
             row = CsvRow.model_validate(cells)
         except ValidationError as err:
@@ -382,6 +393,13 @@ def import_csv(store: Store, experiment_id: str, data: bytes, mode: WriteMode = 
         if row.experiment_id is not None and row.experiment_id != exp.id:
             problems.append(
                 FieldError(f"line.{line}.experiment_id", f"must be {exp.id!r} or empty")
+            )
+        if exp.variants_declared and row.variant_name not in known:
+            problems.append(
+                FieldError(
+                    f"line.{line}.variant_name",
+                    f"unknown variant {row.variant_name!r}; declared: {', '.join(sorted(known))}",
+                )
             )
         key = (row.date, row.variant_name)
         if key in seen:
@@ -398,7 +416,7 @@ def import_csv(store: Store, experiment_id: str, data: bytes, mode: WriteMode = 
     if not problems:
         names = list(dict.fromkeys(r.variant_name for r in rows))
         try:
-            new = _check_variant_names(exp, names, lambda i: f"variant_name[{names[i]}]")
+            new = _check_variant_names(exp, names, lambda i: "variant_name")
         except InvalidRequest as err:
             problems.extend(err.errors)
     if problems:

@@ -212,11 +212,16 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         status = exc.status_code
-        slug = {404: "not-found", 405: "method-not-allowed"}.get(status, "http-error")
-        detail = {404: "no such resource", 405: "method not allowed"}.get(
-            status, TITLES.get(status, "error")
+        slug = {400: "malformed-body", 404: "not-found", 405: "method-not-allowed"}.get(
+            status, "http-error"
         )
-        return problem_response(status, slug, detail, headers=getattr(exc, "headers", None))
+        detail = {
+            400: "the request body could not be parsed",
+            404: "no such resource",
+            405: "method not allowed",
+        }.get(status, TITLES.get(status, "error"))
+        errors = [FieldError("body", "could not be parsed")] if status == 400 else []
+        return problem_response(status, slug, detail, errors, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
