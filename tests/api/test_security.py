@@ -322,3 +322,17 @@ def test_cors_opens_to_configured_origins_only(make_client: Callable[..., TestCl
         )
         assert preflight(c, origin).status_code == 400
     assert AppConfig(cors_origins=f"{good},").cors_origins == (good,)  # type: ignore[arg-type]
+
+
+REPO = Path(__file__).resolve().parents[2]
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+\s*=|javascript:", re.I)
+
+
+def test_the_shipped_dashboard_needs_no_inline_script() -> None:
+    """The CSP above forbids inline script, so the real pages must not rely on any."""
+    pages = sorted((REPO / "frontend").glob("**/*.html"))
+    if not pages:
+        pytest.skip("no frontend/ in this checkout (the dashboard branch brings it)")
+    for page in pages:
+        found = INLINE_SCRIPT.findall(page.read_text())
+        assert found == [], (page.name, found)
