@@ -19,7 +19,7 @@ import httpx
 import psycopg
 import pytest
 from banditkit.http.app import create_app
-from banditkit.store import open_store
+from banditkit.store import Store, StoreUnavailable, open_store
 from fastapi.testclient import TestClient
 
 from ..contract.conftest import pg_url, serialise_moto
@@ -277,3 +277,46 @@ def test_postgres_restart_under_http_load_keeps_every_acknowledged_write_once(
     assert len(set(acked)) == len(acked)
     assert len(acked) >= 30 + WRITERS * AFTER_RESTART
     print(f"acknowledged {len(acked)} writes, {unavailable} answers were 503")
+
+
+# --- a failure between the two writes of one ingest -------------------------------------
+
+
+class FailingUpdate:
+    """A store whose next `update_experiment` fails as an outage would."""
+
+    def __init__(self, inner: Any, failures: int) -> None:
+        self.inner = inner
+        self.failures = failures
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.inner, name)
+        if name != "update_experiment":
+            return attr
+
+        def update(*args: Any, **kwargs: Any) -> Any:
+            if self.failures:
+                self.failures -= 1
+                raise StoreUnavailable("down")
+            return attr(*args, **kwargs)
+
+        return update
+
+
+def test_outage_after_the_counts_then_a_replay_still_records_the_new_variants(
+    store: Store,
+) -> None:
+    # Given an experiment without declared variants, and a store that fails once when
+    # ingest records the variants it discovered (after the counts committed)
+    c = TestClient(create_app(store=FailingUpdate(store, failures=1), config=config()))
+    c.post("/experiments", json={"id": "exp_1", "name": "x"})
+    body = EVENT | {"mode": "increment"}
+    assert_503(c.post("/events", json=body, headers={"Idempotency-Key": "k"}))
+    # When the client retries with the same key
+    r = c.post("/events", json=body, headers={"Idempotency-Key": "k"})
+    # Then the counts are there once and the experiment lists its variants
+    assert r.status_code == 200, r.text
+    assert r.json()["replayed"] is True
+    assert daily(c) == {"control": (100, 3), "b": (200, 9)}
+    names = [v["name"] for v in c.get("/experiments/exp_1").json()["variants"]]
+    assert names == ["control", "b"]

@@ -328,10 +328,10 @@ def ingest_events(store: Store, body: EventsIn, idempotency_key: str | None = No
             response=out.model_dump(mode="json"),
         )
     first = store.write_daily(exp.id, rows, body.mode, record)
+    if new:  # also on a replay: the first attempt may have failed after the counts committed
+        _add_discovered(store, exp.id, new)
     if first is not None:
         return EventsOut.model_validate({**first, "replayed": True})
-    if new:
-        _add_discovered(store, exp.id, new)
     return out
 
 
