@@ -5,7 +5,7 @@ the run through a created experiment's events to its allocation."""
 
 from __future__ import annotations
 
-import re
+import datetime as dt
 import shutil
 import tempfile
 from collections import Counter
@@ -18,6 +18,7 @@ from banditkit.http.app import create_app
 from banditkit.http.links import LINKS
 from banditkit.store import ExperimentNotFound, Store, open_store
 from hypothesis import HealthCheck, settings
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -28,8 +29,6 @@ from schemathesis.specs.openapi.checks import (
 
 from .conftest import config
 
-IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,200}")
-
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -39,29 +38,30 @@ CHECKS = [
 ]
 
 
-def realistic_events(case: Any, store: Store) -> None:
+def realistic_events(case: Any, store: Store, n: int) -> bool:
     """Events for an experiment a link named get counts the API accepts: a date in range,
     the experiment's variants, clicks <= impressions (cross-field rules a JSON schema cannot
-    say, so generated bodies almost never pass them; the stateless run fuzzes those)."""
+    say, so generated bodies almost never pass them; the stateless run fuzzes those). `n`
+    numbers the calls of a scenario: a new day and a new Idempotency-Key each, so the outcome
+    does not depend on server-made ids. False when the body is not from a link."""
     body = case.body
     if not isinstance(body, dict) or not isinstance(body.get("experiment_id"), str):
-        return
+        return False
     try:
         exp = store.get_experiment(body["experiment_id"])
     except (ExperimentNotFound, ValueError):
-        return  # not from a link: leave the generated body alone
+        return False  # not from a link: leave the generated body alone
     names = [v.name for v in exp.variants] or ["control", "variant_b"]
-    seed = sum(map(ord, case.id)) if isinstance(case.id, str) else 0
-    body["date"] = f"2025-01-{1 + seed % 28:02d}"
+    body["date"] = (dt.date(2025, 1, 1) + dt.timedelta(days=n)).isoformat()
     body["variants"] = [
-        {"variant_name": name, "impressions": 1000 + 37 * i + seed, "clicks": 30 + i * (seed % 7)}
+        {"variant_name": name, "impressions": 1000 + 37 * i + n, "clicks": 30 + i * (n % 7)}
         for i, name in enumerate(names)
     ]
     if body.get("mode") not in ("set", "increment"):
         body.pop("mode", None)
-    key = (case.headers or {}).get("Idempotency-Key")
-    if key is not None and not IDEMPOTENCY_KEY.fullmatch(str(key)):
-        del case.headers["Idempotency-Key"]
+    if case.headers and "Idempotency-Key" in case.headers:
+        case.headers["Idempotency-Key"] = f"stateful-{n}"
+    return True
 
 
 def test_every_link_is_in_the_document() -> None:
@@ -79,6 +79,7 @@ def test_stateful_links_create_events_allocation() -> None:
     folder = Path(tempfile.mkdtemp(prefix="banditkit-stateful-"))
     store = open_store(f"sqlite:///{folder}/api.db")
     seen: Counter[tuple[str, str, int]] = Counter()
+    with_events: set[str] = set()
     try:
         app = create_app(store=store, config=config())  # reset disabled: 404, wipes nothing
         # the operations the links join (the stateless run covers every operation)
@@ -91,27 +92,39 @@ def test_stateful_links_create_events_allocation() -> None:
         schema = schemathesis.openapi.from_asgi("/openapi.json", app).include(
             operation_id=sorted(chained)
         )
+        # valid data only: the chain must go through (the stateless run sends invalid data)
+        schema.config.generation.update(modes=[GenerationMode.POSITIVE])
         base: Any = schema.as_state_machine()
 
         class Workflow(base):  # type: ignore[misc, valid-type]
             def setup(self) -> None:
                 service.reset(store)  # each scenario starts empty: replays see the same state
+                self.linked_events = 0
 
             def before_call(self, case: Any) -> None:
                 super().before_call(case)
                 if case.method.upper() == "POST" and case.path == "/events":
-                    realistic_events(case, store)
+                    self.linked_events += realistic_events(case, store, self.linked_events)
 
             def after_call(self, response: Any, case: Any) -> None:
                 super().after_call(response, case)
-                seen[(case.method.upper(), case.path, response.status_code)] += 1
+                key = (case.method.upper(), case.path, response.status_code)
+                seen[key] += 1
+                if key == ("POST", "/events", 200):
+                    with_events.add(response.json()["experiment_id"])
+                elif key == ("GET", "/allocation", 200):
+                    data = response.json()
+                    if data["experiment_id"] in with_events:
+                        # create -> events -> allocation: the counts reached the engine
+                        assert sum(v["impressions"] for v in data["variants"]) > 0
+                        seen[("chain", "create -> events -> allocation", 200)] += 1
 
             def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
                 case.validate_response(response, checks=CHECKS)
 
         Workflow.run(
             settings=settings(
-                max_examples=80,
+                max_examples=100,
                 stateful_step_count=10,
                 deadline=None,
                 database=None,
@@ -127,3 +140,4 @@ def test_stateful_links_create_events_allocation() -> None:
     assert seen[("POST", "/events", 200)] > 0, seen
     assert seen[("GET", "/allocation", 200)] > 0, seen
     assert seen[("GET", "/experiments/{experiment_id}", 200)] > 0, seen
+    assert seen[("chain", "create -> events -> allocation", 200)] > 0, seen
