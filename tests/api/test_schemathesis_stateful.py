@@ -17,6 +17,7 @@ from banditkit import service
 from banditkit.http.app import create_app
 from banditkit.http.links import LINKS
 from banditkit.store import ExperimentNotFound, Store, open_store
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -135,9 +136,72 @@ def test_stateful_links_create_events_allocation() -> None:
     finally:
         store.close()
         shutil.rmtree(folder, ignore_errors=True)
-    # the links carried the run: experiments were created, got events, were allocated
+    # the links carried the run: ids exist only through them, so a 2xx on events or
+    # allocation means a link was followed (the full chain is followed by hand below)
     assert seen[("POST", "/experiments", 201)] > 0, seen
     assert seen[("POST", "/events", 200)] > 0, seen
     assert seen[("GET", "/allocation", 200)] > 0, seen
-    assert seen[("GET", "/experiments/{experiment_id}", 200)] > 0, seen
-    assert seen[("chain", "create -> events -> allocation", 200)] > 0, seen
+
+
+def follow(spec: dict[str, Any], source: tuple[str, str, str], name: str, body: Any) -> Any:
+    """The request a link describes: (method, path, query, json) from a response body."""
+    link = spec["paths"][source[0]][source[1]]["responses"][source[2]]["links"][name]
+    path, method = next(
+        (p, m)
+        for p, item in spec["paths"].items()
+        for m, op in item.items()
+        if op.get("operationId") == link["operationId"]
+    )
+
+    def value(expression: str) -> Any:
+        assert expression.startswith("$response.body#/"), expression
+        out = body
+        for part in expression.removeprefix("$response.body#/").split("/"):
+            out = out[part]
+        return out
+
+    query = {}
+    for key, expression in link.get("parameters", {}).items():
+        where, param = key.split(".", 1)
+        if where == "path":
+            path = path.replace("{" + param + "}", value(expression))
+        else:
+            query[param] = value(expression)
+    json_body = {k: value(v) for k, v in link.get("requestBody", {}).items()} or None
+    return method.upper(), path, query, json_body
+
+
+def test_the_links_chain_create_events_allocation_history(store: Store) -> None:
+    app = create_app(store=store, config=config())
+    spec = app.openapi()
+    c = TestClient(app)
+    created = c.post("/experiments", json={"name": "chain", "variants": ["control", "b"]})
+    assert created.status_code == 201
+    method, path, query, body = follow(
+        spec, ("/experiments", "post", "201"), "PostEvents", created.json()
+    )
+    assert body == {"experiment_id": created.json()["id"]}
+    body |= {
+        "date": "2025-01-01",
+        "variants": [
+            {"variant_name": "control", "impressions": 1000, "clicks": 30},
+            {"variant_name": "b", "impressions": 1000, "clicks": 45},
+        ],
+    }
+    events = c.request(method, path, params=query, json=body)
+    assert events.status_code == 200, events.text
+    method, path, query, _ = follow(
+        spec, ("/events", "post", "200"), "GetAllocation", events.json()
+    )
+    allocation = c.request(method, path, params=query)
+    assert allocation.status_code == 200
+    assert sum(v["impressions"] for v in allocation.json()["variants"]) == 2000
+    method, path, query, _ = follow(
+        spec, ("/allocation", "get", "200"), "GetHistory", allocation.json()
+    )
+    history = c.request(method, path, params=query)
+    assert history.status_code == 200
+    assert len(history.json()["items"]) == 1
+    for name in ("GetExperiment", "GetAllocation", "GetMetrics"):
+        method, path, query, _ = follow(spec, ("/experiments", "post", "201"), name, created.json())
+        assert c.request(method, path, params=query).status_code == 200, name
