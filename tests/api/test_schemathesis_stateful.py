@@ -205,3 +205,15 @@ def test_the_links_chain_create_events_allocation_history(store: Store) -> None:
     for name in ("GetExperiment", "GetAllocation", "GetMetrics"):
         method, path, query, _ = follow(spec, ("/experiments", "post", "201"), name, created.json())
         assert c.request(method, path, params=query).status_code == 200, name
+
+
+def test_a_function_serving_part_of_the_api_documents_only_links_it_can_serve() -> None:
+    from banditkit.http.routers import allocation, events
+
+    only_events = create_app([events.router], store=object(), config=config()).openapi()  # type: ignore[arg-type]
+    assert "links" not in only_events["paths"]["/events"]["post"]["responses"]["200"]
+    both = create_app([events.router, allocation.router], store=object(), config=config()).openapi()  # type: ignore[arg-type]
+    assert set(both["paths"]["/events"]["post"]["responses"]["200"]["links"]) == {
+        "GetAllocation",
+        "GetReport",
+    }
