@@ -336,3 +336,26 @@ def test_the_shipped_dashboard_needs_no_inline_script() -> None:
     for page in pages:
         found = INLINE_SCRIPT.findall(page.read_text())
         assert found == [], (page.name, found)
+
+
+def test_keys_and_driver_text_never_reach_the_logs(
+    make_client: Callable[..., TestClient], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    c = make_client(api_keys=KEY, admin_key=ADMIN, enable_reset=True)
+    wrong = KEY + "-wrong"
+    c.get("/experiments", headers={"x-api-key": wrong})
+    c.post("/reset_data", headers={"x-api-key": KEY, "x-admin-key": ADMIN + "-wrong"})
+    c.get("/experiments", headers={"x-api-key": KEY})
+    for kind in (StoreUnavailable, RuntimeError):
+        leaky = TestClient(
+            create_app(store=LeakyStore(kind), config=config(api_keys=KEY)),  # type: ignore[arg-type]
+            raise_server_exceptions=False,
+        )
+        leaky.get("/experiments/exp_1", headers={"x-api-key": KEY})
+    # keys appear nowhere, tracebacks included; driver text only in the traceback an
+    # unexpected error keeps for the operator, never in a log message
+    for secret in (KEY, wrong, ADMIN):
+        assert secret not in caplog.text, secret
+    assert "hunter2" in caplog.text  # the RuntimeError's traceback (so the check sees logs)
+    assert not any("hunter2" in r.getMessage() for r in caplog.records)
