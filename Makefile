@@ -97,3 +97,21 @@ deploy: sam-build
 # Import time of each built handler vs a one-route FastAPI app, and artifact sizes.
 bench-cold-start: $(SAM_VENV)/bin/.installed $(BIN)/.installed
 	$(BIN)/python bench/cold_start.py
+
+# --- harden: dependency vulnerability scan (network: PyPI's JSON API; not part of `make test`)
+# pip-audit lives in its own venv so it never changes the dev environment it audits. Where
+# PyPI's per-version endpoint is unreachable pip-audit skips every package (it says which);
+# scripts/audit_pypi.py then checks what the project endpoint can tell (docs/operations.md).
+AUDIT_VENV := .venv-audit
+.PHONY: audit
+audit: $(BIN)/.installed
+	@test -x $(AUDIT_VENV)/bin/pip-audit || { $(PYTHON) -m venv $(AUDIT_VENV) && $(AUDIT_VENV)/bin/python -m pip install -q pip-audit; }
+	$(BIN)/python -m pip freeze --exclude-editable > $(AUDIT_VENV)/installed.txt
+	@echo "== pip-audit: the Lambda layer's requirements, resolved"
+	$(AUDIT_VENV)/bin/pip-audit --vulnerability-service pypi --progress-spinner off -r layers/banditkit/requirements.txt
+	@echo "== pip-audit: the installed dev environment (.venv)"
+	$(AUDIT_VENV)/bin/pip-audit --vulnerability-service pypi --progress-spinner off --no-deps --disable-pip -r $(AUDIT_VENV)/installed.txt
+	@echo "== PyPI project data: the Lambda layer's pins"
+	$(BIN)/python scripts/audit_pypi.py layers/banditkit/requirements.txt
+	@echo "== PyPI project data: the installed dev environment"
+	$(BIN)/python scripts/audit_pypi.py $(AUDIT_VENV)/installed.txt

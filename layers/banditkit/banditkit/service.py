@@ -302,10 +302,10 @@ def ingest_events(
             response=out.model_dump(mode="json"),
         )
     first = store.write_daily(exp.id, rows, body.mode, record)
+    if new:  # also on a replay: the first attempt may have failed after the counts committed
+        _add_discovered(store, exp.id, new)
     if first is not None:
         return models.EventsOut.model_validate({**first, "replayed": True})
-    if new:
-        _add_discovered(store, exp.id, new)
     return out
 
 

@@ -110,8 +110,11 @@ class BetaGrid:
         nodes = edges[:-1, None] + widths[:, None] * _T[None, :]
 
         rest = np.array([log_beta_rest(float(x), float(y)) for x, y in zip(a, b, strict=True)])
-        log_p = np.where(p < 0.5, np.log(p), np.log1p(-q))
-        log_q = np.where(q < 0.5, np.log(q), np.log1p(-p))
+        # np.where evaluates both branches: the unused one may be log(0) when a mean rounds
+        # to 1 (α ~ 1e12 against β ~ 1e-9); the branch kept is always finite.
+        with np.errstate(divide="ignore"):
+            log_p = np.where(p < 0.5, np.log(p), np.log1p(-q))
+            log_q = np.where(q < 0.5, np.log(q), np.log1p(-p))
         pdf = np.exp(_logpdf(a, b, log_p, log_q, log_p + log_q + rest, nodes))
 
         k = len(a)

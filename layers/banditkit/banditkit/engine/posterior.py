@@ -162,11 +162,13 @@ def null_probability(counted: Counted, settings: Settings) -> float:
     """
     succ = counted.alpha - settings.alpha_prior
     fail = counted.beta - settings.beta_prior
-    m = (float(succ.sum()) + settings.alpha_prior) / (
-        float(succ.sum() + fail.sum()) + settings.alpha_prior + settings.beta_prior
-    )
-    kappa = max((1.0 - m) / (m * settings.effect_scale**2) - 1.0, 1.0)
-    a0, b0 = m * kappa, (1.0 - m) * kappa
+    total = float(succ.sum() + fail.sum()) + settings.alpha_prior + settings.beta_prior
+    m = (float(succ.sum()) + settings.alpha_prior) / total
+    # 1 − m from the failures, not by subtraction: with ~1e12 successes and no failures
+    # 1.0 − m rounds to 0 and lgamma(0) raises (hardening: tests/unit/test_engine_extreme.py)
+    q = (float(fail.sum()) + settings.beta_prior) / total
+    kappa = max(q / (m * settings.effect_scale**2) - 1.0, 1.0)
+    a0, b0 = m * kappa, q * kappa
     base = _log_beta(a0, b0)
     log_alt = sum(_log_beta(a0 + s, b0 + f) - base for s, f in zip(succ, fail, strict=True))
     log_null = _log_beta(a0 + float(succ.sum()), b0 + float(fail.sum())) - base

@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from banditkit import __version__
 from banditkit.config import AppConfig, get_config
-from banditkit.http import errors
+from banditkit.http import errors, links
 from banditkit.http.limits import BodyLimit
 from banditkit.http.telemetry import Telemetry
 from banditkit.store import Store
@@ -77,6 +77,7 @@ def create_app(
     for router in all_routers() if routers is None else routers:
         app.include_router(router)
     errors.install(app)
+    links.install(app)  # harden: OpenAPI links (create -> events -> allocation)
     app.add_middleware(LazyCors, config=lambda: config if config is not None else get_config())
     app.add_middleware(BodyLimit)
     return app
