@@ -202,10 +202,13 @@ def test_url_and_lazy_client_with_explicit_retries() -> None:
     retries = store.client.meta.config.retries
     assert retries == {"mode": "standard", "total_max_attempts": 5}
     assert store.client.meta.endpoint_url == "http://127.0.0.1:9"
-    other = open_store("dynamodb://t?region=us-east-1&retry_mode=adaptive&max_attempts=8")
+    other = open_store(
+        "dynamodb://t?region=us-east-1&retry_mode=adaptive&max_attempts=8&read_timeout=3"
+    )
     assert isinstance(other, DynamoDBStore)
     assert other.idempotency_table == "t-idempotency"
     assert other.client.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 8}
+    assert other.client.meta.config.read_timeout == 3.0
 
 
 def test_an_expired_key_is_free_again_for_a_batch_of_parts(store: DynamoDBStore) -> None:

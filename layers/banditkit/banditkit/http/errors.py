@@ -218,7 +218,8 @@ def install(app: FastAPI) -> None:
         return problem_response(
             503,
             "store-unavailable",
-            "the store is unavailable; nothing was written; retry",
+            "the store is unavailable and the request did not complete; retry it (with the same "
+            "Idempotency-Key, if it had one)",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 

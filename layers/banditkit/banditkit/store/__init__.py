@@ -57,7 +57,8 @@ def open_store(url: str) -> Store:
       `.data/banditkit.db`); option `?busy_timeout=SECONDS`.
     - `postgresql://user:pass@host:port/db` (also `postgres://`); option `?pool_max=N`.
     - `dynamodb://TABLE?region=...&endpoint_url=...&idempotency_table=...` (default
-      TABLE-idempotency); options `retry_mode=standard|adaptive`, `max_attempts=N` (5).
+      TABLE-idempotency); options `retry_mode=standard|adaptive`, `max_attempts=N` (5),
+      `read_timeout=SECONDS` (5).
     """
     scheme = urlsplit(url).scheme
     options = _query(url)
@@ -84,5 +85,6 @@ def open_store(url: str) -> Store:
             idempotency_table=options.get("idempotency_table"),
             retry_mode="adaptive" if options.get("retry_mode") == "adaptive" else "standard",
             max_attempts=int(options.get("max_attempts", 5)),
+            read_timeout=float(options.get("read_timeout", 5.0)),
         )
     raise ValueError(f"unsupported store URL scheme {scheme!r}")

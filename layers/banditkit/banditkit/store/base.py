@@ -36,7 +36,8 @@ class IdempotencyConflict(StoreError):
 
 
 class StoreUnavailable(StoreError):
-    """The backend cannot be reached or stayed busy past its retries; nothing was written."""
+    """The backend cannot be reached or stayed busy past its retries. Nothing was written,
+    except the parts already committed of a multi-part DynamoDB batch (see write_daily)."""
 
 
 class StoreLimitExceeded(StoreError):

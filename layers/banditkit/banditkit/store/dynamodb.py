@@ -230,6 +230,7 @@ class DynamoDBStore:
         client: DynamoDBClient | None = None,
         retry_mode: Literal["standard", "adaptive"] = "standard",
         max_attempts: int = 5,
+        read_timeout: float = 5.0,
         backoff_base: float = 0.05,
         idempotency_ttl: dt.timedelta = dt.timedelta(hours=24),
         page_size: int | None = None,
@@ -240,6 +241,7 @@ class DynamoDBStore:
         self.endpoint_url = endpoint_url
         self.retry_mode: Literal["standard", "adaptive"] = retry_mode
         self.max_attempts = max_attempts
+        self.read_timeout = read_timeout
         self.backoff_base = backoff_base
         self.idempotency_ttl = idempotency_ttl
         self.page_size = page_size  # items per Query page; None = DynamoDB's 1 MB pages
@@ -260,7 +262,9 @@ class DynamoDBStore:
                         region_name=self.region,
                         endpoint_url=self.endpoint_url,
                         config=client_config(
-                            retry_mode=self.retry_mode, max_attempts=self.max_attempts
+                            retry_mode=self.retry_mode,
+                            max_attempts=self.max_attempts,
+                            read_timeout=self.read_timeout,
                         ),
                     )
         return self._client
