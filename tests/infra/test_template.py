@@ -141,8 +141,13 @@ def test_store_backend_switches_tables_and_secret(deployed: Deployed) -> None:
     env = dynamo["EventsFunction"]["Properties"]["Environment"]["Variables"]
     assert env["BANDIT_STORE_URL"] == {
         "Fn::Sub": "dynamodb://${DataTable}?region=${AWS::Region}"
-        "&idempotency_table=${IdempotencyTable}"
+        "&idempotency_table=${IdempotencyTable}&max_attempts=4&read_timeout=3"
     }
+    # The store's retry budget (attempts x (2 s connect + read) + throttling backoff of at
+    # most 1 + 2 + 4 s) ends inside the function timeout, so a throttled store is a 503.
+    query = dict(p.split("=") for p in env["BANDIT_STORE_URL"]["Fn::Sub"].split("?")[1].split("&"))
+    budget = int(query["max_attempts"]) * (2 + float(query["read_timeout"])) + 7
+    assert budget < dynamo["EventsFunction"]["Properties"]["Timeout"] < 29
     assert "BANDIT_DATABASE_SECRET_ARN" not in env
     assert {"DataTable", "IdempotencyTable"} <= set(dynamo)
     assert "PostgresLayer" not in str(sorted(dynamo))
