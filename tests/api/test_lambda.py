@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from banditkit.config import get_config
-from banditkit.http.deps import close_default_stores, default_store
+from banditkit.runtime import close_default_stores, default_store
 from banditkit.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 from banditkit.config import AppConfig, ConfigError
-from banditkit.http.deps import close_default_stores, default_store, store_url, url_from_secret
+from banditkit.runtime import close_default_stores, default_store, store_url, url_from_secret
 from moto import mock_aws
 
 ARN_NAME = "banditkit/db"

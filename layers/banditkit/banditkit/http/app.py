@@ -13,8 +13,8 @@ from banditkit import __version__
 from banditkit.config import AppConfig, get_config
 from banditkit.http import errors, links
 from banditkit.http.limits import BodyLimit
-from banditkit.http.telemetry import Telemetry
 from banditkit.store import Store
+from banditkit.telemetry import Telemetry
 
 DESCRIPTION = """\
 Thompson-sampling traffic allocation for A/B tests. Post each day's counts per variant

@@ -12,27 +12,8 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from banditkit.config import AppConfig, get_config
-from banditkit.runtime import (
-    close_default_stores,
-    default_store,
-    opened_store,
-    store_url,
-    url_from_secret,
-)
+from banditkit.runtime import default_store, opened_store
 from banditkit.store import Store
-
-# The process's stores lived here before banditkit.runtime; their names still import from here.
-__all__ = [
-    "ConfigDep",
-    "StoreDep",
-    "app_config",
-    "app_store",
-    "close_default_stores",
-    "config_of",
-    "default_store",
-    "store_url",
-    "url_from_secret",
-]
 
 
 def config_of(request: Request) -> AppConfig:

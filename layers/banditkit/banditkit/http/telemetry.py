@@ -6,23 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from banditkit.telemetry import (
-    ALLOCATIONS_COMPUTED,
-    EVENTS_INGESTED,
-    SNAPSHOTS_WRITTEN,
-    NoTelemetry,
-    Telemetry,
-)
-
-__all__ = [
-    "ALLOCATIONS_COMPUTED",
-    "EVENTS_INGESTED",
-    "SNAPSHOTS_WRITTEN",
-    "NoTelemetry",
-    "Telemetry",
-    "TelemetryDep",
-    "app_telemetry",
-]
+from banditkit.telemetry import NoTelemetry, Telemetry
 
 
 async def app_telemetry(request: Request) -> Telemetry:

@@ -13,7 +13,7 @@ from banditkit.http.auth import ApiKeyDep
 from banditkit.http.deps import StoreDep
 from banditkit.http.errors import responses
 from banditkit.http.params import ID_PATTERN, ExperimentPath
-from banditkit.http.telemetry import ALLOCATIONS_COMPUTED, SNAPSHOTS_WRITTEN, TelemetryDep
+from banditkit.http.telemetry import TelemetryDep
 from banditkit.models.allocation import (
     AllocationOut,
     AssignOut,
@@ -21,6 +21,7 @@ from banditkit.models.allocation import (
     SimulateIn,
     SimulateOut,
 )
+from banditkit.telemetry import ALLOCATIONS_COMPUTED, SNAPSHOTS_WRITTEN
 
 router = APIRouter(
     tags=["allocation"], dependencies=[ApiKeyDep], responses=responses(401, 403, 422, 503)

@@ -12,9 +12,10 @@ from banditkit.http.auth import ApiKeyDep
 from banditkit.http.deps import StoreDep
 from banditkit.http.errors import responses
 from banditkit.http.params import ExperimentPath
-from banditkit.http.telemetry import EVENTS_INGESTED, TelemetryDep
+from banditkit.http.telemetry import TelemetryDep
 from banditkit.models.common import WriteMode
 from banditkit.models.events import EventsIn, EventsOut, ImportOut
+from banditkit.telemetry import EVENTS_INGESTED
 
 router = APIRouter(
     tags=["events"], dependencies=[ApiKeyDep], responses=responses(401, 403, 422, 503)
