@@ -337,7 +337,7 @@ def test_operations_dashboard_shows_latency_errors_events_and_allocations(
 
 
 def test_metric_names_match_the_apps_telemetry(template: Template) -> None:
-    from banditkit.http import telemetry
+    from banditkit import telemetry
 
     body = template["Resources"]["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"][0]
     assert f'"{telemetry.EVENTS_INGESTED}"' in body
