@@ -120,15 +120,16 @@ def seed(port: int) -> tuple[str, str]:
     return ids[0], ids[1]
 
 
-def _raw_request(method: str, path: str, body: Any) -> bytes:
+def raw_request(method: str, path: str, body: Any = None, headers: str = "") -> bytes:
+    """One HTTP/1.1 request as bytes (bench/load.py uses it too)."""
     data = json.dumps(body).encode() if body is not None else b""
-    head = f"{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\n"
+    head = f"{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\n{headers}"
     if body is not None:
         head += f"content-type: application/json\r\ncontent-length: {len(data)}\r\n"
     return (head + "\r\n").encode() + data
 
 
-async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: bytes) -> int:
+async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: bytes) -> int:
     writer.write(raw)
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])
@@ -158,10 +159,10 @@ def load(
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         i = 0
         while time.perf_counter() < stop_at:
-            raw = _raw_request(*make(w, i))
+            raw = raw_request(*make(w, i))
             t0 = time.perf_counter()
             try:
-                status = await _exchange(reader, writer, raw)
+                status = await exchange(reader, writer, raw)
             except (OSError, asyncio.IncompleteReadError, ValueError):
                 errors += 1
                 writer.close()

@@ -26,7 +26,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from api import exchange, free_port, raw_request  # bench/api.py: the same loopback client
 
 ROOT = Path(__file__).resolve().parents[1]
 START = dt.date(2025, 1, 1)
@@ -55,13 +56,6 @@ class Sample:
 class Run:
     samples: list[Sample] = field(default_factory=list)
     seconds: float = 0.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def rss_mb(pid: int) -> float:
@@ -131,14 +125,6 @@ def seed(port: int, experiments: int) -> list[str]:
     return ids
 
 
-def raw_request(method: str, path: str, body: Any = None, headers: str = "") -> bytes:
-    data = json.dumps(body).encode() if body is not None else b""
-    head = f"{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\n{headers}"
-    if body is not None:
-        head += f"content-type: application/json\r\ncontent-length: {len(data)}\r\n"
-    return (head + "\r\n").encode() + data
-
-
 def next_request(rng: random.Random, ids: list[str], w: int, i: int) -> tuple[str, bytes]:
     op = rng.choices([m[0] for m in MIX], weights=[m[1] for m in MIX])[0]
     exp = rng.choice(ids)
@@ -156,19 +142,6 @@ def next_request(rng: random.Random, ids: list[str], w: int, i: int) -> tuple[st
         body["mode"] = "increment"
         return op, raw_request("POST", "/events", body, f"idempotency-key: soak-{w}-{i}\r\n")
     return op, raw_request("POST", "/events", body)
-
-
-async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: bytes) -> int:
-    writer.write(raw)
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head[9:12])
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line[:15].lower() == b"content-length:":
-            length = int(line[15:])
-    if length:
-        await reader.readexactly(length)
-    return status
 
 
 def soak(
