@@ -118,9 +118,46 @@ def _validation_errors(raw: Sequence[Any]) -> tuple[int, str, str, list[FieldErr
     return 422, "validation-error", "the request is invalid; see errors", errors
 
 
+# Typed errors whose answer does not depend on the instance: (status, slug, detail, errors).
+FIXED_PROBLEMS: dict[type[Exception], tuple[int, str, str, list[FieldError]]] = {
+    IdempotencyConflict: (
+        409,
+        "idempotency-conflict",
+        "this Idempotency-Key was used with a different request body",
+        [FieldError("Idempotency-Key", "reused with a different body")],
+    ),
+    Conflict: (409, "conflict", "the resource exists or changed concurrently; retry", []),
+    InvalidCursor: (
+        400,
+        "invalid-cursor",
+        "the cursor was not issued by this API",
+        [FieldError("cursor", "not a cursor from a previous page")],
+    ),
+    InvalidMetrics: (
+        422,
+        "invalid-metrics",
+        "the counts cannot be stored",
+        [FieldError("variants", "a count would leave the stored range")],
+    ),
+    StoreLimitExceeded: (
+        413,
+        "too-large",
+        "the request exceeds a storage limit; send it in smaller parts",
+        [],
+    ),
+}
+
+
+async def _fixed_problem(request: Request, exc: Exception) -> JSONResponse:
+    cls = next(c for c in type(exc).__mro__ if c in FIXED_PROBLEMS)
+    return problem_response(*FIXED_PROBLEMS[cls])
+
+
 def install(app: FastAPI) -> None:
     """Register the exception handlers on an app, and the problem schemas in its OpenAPI."""
     _document_problems(app)
+    for cls in FIXED_PROBLEMS:
+        app.add_exception_handler(cls, _fixed_problem)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -151,39 +188,6 @@ def install(app: FastAPI) -> None:
             [FieldError("experiment_id", "no such experiment")],
         )
 
-    @app.exception_handler(IdempotencyConflict)
-    async def _idem(request: Request, exc: IdempotencyConflict) -> JSONResponse:
-        return problem_response(
-            409,
-            "idempotency-conflict",
-            "this Idempotency-Key was used with a different request body",
-            [FieldError("Idempotency-Key", "reused with a different body")],
-        )
-
-    @app.exception_handler(Conflict)
-    async def _conflict(request: Request, exc: Conflict) -> JSONResponse:
-        return problem_response(
-            409, "conflict", "the resource exists or changed concurrently; retry"
-        )
-
-    @app.exception_handler(InvalidCursor)
-    async def _cursor(request: Request, exc: InvalidCursor) -> JSONResponse:
-        return problem_response(
-            400,
-            "invalid-cursor",
-            "the cursor was not issued by this API",
-            [FieldError("cursor", "not a cursor from a previous page")],
-        )
-
-    @app.exception_handler(InvalidMetrics)
-    async def _metrics(request: Request, exc: InvalidMetrics) -> JSONResponse:
-        return problem_response(
-            422,
-            "invalid-metrics",
-            "the counts cannot be stored",
-            [FieldError("variants", "a count would leave the stored range")],
-        )
-
     @app.exception_handler(NoVariants)
     async def _no_variants(request: Request, exc: NoVariants) -> JSONResponse:
         return problem_response(
@@ -204,12 +208,6 @@ def install(app: FastAPI) -> None:
             "too-large",
             f"{exc}; nothing was stored",
             [FieldError("Idempotency-Key", "required for an increment of this size")],
-        )
-
-    @app.exception_handler(StoreLimitExceeded)
-    async def _store_limit(request: Request, exc: StoreLimitExceeded) -> JSONResponse:
-        return problem_response(
-            413, "too-large", "the request exceeds a storage limit; send it in smaller parts"
         )
 
     @app.exception_handler(StoreUnavailable)
