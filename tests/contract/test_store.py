@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from banditkit.store import (
     StoreError,
     Variant,
 )
+from banditkit.store._common import encode_cursor
 
 T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
 D1 = dt.date(2026, 1, 1)
@@ -198,6 +200,12 @@ def test_bad_cursor_is_refused(store: Store) -> None:
         store.list_experiments(cursor="not-a-cursor")
     with pytest.raises(InvalidCursor):
         store.list_snapshots("exp-1", cursor="bm9wZQ")
+    # well-formed cursors whose parts are not what this store wrote
+    for instant in ("2026-01-01", "yesterday", "2026-01-01T00:00:00+05:00"):
+        with pytest.raises(InvalidCursor):
+            store.list_experiments(cursor=encode_cursor(instant, "exp-1"))
+        with pytest.raises(InvalidCursor):
+            store.list_snapshots("exp-1", cursor=encode_cursor(instant, 1))
 
 
 # daily metrics -------------------------------------------------------------------------
@@ -292,6 +300,32 @@ def test_idempotent_replay_returns_first_answer_and_changes_nothing(store: Store
     # keys are scoped per experiment
     assert store.write_daily("exp-2", rows, "increment", IdempotencyRecord("key-1", "x")) is None
     assert counts(store, "exp-2") == counts(store)
+
+
+def test_data_version_moves_with_every_stored_write_and_only_then(store: Store) -> None:
+    # Readers cache what they read under (created_at, version, data_version): the number
+    # must change whenever the rows may have, and should not change otherwise.
+    store.create_experiment(experiment())
+    assert store.get_experiment("exp-1").data_version == 0
+    rows = [DailyRow(D1, "control", 10, 1)]
+    store.write_daily("exp-1", rows, "set")
+    assert store.get_experiment("exp-1").data_version == 1
+    record = IdempotencyRecord("key-1", "hash-a", {"ok": True})
+    store.write_daily("exp-1", rows, "increment", record)
+    assert store.get_experiment("exp-1").data_version == 2
+    # a replay stores nothing and leaves the version; so does a refused batch
+    store.write_daily("exp-1", rows, "increment", record)
+    with pytest.raises(InvalidMetrics):
+        store.write_daily("exp-1", [DailyRow(D1, "control", -1, 0)], "set")
+    store.read_daily("exp-1")
+    assert store.get_experiment("exp-1").data_version == 2
+    # editing the experiment bumps `version`, not data_version, and keeps it
+    exp = store.get_experiment("exp-1")
+    updated = store.update_experiment(dataclasses.replace(exp, name="renamed"), exp.version)
+    assert (updated.version, updated.data_version) == (2, 2)
+    assert store.get_experiment("exp-1") == updated
+    with pytest.raises(ExperimentNotFound):
+        store.write_daily("nope", rows, "set")
 
 
 def run_threads(n: int, work: Callable[[int], None]) -> None:

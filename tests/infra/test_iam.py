@@ -21,7 +21,7 @@ VPC = AWS_MANAGED + "service-role/AWSLambdaVPCAccessExecutionRole"
 TABLES = [{"Fn::GetAtt": ["DataTable", "Arn"]}, {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}]
 
 READ = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:DescribeTable"}
-WRITE = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"}
+WRITE = {"dynamodb:PutItem", "dynamodb:UpdateItem"}
 DELETE = {"dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 SCAN = {"dynamodb:Scan"}
 LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}

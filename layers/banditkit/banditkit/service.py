@@ -15,15 +15,15 @@ import io
 import json
 import logging
 import math
-import threading
 import uuid
-from collections import OrderedDict
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
 
 from banditkit import engine, models
+from banditkit.cache import BoundedCache
 from banditkit.engine import DailyCounts, InvalidSettings, RateChange, Settings
 from banditkit.store import (
     Conflict,
@@ -224,6 +224,7 @@ def _patched(exp: Experiment, patch: models.ExperimentPatch, at: dt.datetime) ->
 def delete_experiment(store: Store, experiment_id: str) -> None:
     store.get_experiment(experiment_id)  # ExperimentNotFound -> 404
     store.delete_experiment(experiment_id)
+    _loaded_cache(store).clear()  # an experiment made again under this id starts afresh
 
 
 def _add_discovered(store: Store, experiment_id: str, names: Sequence[str]) -> None:
@@ -450,8 +451,33 @@ class Loaded:
     fingerprint: str
 
 
+# What _load read, by experiment state: the same (id, created_at, version, data_version) means
+# the same rows and settings (the store bumps data_version on every write), so a repeated read
+# of unchanged data costs one small query. One cache per store object; bounded by rows held.
+_LOADED: weakref.WeakKeyDictionary[Store, BoundedCache[Loaded]] = weakref.WeakKeyDictionary()
+_LOADED_ROWS = 200_000
+
+
+def _loaded_cache(store: Store) -> BoundedCache[Loaded]:
+    cache = _LOADED.get(store)
+    if cache is None:
+        cache = _LOADED.setdefault(store, BoundedCache(_LOADED_ROWS))
+    return cache
+
+
 def _load(store: Store, experiment_id: str, window_days: int | None = None) -> Loaded:
     exp = store.get_experiment(experiment_id)
+    key = (exp.id, exp.created_at, exp.version, exp.data_version, window_days)
+    cache = _loaded_cache(store)
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    loaded = _read(store, exp, window_days)
+    cache.put(key, loaded, weight=len(loaded.days) + 1)
+    return loaded
+
+
+def _read(store: Store, exp: Experiment, window_days: int | None) -> Loaded:
     settings = engine_settings(exp.settings)
     if window_days is not None:
         settings = dataclasses.replace(settings, window_days=window_days)
@@ -499,28 +525,19 @@ def _frozen_shares(store: Store, loaded: Loaded) -> dict[str, float]:
 
 # The engine is deterministic: the same fingerprint (variants, counted data, settings,
 # control) and previous shares give the same allocation, so repeated reads of unchanged
-# data skip the maths. Bounded; shared by the threads of one process.
-_ALLOCATION_CACHE: OrderedDict[
-    tuple[str, tuple[tuple[str, float], ...] | None], engine.Allocation
-] = OrderedDict()
-_ALLOCATION_CACHE_SIZE = 512
-_ALLOCATION_CACHE_LOCK = threading.Lock()
+# data skip the maths. Keyed by content, so shared by every store of the process.
+_ALLOCATIONS: BoundedCache[engine.Allocation] = BoundedCache(512)
 
 
 def _engine_allocate(loaded: Loaded, previous: dict[str, float] | None) -> engine.Allocation:
     key = (loaded.fingerprint, tuple(sorted(previous.items())) if previous is not None else None)
-    with _ALLOCATION_CACHE_LOCK:
-        hit = _ALLOCATION_CACHE.get(key)
-        if hit is not None:
-            _ALLOCATION_CACHE.move_to_end(key)
-            return hit
+    hit = _ALLOCATIONS.get(key)
+    if hit is not None:
+        return hit
     allocation = engine.allocate(
         loaded.variants, loaded.days, loaded.settings, control=loaded.control, previous=previous
     )
-    with _ALLOCATION_CACHE_LOCK:
-        _ALLOCATION_CACHE[key] = allocation
-        while len(_ALLOCATION_CACHE) > _ALLOCATION_CACHE_SIZE:
-            _ALLOCATION_CACHE.popitem(last=False)
+    _ALLOCATIONS.put(key, allocation)
     return allocation
 
 
@@ -890,3 +907,4 @@ def recompute_all(
 
 def reset(store: Store) -> None:
     store.reset()
+    _loaded_cache(store).clear()

@@ -51,7 +51,19 @@ def ts(moment: dt.datetime) -> str:
 
 
 def parse_ts(text: str) -> dt.datetime:
-    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+    """The instant `ts` wrote (fromisoformat reads its trailing Z as UTC, 10x strptime)."""
+    return dt.datetime.fromisoformat(text)
+
+
+def cursor_ts(text: str) -> dt.datetime:
+    """A cursor's instant, exactly as `ts` wrote it (InvalidCursor otherwise)."""
+    try:
+        moment = parse_ts(text)
+    except ValueError:
+        raise InvalidCursor("malformed cursor") from None
+    if moment.tzinfo is None or ts(moment) != text:
+        raise InvalidCursor("malformed cursor")
+    return moment
 
 
 def encode_cursor(*parts: str | int) -> str:
@@ -100,6 +112,7 @@ def experiment_fields(e: Experiment) -> dict[str, Any]:
         "created_at": ts(e.created_at),
         "updated_at": ts(e.updated_at),
         "version": e.version,
+        "data_version": e.data_version,
     }
 
 
@@ -115,6 +128,7 @@ def experiment_from_fields(f: dict[str, Any]) -> Experiment:
         created_at=parse_ts(f["created_at"]),
         updated_at=parse_ts(f["updated_at"]),
         version=int(f["version"]),
+        data_version=int(f.get("data_version", 0)),
     )
 
 

@@ -81,7 +81,10 @@ class Experiment:
     settings: dict[str, Any]  # JSON-able engine settings overrides
     created_at: dt.datetime  # timezone-aware UTC
     updated_at: dt.datetime
-    version: int = 1
+    version: int = 1  # bumped by update_experiment (optimistic concurrency)
+    # Bumped by every write_daily that stores rows (never by a replay): a reader that saw
+    # the same (created_at, version, data_version) before has already read the same data.
+    data_version: int = 0
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,7 @@ class Store(Protocol):
         Keys are scoped per experiment. InvalidMetrics (nothing written) for a negative or
         non-int count, one (date, variant) twice, or a total that would pass MAX_COUNT.
         StoreLimitExceeded (nothing written) when one row is beyond a backend limit.
+        Every transaction that stores rows adds 1 to the experiment's data_version.
 
         SQLite and PostgreSQL write the whole batch in one transaction: all rows or none.
         DynamoDB writes a batch above one transaction (98 rows with an idempotency record,

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from banditkit.store import dynamodb_tables as tables
 from banditkit.store._common import (
     check_rows,
+    cursor_ts,
     decode_cursor,
     encode_cursor,
     experiment_fields,
@@ -383,6 +384,7 @@ class DynamoDBStore:
                 "created_at": item["created_at"]["S"],
                 "updated_at": item["updated_at"]["S"],
                 "version": item["version"]["N"],
+                "data_version": item.get("data_version", {"N": "0"})["N"],
             }
         )
 
@@ -495,7 +497,7 @@ class DynamoDBStore:
         after = None
         if cursor is not None:
             created, last_id = decode_cursor(cursor, (str, str))
-            after = f"{created}#{last_id}"
+            after = f"{ts(cursor_ts(created))}#{last_id}"
         found: list[tuple[str, Item]] = []
         for one in (status,) if status is not None else STATUSES:
             condition = "GSI1PK = :s"
@@ -648,13 +650,16 @@ class DynamoDBStore:
     def _daily_transaction(
         self, pk: dict[str, str], writes: list[dict[str, Any]], record: IdempotencyRecord | None
     ) -> list[dict[str, Any]]:
-        """The existence check, the row writes, and the idempotency record (if any) last."""
+        """The experiment's data_version bump (its existence check), the row writes, and
+        the idempotency record (if any) last."""
         items: list[dict[str, Any]] = [
             {
-                "ConditionCheck": {
+                "Update": {
                     "TableName": self.table,
                     "Key": {tables.PK: pk, tables.SK: _s("META")},
+                    "UpdateExpression": "ADD data_version :one",
                     "ConditionExpression": "attribute_exists(PK)",
+                    "ExpressionAttributeValues": {":one": _n(1)},
                 }
             },
             *writes,

@@ -28,6 +28,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from banditkit.store._common import (
     check_rows,
+    cursor_ts,
     decode_cursor,
     encode_cursor,
     experiment_fields,
@@ -110,11 +111,12 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
         """,
     ),
+    (2, "ALTER TABLE experiments ADD COLUMN data_version bigint NOT NULL DEFAULT 0"),
 )
 
 _EXPERIMENT_SELECT = (
     "SELECT id, name, description, status, variants::text, variants_declared, "
-    "settings::text, created_at, updated_at, version FROM experiments"
+    "settings::text, created_at, updated_at, version, data_version FROM experiments"
 )
 _SNAPSHOT_SELECT = (
     "SELECT id, experiment_id, computed_at, trigger, allocations::text, p_best::text, "
@@ -271,6 +273,7 @@ class PostgresStore:
             "created_at",
             "updated_at",
             "version",
+            "data_version",
         ]
         fields = dict(zip(names, row, strict=True))
         fields["created_at"] = ts(fields["created_at"])
@@ -290,6 +293,7 @@ class PostgresStore:
             parse_ts(f["created_at"]),
             parse_ts(f["updated_at"]),
             f["version"],
+            f["data_version"],
         )
 
     def create_experiment(self, experiment: Experiment) -> Experiment:
@@ -299,7 +303,7 @@ class PostgresStore:
             try:
                 conn.execute(
                     "INSERT INTO experiments VALUES "
-                    "(%s, %s, %s, %s, %s::jsonb, %s, %s::jsonb, %s, %s, %s)",
+                    "(%s, %s, %s, %s, %s::jsonb, %s, %s::jsonb, %s, %s, %s, %s)",
                     self._params(f),
                 )
             except pg_errors.UniqueViolation:
@@ -329,7 +333,7 @@ class PostgresStore:
                 "UPDATE experiments SET name = %s, description = %s, status = %s, "
                 "variants = %s::jsonb, variants_declared = %s, settings = %s::jsonb, "
                 "updated_at = %s, version = %s WHERE id = %s AND version = %s "
-                "RETURNING created_at",
+                "RETURNING created_at, data_version",
                 (
                     f["name"],
                     f["description"],
@@ -355,7 +359,7 @@ class PostgresStore:
             return row
 
         row = self._run(work, repeatable=False)
-        f["created_at"] = ts(row[0])
+        f["created_at"], f["data_version"] = ts(row[0]), row[1]
         return experiment_from_fields(f)
 
     def delete_experiment(self, experiment_id: str) -> None:
@@ -379,7 +383,7 @@ class PostgresStore:
         if cursor is not None:
             created, last_id = decode_cursor(cursor, (str, str))
             where.append("(created_at, id) > (%s, %s)")
-            params += [parse_ts(created), last_id]
+            params += [cursor_ts(created), last_id]
         sql = _EXPERIMENT_SELECT
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -437,15 +441,18 @@ class PostgresStore:
                             )
                         response: dict[str, Any] = prior[1]
                         return response
-                elif not params:
-                    found = conn.execute(
-                        "SELECT 1 FROM experiments WHERE id = %s", (experiment_id,)
-                    ).fetchone()
-                    if found is None:
-                        raise ExperimentNotFound(experiment_id)
                 if params:
                     with conn.cursor() as cur:
                         cur.executemany(_UPSERT[mode], params)
+                # last, so the experiment's row lock is held only until the commit (and is
+                # always the last lock taken: no deadlock with the row locks above)
+                bumped = conn.execute(
+                    "UPDATE experiments SET data_version = data_version + 1 "
+                    "WHERE id = %s RETURNING 1",
+                    (experiment_id,),
+                ).fetchone()
+                if bumped is None:
+                    raise ExperimentNotFound(experiment_id)
             except pg_errors.ForeignKeyViolation:
                 raise ExperimentNotFound(experiment_id) from None
             except (pg_errors.NumericValueOutOfRange, pg_errors.CheckViolation):
@@ -537,7 +544,7 @@ class PostgresStore:
         if cursor is not None:
             at, last_id = decode_cursor(cursor, (str, int))
             sql += " AND (computed_at, id) < (%s, %s)"
-            params += [parse_ts(at), last_id]
+            params += [cursor_ts(at), last_id]
         sql += " ORDER BY computed_at DESC, id DESC LIMIT %s"
         params.append(limit + 1)
         rows = self._run(

@@ -19,6 +19,7 @@ from typing import Any
 
 from banditkit.store._common import (
     check_rows,
+    cursor_ts,
     decode_cursor,
     dumps,
     encode_cursor,
@@ -57,7 +58,8 @@ CREATE TABLE IF NOT EXISTS experiments (
     settings TEXT NOT NULL,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
-    version INTEGER NOT NULL
+    version INTEGER NOT NULL,
+    data_version INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS experiments_by_created ON experiments (created_at, id);
 CREATE INDEX IF NOT EXISTS experiments_by_status ON experiments (status, created_at, id);
@@ -94,7 +96,7 @@ CREATE TABLE IF NOT EXISTS idempotency (
 
 _EXPERIMENT_COLUMNS = (
     "id, name, description, status, variants, variants_declared, settings, "
-    "created_at, updated_at, version"
+    "created_at, updated_at, version, data_version"
 )
 _SNAPSHOT_COLUMNS = (
     "experiment_id, computed_at, trigger, allocations, p_best, totals, data_fingerprint, status"
@@ -117,6 +119,20 @@ _UPSERT = {
 }
 
 
+_BUMP_DATA_VERSION = (
+    "UPDATE experiments SET data_version = data_version + 1 WHERE id = ? RETURNING 1"
+)
+# Columns added after the first release: (table, column, definition) for older files.
+_ADDED_COLUMNS = (("experiments", "data_version", "INTEGER NOT NULL DEFAULT 0"),)
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    for table, column, definition in _ADDED_COLUMNS:
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+
+
 def _unavailable(exc: sqlite3.Error) -> StoreUnavailable:
     busy = getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
     return StoreUnavailable("sqlite database is busy" if busy else "sqlite database unavailable")
@@ -132,6 +148,9 @@ class SQLiteStore:
         self.busy_timeout = busy_timeout
         self._local = threading.local()
         self._lock = threading.Lock()
+        # Writers of this process queue here, waking as soon as the previous one commits;
+        # SQLite's own busy handler (for other processes) polls with sleeps of 1-100 ms.
+        self._write_lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         self._schema_ready = False
 
@@ -157,7 +176,9 @@ class SQLiteStore:
                 if not self._schema_ready:
                     conn.execute("PRAGMA journal_mode = WAL")
                     try:
-                        conn.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}\nCOMMIT;")
+                        conn.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}")
+                        _add_columns(conn)
+                        conn.execute("COMMIT")
                     except BaseException:
                         if conn.in_transaction:
                             conn.execute("ROLLBACK")
@@ -185,21 +206,26 @@ class SQLiteStore:
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One transaction holding the write lock: committed on success, else rolled back."""
         conn = self._connect()
+        if not self._write_lock.acquire(timeout=self.busy_timeout):
+            raise StoreUnavailable("sqlite database is busy")
         try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise _unavailable(exc) from None
-        try:
-            yield conn
-            conn.execute("COMMIT")
-        except BaseException as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.OperationalError):
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
                 raise _unavailable(exc) from None
-            if isinstance(exc, sqlite3.Error) and not isinstance(exc, sqlite3.IntegrityError):
-                raise StoreError("sqlite refused the request") from exc
-            raise  # IntegrityError: the caller names it (Conflict, InvalidMetrics)
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError):
+                    raise _unavailable(exc) from None
+                if isinstance(exc, sqlite3.Error) and not isinstance(exc, sqlite3.IntegrityError):
+                    raise StoreError("sqlite refused the request") from exc
+                raise  # IntegrityError: the caller names it (Conflict, InvalidMetrics)
+        finally:
+            self._write_lock.release()
 
     def ping(self) -> None:
         with self._read() as conn:
@@ -225,7 +251,7 @@ class SQLiteStore:
             with self._write() as conn:
                 conn.execute(
                     f"INSERT INTO experiments ({_EXPERIMENT_COLUMNS}) "  # noqa: S608
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     tuple(f.values()),
                 )
         except sqlite3.IntegrityError:
@@ -249,7 +275,7 @@ class SQLiteStore:
             cur = conn.execute(
                 "UPDATE experiments SET name = ?, description = ?, status = ?, variants = ?, "
                 "variants_declared = ?, settings = ?, updated_at = ?, version = ? "
-                "WHERE id = ? AND version = ? RETURNING created_at",
+                "WHERE id = ? AND version = ? RETURNING created_at, data_version",
                 (
                     f["name"],
                     f["description"],
@@ -273,7 +299,7 @@ class SQLiteStore:
                 raise Conflict(
                     f"experiment {experiment.id!r} is at version {found[0]}, not {expected_version}"
                 )
-        f["created_at"] = row[0]
+        f["created_at"], f["data_version"] = row
         return experiment_from_fields(f)
 
     def delete_experiment(self, experiment_id: str) -> None:
@@ -287,14 +313,15 @@ class SQLiteStore:
         self, status: ExperimentStatus | None = None, limit: int = 50, cursor: str | None = None
     ) -> Page[Experiment]:
         limit = max(1, min(limit, 1000))
-        where, params = [], []
+        where: list[str] = []
+        params: list[str] = []
         if status is not None:
             where.append("status = ?")
             params.append(status)
         if cursor is not None:
             created, last_id = decode_cursor(cursor, (str, str))
             where.append("(created_at, id) > (?, ?)")
-            params += [created, last_id]
+            params += [ts(cursor_ts(created)), last_id]
         sql = f"SELECT {_EXPERIMENT_COLUMNS} FROM experiments"  # noqa: S608
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -319,11 +346,6 @@ class SQLiteStore:
         check_rows(rows)
         try:
             with self._write() as conn:
-                found = conn.execute(
-                    "SELECT 1 FROM experiments WHERE id = ?", (experiment_id,)
-                ).fetchone()
-                if found is None:
-                    raise ExperimentNotFound(experiment_id)
                 if idempotency is not None:
                     prior = conn.execute(
                         "SELECT request_hash, response FROM idempotency "
@@ -361,6 +383,9 @@ class SQLiteStore:
                         for r in rows
                     ],
                 )
+                # last: the existence check (a missing experiment rolls all of it back)
+                if conn.execute(_BUMP_DATA_VERSION, (experiment_id,)).fetchone() is None:
+                    raise ExperimentNotFound(experiment_id)
         except sqlite3.IntegrityError:
             raise InvalidMetrics("a count would leave the 64-bit integer range") from None
         return None
@@ -435,7 +460,7 @@ class SQLiteStore:
         if cursor is not None:
             at, last_id = decode_cursor(cursor, (str, int))
             sql += " AND (computed_at, id) < (?, ?)"
-            params += [at, last_id]
+            params += [ts(cursor_ts(at)), last_id]
         sql += " ORDER BY computed_at DESC, id DESC LIMIT ?"
         with self._read() as conn:
             rows = conn.execute(sql, (*params, limit + 1)).fetchall()
