@@ -202,6 +202,7 @@ def main() -> int:
             f"sqlite:///{workdir}/bench.db",
             "--log-level",
             "warning",
+            *os.environ.get("BENCH_SERVER_ARGS", "").split(),
         ],
         cwd=ROOT,
         env=env,

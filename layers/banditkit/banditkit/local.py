@@ -29,7 +29,7 @@ from banditkit.store import Store, open_store
 
 log = logging.getLogger("banditkit.local")
 
-WORKER_THREADS = 8
+WORKER_THREADS = 4
 SWITCH_INTERVAL = 0.001
 
 DASHBOARD_CSP = (
