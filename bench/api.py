@@ -1,6 +1,7 @@
 """API load on loopback: the local server (uvicorn, SQLite) under concurrent clients.
 
     .venv/bin/python bench/api.py [--seconds 10] [--concurrency 8 32]
+    BENCH_SERVER_ARGS="--threads 2" .venv/bin/python bench/api.py   # server options
 
 Starts `python -m banditkit.local` on a free port with a fresh SQLite file, seeds one
 experiment with 30 days x 3 variants, then drives GET /health, GET /allocation and
