@@ -28,9 +28,6 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from banditkit.store._common import (
     check_rows,
-    cursor_ts,
-    decode_cursor,
-    encode_cursor,
     experiment_fields,
     experiment_from_fields,
     parse_ts,
@@ -43,16 +40,15 @@ from banditkit.store.base import (
     DailyRow,
     Experiment,
     ExperimentNotFound,
-    ExperimentStatus,
     IdempotencyConflict,
     IdempotencyRecord,
     InvalidMetrics,
-    Page,
     Snapshot,
     StoreError,
     StoreUnavailable,
     WriteMode,
 )
+from banditkit.store.sql import SqlReads
 
 R = TypeVar("R")
 Conn = psycopg.Connection[tuple[Any, ...]]
@@ -150,7 +146,7 @@ _UNAVAILABLE = (
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
-class PostgresStore:
+class PostgresStore(SqlReads):
     """The Store protocol on PostgreSQL. The pool opens, and migrations run, at the first call."""
 
     name = "postgres"
@@ -258,10 +254,40 @@ class PostgresStore:
                 self._pool.close()
                 self._pool = None
 
-    # experiments -----------------------------------------------------------------------
+    # the read side (SqlReads) -----------------------------------------------------------
 
-    @staticmethod
-    def _experiment(row: tuple[Any, ...]) -> Experiment:
+    EXPERIMENT_SELECT = _EXPERIMENT_SELECT
+    SNAPSHOT_SELECT = _SNAPSHOT_SELECT
+
+    def _fetch(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        return self._run(lambda conn: conn.execute(sql, params).fetchall(), repeatable=True)
+
+    def _instant(self, moment: dt.datetime) -> dt.datetime:
+        return utc(moment)
+
+    def _day(self, day: dt.date) -> dt.date:
+        return day
+
+    def _snapshot(self, row: tuple[Any, ...]) -> Snapshot:
+        names = [
+            "experiment_id",
+            "computed_at",
+            "trigger",
+            "allocations",
+            "p_best",
+            "totals",
+            "data_fingerprint",
+            "status",
+        ]
+        fields = dict(zip(names, row, strict=True))
+        fields["computed_at"] = ts(fields["computed_at"])
+        return snapshot_from_fields(fields)
+
+    def _daily(self, row: tuple[Any, ...]) -> DailyRow:
+        day, variant, impressions, clicks, conversions = row
+        return DailyRow(day, variant, int(impressions), int(clicks), int(conversions))
+
+    def _experiment(self, row: tuple[Any, ...]) -> Experiment:
         names = [
             "id",
             "name",
@@ -279,6 +305,8 @@ class PostgresStore:
         fields["created_at"] = ts(fields["created_at"])
         fields["updated_at"] = ts(fields["updated_at"])
         return experiment_from_fields(fields)
+
+    # experiments -----------------------------------------------------------------------
 
     @staticmethod
     def _params(f: dict[str, Any]) -> tuple[Any, ...]:
@@ -311,18 +339,6 @@ class PostgresStore:
 
         self._run(work, repeatable=False)
         return experiment_from_fields(f)
-
-    def get_experiment(self, experiment_id: str) -> Experiment:
-        row = self._run(
-            lambda conn: conn.execute(
-                _EXPERIMENT_SELECT + " WHERE id = %s",
-                (experiment_id,),
-            ).fetchone(),
-            repeatable=True,
-        )
-        if row is None:
-            raise ExperimentNotFound(experiment_id)
-        return self._experiment(row)
 
     def update_experiment(self, experiment: Experiment, expected_version: int) -> Experiment:
         f = experiment_fields(experiment)
@@ -370,34 +386,6 @@ class PostgresStore:
                 raise ExperimentNotFound(experiment_id)
 
         self._run(work, repeatable=False)
-
-    def list_experiments(
-        self, status: ExperimentStatus | None = None, limit: int = 50, cursor: str | None = None
-    ) -> Page[Experiment]:
-        limit = max(1, min(limit, 1000))
-        where: list[str] = []
-        params: list[Any] = []
-        if status is not None:
-            where.append("status = %s")
-            params.append(status)
-        if cursor is not None:
-            created, last_id = decode_cursor(cursor, (str, str))
-            where.append("(created_at, id) > (%s, %s)")
-            params += [cursor_ts(created), last_id]
-        sql = _EXPERIMENT_SELECT
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY created_at, id LIMIT %s"
-        params.append(limit + 1)
-        rows = self._run(
-            lambda conn: conn.execute(sql, params).fetchall(),
-            repeatable=True,
-        )
-        items = [self._experiment(r) for r in rows[:limit]]
-        next_cursor = None
-        if len(rows) > limit:
-            next_cursor = encode_cursor(ts(items[-1].created_at), items[-1].id)
-        return Page(items, next_cursor)
 
     # daily metrics ---------------------------------------------------------------------
 
@@ -462,27 +450,6 @@ class PostgresStore:
         repeatable = mode == "set" or idempotency is not None
         return self._run(work, repeatable=repeatable)
 
-    def read_daily(
-        self, experiment_id: str, start: dt.date | None = None, end: dt.date | None = None
-    ) -> list[DailyRow]:
-        sql = (
-            "SELECT day, variant_name, impressions, clicks, conversions FROM daily "
-            "WHERE experiment_id = %s"
-        )
-        params: list[Any] = [experiment_id]
-        if start is not None:
-            sql += " AND day >= %s"
-            params.append(start)
-        if end is not None:
-            sql += " AND day <= %s"
-            params.append(end)
-        sql += " ORDER BY day, variant_name"
-        rows = self._run(
-            lambda conn: conn.execute(sql, params).fetchall(),
-            repeatable=True,
-        )
-        return [DailyRow(d, v, int(i), int(c), int(k)) for d, v, i, c, k in rows]
-
     # snapshots -------------------------------------------------------------------------
 
     def write_snapshot(self, snapshot: Snapshot) -> bool:
@@ -519,58 +486,6 @@ class PostgresStore:
             return True
 
         return self._run(work, repeatable=True)
-
-    def latest_snapshot(self, experiment_id: str) -> Snapshot | None:
-        page = self.list_snapshots(experiment_id, limit=1)
-        return page.items[0] if page.items else None
-
-    def list_snapshots(
-        self,
-        experiment_id: str,
-        start: dt.datetime | None = None,
-        end: dt.datetime | None = None,
-        limit: int = 100,
-        cursor: str | None = None,
-    ) -> Page[Snapshot]:
-        limit = max(1, min(limit, 1000))
-        sql = _SNAPSHOT_SELECT + " WHERE experiment_id = %s"
-        params: list[Any] = [experiment_id]
-        if start is not None:
-            sql += " AND computed_at >= %s"
-            params.append(utc(start))
-        if end is not None:
-            sql += " AND computed_at <= %s"
-            params.append(utc(end))
-        if cursor is not None:
-            at, last_id = decode_cursor(cursor, (str, int))
-            sql += " AND (computed_at, id) < (%s, %s)"
-            params += [cursor_ts(at), last_id]
-        sql += " ORDER BY computed_at DESC, id DESC LIMIT %s"
-        params.append(limit + 1)
-        rows = self._run(
-            lambda conn: conn.execute(sql, params).fetchall(),
-            repeatable=True,
-        )
-        names = [
-            "experiment_id",
-            "computed_at",
-            "trigger",
-            "allocations",
-            "p_best",
-            "totals",
-            "data_fingerprint",
-            "status",
-        ]
-        items = []
-        for row in rows[:limit]:
-            fields = dict(zip(names, row[1:], strict=True))
-            fields["computed_at"] = ts(fields["computed_at"])
-            items.append(snapshot_from_fields(fields))
-        next_cursor = None
-        if len(rows) > limit:
-            last = rows[limit - 1]
-            next_cursor = encode_cursor(ts(last[2]), int(last[0]))
-        return Page(items, next_cursor)
 
     def reset(self) -> None:
         self._run(

@@ -19,10 +19,7 @@ from typing import Any
 
 from banditkit.store._common import (
     check_rows,
-    cursor_ts,
-    decode_cursor,
     dumps,
-    encode_cursor,
     experiment_fields,
     experiment_from_fields,
     snapshot_fields,
@@ -34,16 +31,15 @@ from banditkit.store.base import (
     DailyRow,
     Experiment,
     ExperimentNotFound,
-    ExperimentStatus,
     IdempotencyConflict,
     IdempotencyRecord,
     InvalidMetrics,
-    Page,
     Snapshot,
     StoreError,
     StoreUnavailable,
     WriteMode,
 )
+from banditkit.store.sql import SqlReads
 
 DEFAULT_PATH = ".data/banditkit.db"
 
@@ -138,7 +134,7 @@ def _unavailable(exc: sqlite3.Error) -> StoreUnavailable:
     return StoreUnavailable("sqlite database is busy" if busy else "sqlite database unavailable")
 
 
-class SQLiteStore:
+class SQLiteStore(SqlReads):
     """The Store protocol on one SQLite file. Nothing is opened until the first call."""
 
     name = "sqlite"
@@ -238,12 +234,34 @@ class SQLiteStore:
             self._connections.clear()
             self._local = threading.local()
 
-    # experiments -----------------------------------------------------------------------
+    # the read side (SqlReads) -----------------------------------------------------------
 
-    @staticmethod
-    def _experiment(row: sqlite3.Row | tuple[Any, ...]) -> Experiment:
+    EXPERIMENT_SELECT = f"SELECT {_EXPERIMENT_COLUMNS} FROM experiments"  # noqa: S608
+    SNAPSHOT_SELECT = f"SELECT id, {_SNAPSHOT_COLUMNS} FROM snapshots"  # noqa: S608
+
+    def _fetch(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        with self._read() as conn:
+            return conn.execute(sql.replace("%s", "?"), params).fetchall()
+
+    def _instant(self, moment: dt.datetime) -> str:
+        return ts(moment)
+
+    def _day(self, day: dt.date) -> str:
+        return day.isoformat()
+
+    def _experiment(self, row: tuple[Any, ...]) -> Experiment:
         names = [c.strip() for c in _EXPERIMENT_COLUMNS.split(",")]
         return experiment_from_fields(dict(zip(names, row, strict=True)))
+
+    def _snapshot(self, row: tuple[Any, ...]) -> Snapshot:
+        names = [c.strip() for c in _SNAPSHOT_COLUMNS.split(",")]
+        return snapshot_from_fields(dict(zip(names, row, strict=True)))
+
+    def _daily(self, row: tuple[Any, ...]) -> DailyRow:
+        day, variant, impressions, clicks, conversions = row
+        return DailyRow(dt.date.fromisoformat(day), variant, impressions, clicks, conversions)
+
+    # experiments -----------------------------------------------------------------------
 
     def create_experiment(self, experiment: Experiment) -> Experiment:
         f = experiment_fields(experiment)
@@ -257,16 +275,6 @@ class SQLiteStore:
         except sqlite3.IntegrityError:
             raise Conflict(f"experiment {experiment.id!r} exists") from None
         return experiment_from_fields(f)
-
-    def get_experiment(self, experiment_id: str) -> Experiment:
-        with self._read() as conn:
-            row = conn.execute(
-                f"SELECT {_EXPERIMENT_COLUMNS} FROM experiments WHERE id = ?",  # noqa: S608
-                (experiment_id,),
-            ).fetchone()
-        if row is None:
-            raise ExperimentNotFound(experiment_id)
-        return self._experiment(row)
 
     def update_experiment(self, experiment: Experiment, expected_version: int) -> Experiment:
         f = experiment_fields(experiment)
@@ -308,31 +316,6 @@ class SQLiteStore:
                 raise ExperimentNotFound(experiment_id)
             for table in ("daily", "snapshots", "idempotency"):
                 conn.execute(f"DELETE FROM {table} WHERE experiment_id = ?", (experiment_id,))  # noqa: S608
-
-    def list_experiments(
-        self, status: ExperimentStatus | None = None, limit: int = 50, cursor: str | None = None
-    ) -> Page[Experiment]:
-        limit = max(1, min(limit, 1000))
-        where: list[str] = []
-        params: list[str] = []
-        if status is not None:
-            where.append("status = ?")
-            params.append(status)
-        if cursor is not None:
-            created, last_id = decode_cursor(cursor, (str, str))
-            where.append("(created_at, id) > (?, ?)")
-            params += [ts(cursor_ts(created)), last_id]
-        sql = f"SELECT {_EXPERIMENT_COLUMNS} FROM experiments"  # noqa: S608
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY created_at, id LIMIT ?"
-        with self._read() as conn:
-            rows = conn.execute(sql, (*params, limit + 1)).fetchall()
-        items = [self._experiment(r) for r in rows[:limit]]
-        next_cursor = None
-        if len(rows) > limit:
-            next_cursor = encode_cursor(ts(items[-1].created_at), items[-1].id)
-        return Page(items, next_cursor)
 
     # daily metrics ---------------------------------------------------------------------
 
@@ -390,30 +373,7 @@ class SQLiteStore:
             raise InvalidMetrics("a count would leave the 64-bit integer range") from None
         return None
 
-    def read_daily(
-        self, experiment_id: str, start: dt.date | None = None, end: dt.date | None = None
-    ) -> list[DailyRow]:
-        sql = (
-            "SELECT day, variant_name, impressions, clicks, conversions FROM daily "
-            "WHERE experiment_id = ?"
-        )
-        params: list[Any] = [experiment_id]
-        if start is not None:
-            sql += " AND day >= ?"
-            params.append(start.isoformat())
-        if end is not None:
-            sql += " AND day <= ?"
-            params.append(end.isoformat())
-        with self._read() as conn:
-            rows = conn.execute(sql + " ORDER BY day, variant_name", params).fetchall()
-        return [DailyRow(dt.date.fromisoformat(d), v, i, c, k) for d, v, i, c, k in rows]
-
     # snapshots -------------------------------------------------------------------------
-
-    @staticmethod
-    def _snapshot(row: tuple[Any, ...]) -> Snapshot:
-        names = [c.strip() for c in _SNAPSHOT_COLUMNS.split(",")]
-        return snapshot_from_fields(dict(zip(names, row, strict=True)))
 
     def write_snapshot(self, snapshot: Snapshot) -> bool:
         f = snapshot_fields(snapshot)
@@ -435,41 +395,6 @@ class SQLiteStore:
                 tuple(f.values()),
             )
         return True
-
-    def latest_snapshot(self, experiment_id: str) -> Snapshot | None:
-        page = self.list_snapshots(experiment_id, limit=1)
-        return page.items[0] if page.items else None
-
-    def list_snapshots(
-        self,
-        experiment_id: str,
-        start: dt.datetime | None = None,
-        end: dt.datetime | None = None,
-        limit: int = 100,
-        cursor: str | None = None,
-    ) -> Page[Snapshot]:
-        limit = max(1, min(limit, 1000))
-        sql = f"SELECT id, {_SNAPSHOT_COLUMNS} FROM snapshots WHERE experiment_id = ?"  # noqa: S608
-        params: list[Any] = [experiment_id]
-        if start is not None:
-            sql += " AND computed_at >= ?"
-            params.append(ts(start))
-        if end is not None:
-            sql += " AND computed_at <= ?"
-            params.append(ts(end))
-        if cursor is not None:
-            at, last_id = decode_cursor(cursor, (str, int))
-            sql += " AND (computed_at, id) < (?, ?)"
-            params += [ts(cursor_ts(at)), last_id]
-        sql += " ORDER BY computed_at DESC, id DESC LIMIT ?"
-        with self._read() as conn:
-            rows = conn.execute(sql, (*params, limit + 1)).fetchall()
-        items = [self._snapshot(r[1:]) for r in rows[:limit]]
-        next_cursor = None
-        if len(rows) > limit:
-            last = rows[limit - 1]
-            next_cursor = encode_cursor(last[2], last[0])
-        return Page(items, next_cursor)
 
     def reset(self) -> None:
         with self._write() as conn:
