@@ -261,6 +261,30 @@ def test_changing_a_setting_changes_the_allocation(
     assert before != pytest.approx(0.6, abs=0.01)
 
 
+def test_regret_chart_counts_only_the_window(page: Any, server: Server, api: httpx.Client) -> None:
+    # Given 5 days of data (a gap on 11-04) and a 3-day window: the engine counts 11-03..05
+    exp_id = create_experiment(
+        api,
+        "Windowed",
+        [{"name": "control", "is_control": True}, {"name": "b"}],
+        settings={"window_days": 3},
+    )
+    for day in ("2026-11-01", "2026-11-02", "2026-11-03", "2026-11-05"):
+        post_day(api, exp_id, day, {"control": (2000, 60, 6), "b": (2000, 90, 9)})
+    open_experiment(page, server, exp_id)
+    state = assert_drawn(page, "chart-regret", 2)
+    assert state["labels"] == 2  # 11-03 and 11-05
+    # Then the chart ends where the report's estimate does, not at all five days' sum
+    report = api.get(f"/experiments/{exp_id}/report").json()
+    ends = page.evaluate(
+        "() => Chart.getChart(document.getElementById('chart-regret'))"
+        ".data.datasets.map((d) => d.data.at(-1))"
+    )
+    assert ends == pytest.approx([report["regret_so_far"], report["gained_vs_even"]], abs=1e-6)
+    assert report["regret_so_far"] > 0
+    assert_drawn(page, "chart-ctr", 4)  # the rate charts still show every day
+
+
 def test_out_of_range_setting_is_refused_next_to_its_field(
     page: Any, server: Server, api: httpx.Client
 ) -> None:

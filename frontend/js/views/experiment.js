@@ -321,7 +321,7 @@ export function renderExperiment(main, app, id) {
     const days = metricsResult.status === 'fulfilled' ? sortedDays(metricsResult.value) : null;
     drawRateCharts(days, names, metricsResult);
     drawHistoryCharts(historyResult, names);
-    drawRegretChart(days, variants, metric);
+    drawRegretChart(windowed(days, alloc.settings?.window_days), variants, metric);
     drawIntervals(variants, metric);
   }
 
@@ -411,6 +411,14 @@ export function renderExperiment(main, app, id) {
       labels,
       datasets: vnames.map((n, i) => lineDataset(n, items.map((it) => historyValue(it, 'p_best', n)), i)),
     }, { yPercent: true, yDigits: 0, yMin: 0, yMax: 1, yTitle: 'P(best)' });
+  }
+
+  // The days the engine counts: with window_days, those younger than the window at the
+  // latest day of data (as the report's regret_so_far does).
+  function windowed(days, windowDays) {
+    if (!days || !days.length || !windowDays) return days;
+    const last = Date.parse(days.at(-1).date);
+    return days.filter((d) => (last - Date.parse(d.date)) / 86400000 < windowDays);
   }
 
   function drawRegretChart(days, variants, metric) {
