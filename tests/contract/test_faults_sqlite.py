@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -51,6 +52,38 @@ def test_held_write_lock_gives_store_unavailable_and_writes_nothing(tmp_path: Pa
         is None
     )
     assert store.read_daily("e") == [DailyRow(D1, "a", 6, 0), DailyRow(D1, "b", 5, 0)]
+    store.close()
+
+
+def test_a_writer_of_this_process_stuck_past_the_timeout_gives_store_unavailable(
+    tmp_path: Path,
+) -> None:
+    store = SQLiteStore(tmp_path / "queue.db", busy_timeout=0.2)
+    store.create_experiment(Experiment("e", "E", "", "running", (), False, {}, T0, T0))
+    rows = [DailyRow(D1, "a", 1, 0)]
+    release = threading.Event()
+    holding = threading.Event()
+
+    def slow_writer() -> None:
+        with store._write():  # a transaction of this process that does not finish
+            holding.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=slow_writer)
+    thread.start()
+    try:
+        assert holding.wait(5)
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable):
+            store.write_daily("e", rows, "set")
+        assert 0.15 <= time.monotonic() - started < 3.0
+    finally:
+        release.set()
+        thread.join()
+    # the queue moves on once the slow writer commits
+    store.write_daily("e", rows, "set")
+    assert store.read_daily("e") == rows
+    assert store.get_experiment("e").data_version == 1
     store.close()
 
 
