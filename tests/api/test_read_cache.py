@@ -43,26 +43,35 @@ class CountingStore(SQLiteStore):
     def __init__(self, path: Path) -> None:
         super().__init__(path)
         self.reads = 0
+        self.latest_reads = 0
 
     def read_daily(self, *args: Any, **kwargs: Any) -> Any:
         self.reads += 1
         return super().read_daily(*args, **kwargs)
+
+    def latest_snapshot(self, experiment_id: str) -> Any:
+        self.latest_reads += 1
+        return super().latest_snapshot(experiment_id)
 
 
 def test_unchanged_data_is_read_once(tmp_path: Path) -> None:
     store = CountingStore(tmp_path / "b.db")
     create(store)
     post(store, "2026-03-01", 60)
-    first = service.allocate(store, "exp-1").out
-    again = service.allocate(store, "exp-1").out
-    assert store.reads == 1
-    assert again.allocations == first.allocations
+    first = service.allocate(store, "exp-1")
+    again = service.allocate(store, "exp-1")
+    assert (store.reads, store.latest_reads) == (1, 1)
+    assert again.out.allocations == first.out.allocations
+    assert (first.snapshot_written, again.snapshot_written) == (True, False)
     # a window is another read; a write makes the next read go to the rows again
     service.allocate(store, "exp-1", window_days=7)
     assert store.reads == 2
     post(store, "2026-03-02", 70)
     assert clicks(store) == {"control": 60, "variant_b": 130}
-    assert store.reads == 3
+    assert (store.reads, store.latest_reads) == (3, 2)
+    history = service.history(store, "exp-1").items
+    assert len(history) == 2  # one snapshot per state of the data
+    assert history[0].totals["variant_b"]["clicks"] == 130
     store.close()
 
 
@@ -76,6 +85,13 @@ def test_a_write_through_another_store_object_is_seen(tmp_path: Path) -> None:
     assert clicks(reader) == {"control": 30, "variant_b": 90}
     post(writer, "2026-03-01", 5, mode="increment")
     assert clicks(reader) == {"control": 60, "variant_b": 95}
+    # data that returns to an earlier state is a change the history records
+    post(writer, "2026-03-01", 90)
+    service.allocate(writer, "exp-1")
+    post(writer, "2026-03-01", 5, mode="increment")  # back to the reader's last state
+    service.allocate(reader, "exp-1")
+    totals = [s.totals["variant_b"]["clicks"] for s in service.history(reader, "exp-1").items]
+    assert totals == [95, 90, 95, 90, 60]
     reader.close()
     writer.close()
 

@@ -224,7 +224,7 @@ def _patched(exp: Experiment, patch: models.ExperimentPatch, at: dt.datetime) ->
 def delete_experiment(store: Store, experiment_id: str) -> None:
     store.get_experiment(experiment_id)  # ExperimentNotFound -> 404
     store.delete_experiment(experiment_id)
-    _loaded_cache(store).clear()  # an experiment made again under this id starts afresh
+    _seen(store).clear()  # an experiment made again under this id starts afresh
 
 
 def _add_discovered(store: Store, experiment_id: str, names: Sequence[str]) -> None:
@@ -451,24 +451,40 @@ class Loaded:
     fingerprint: str
 
 
-# What _load read, by experiment state: the same (id, created_at, version, data_version) means
-# the same rows and settings (the store bumps data_version on every write), so a repeated read
-# of unchanged data costs one small query. One cache per store object; bounded by rows held.
-_LOADED: weakref.WeakKeyDictionary[Store, BoundedCache[Loaded]] = weakref.WeakKeyDictionary()
-_LOADED_ROWS = 200_000
+@dataclasses.dataclass
+class _Seen:
+    """What this process has read from one store object, so unchanged data is not read again.
+
+    `loaded`: what _load read, by experiment state; the same (id, created_at, version,
+    data_version) means the same rows and settings (the store bumps data_version with every
+    write), so a repeated read costs one small query. Bounded by the rows held.
+    `snapshotted`: the states whose snapshot this process wrote or saw as the latest, so
+    unchanged data does not ask for it again either (data that returns to an earlier state
+    has a new data_version, so it asks).
+    """
+
+    loaded: BoundedCache[Loaded] = dataclasses.field(default_factory=lambda: BoundedCache(200_000))
+    snapshotted: BoundedCache[bool] = dataclasses.field(
+        default_factory=lambda: BoundedCache(10_000)
+    )
+
+    def clear(self) -> None:
+        self.loaded.clear()
+        self.snapshotted.clear()
 
 
-def _loaded_cache(store: Store) -> BoundedCache[Loaded]:
-    cache = _LOADED.get(store)
-    if cache is None:
-        cache = _LOADED.setdefault(store, BoundedCache(_LOADED_ROWS))
-    return cache
+_SEEN: weakref.WeakKeyDictionary[Store, _Seen] = weakref.WeakKeyDictionary()
+
+
+def _seen(store: Store) -> _Seen:
+    seen = _SEEN.get(store)
+    return seen if seen is not None else _SEEN.setdefault(store, _Seen())
 
 
 def _load(store: Store, experiment_id: str, window_days: int | None = None) -> Loaded:
     exp = store.get_experiment(experiment_id)
     key = (exp.id, exp.created_at, exp.version, exp.data_version, window_days)
-    cache = _loaded_cache(store)
+    cache = _seen(store).loaded
     hit = cache.get(key)
     if hit is not None:
         return hit
@@ -619,12 +635,16 @@ def _compute(
     if not running:
         return allocation, _frozen_shares(store, loaded), loaded.experiment.status, False
     written = False
-    if trigger is not None:
+    snapshotted = _seen(store).snapshotted
+    exp = loaded.experiment
+    key = (exp.id, exp.created_at, exp.version, exp.data_version, loaded.fingerprint)
+    if trigger is not None and not snapshotted.get(key):
         # A read first: unchanged data (the common case) then takes no write lock at all;
         # write_snapshot itself stays the atomic judge for concurrent writers.
         latest = store.latest_snapshot(loaded.experiment.id)
         if latest is None or latest.data_fingerprint != loaded.fingerprint:
             written = store.write_snapshot(_snapshot(loaded, allocation, trigger, at))
+        snapshotted.put(key, True)
     return allocation, dict(allocation.shares), allocation.status, written
 
 
@@ -907,4 +927,4 @@ def recompute_all(
 
 def reset(store: Store) -> None:
     store.reset()
-    _loaded_cache(store).clear()
+    _seen(store).clear()
