@@ -429,16 +429,18 @@ class PostgresStore(SqlReads):
                             )
                         response: dict[str, Any] = prior[1]
                         return response
-                if params:
-                    with conn.cursor() as cur:
+                # one round trip: the upserts and the bump go out together (pipeline mode)
+                with conn.pipeline(), conn.cursor() as cur:
+                    if params:
                         cur.executemany(_UPSERT[mode], params)
-                # last, so the experiment's row lock is held only until the commit (and is
-                # always the last lock taken: no deadlock with the row locks above)
-                bumped = conn.execute(
-                    "UPDATE experiments SET data_version = data_version + 1 "
-                    "WHERE id = %s RETURNING 1",
-                    (experiment_id,),
-                ).fetchone()
+                    # last, so the experiment's row lock is held only until the commit (and
+                    # is always the last lock taken: no deadlock with the row locks above)
+                    cur.execute(
+                        "UPDATE experiments SET data_version = data_version + 1 "
+                        "WHERE id = %s RETURNING 1",
+                        (experiment_id,),
+                    )
+                    bumped = cur.fetchone()
                 if bumped is None:
                     raise ExperimentNotFound(experiment_id)
             except pg_errors.ForeignKeyViolation:
