@@ -6,7 +6,6 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 
 from fastapi import APIRouter, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from banditkit import __version__
@@ -36,16 +35,16 @@ class LazyCors:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.inner is None:
             origins = list(self.config().cors_origins)
-            self.inner = (
-                CORSMiddleware(
+            self.inner = self.app
+            if origins:  # none by default: the dashboard is served from the API's own origin
+                from starlette.middleware.cors import CORSMiddleware
+
+                self.inner = CORSMiddleware(
                     self.app,
                     allow_origins=origins,
                     allow_methods=["GET", "POST", "PATCH", "DELETE"],
                     allow_headers=["content-type", "x-api-key", "idempotency-key"],
                 )
-                if origins
-                else self.app
-            )
         await self.inner(scope, receive, send)
 
 
