@@ -303,22 +303,20 @@ def write_list(modules: list[str], path: Path = MODULES) -> None:
     path.write_text(head + "".join(f"{m}\n" for m in modules))
 
 
-def compile_listed(layer: Path, modules: list[str]) -> int:
+def compile_listed(layer: Path, modules: list[str]) -> tuple[int, list[str]]:
     """Replace the layer's bytecode with that of `modules` (as Lambda's python3.13 reads it:
-    no optimization, unchecked hash); returns the bytes of bytecode written."""
+    no optimization, unchecked hash). Returns the bytes of bytecode written and the listed
+    modules the layer does not hold (a dependency changed: `make layer-bytecode`)."""
     if sys.implementation.cache_tag != "cpython-313":  # the bytecode Lambda's python3.13 reads
         raise SystemExit("compile with python3.13, the Lambda runtime's interpreter")
-    missing = [m for m in modules if not (layer / m).is_file()]
-    if missing:
-        raise SystemExit(
-            f"{len(missing)} listed module(s) not in {layer}, e.g. {missing[0]}: "
-            "refresh the list with `make layer-bytecode`"
-        )
     for cache in [p for p in layer.rglob("__pycache__") if p.is_dir()]:
         shutil.rmtree(cache)
-    written = 0
+    written, absent = 0, []
     for module in modules:
         source = str(layer / module)
+        if not (layer / module).is_file():
+            absent.append(module)
+            continue
         pyc = importlib.util.cache_from_source(source)  # __pycache__/NAME.cpython-313.pyc
         py_compile.compile(
             source,
@@ -327,7 +325,7 @@ def compile_listed(layer: Path, modules: list[str]) -> int:
             invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
         )
         written += Path(pyc).stat().st_size
-    return written
+    return written, absent
 
 
 def main() -> None:
@@ -346,8 +344,15 @@ def main() -> None:
         print(f"{args.out}: {len(modules)} modules")
     else:
         modules = read_list(args.modules)
-        written = compile_listed(args.layer, modules)
-        print(f"{args.layer}: bytecode of {len(modules)} modules, {written / 1e6:.1f} MB")
+        written, absent = compile_listed(args.layer, modules)
+        count = len(modules) - len(absent)
+        print(f"{args.layer}: bytecode of {count} modules, {written / 1e6:.1f} MB")
+        if absent:
+            print(
+                f"  {len(absent)} listed module(s) not in the layer, e.g. {absent[0]}: "
+                "refresh the list with `make layer-bytecode`",
+                file=sys.stderr,
+            )
 
 
 if __name__ == "__main__":

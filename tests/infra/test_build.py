@@ -177,7 +177,7 @@ def test_arm64_layer_fits_its_budget_and_leaves_boto3_to_the_runtime(build_arm64
         for p in layer.rglob("__pycache__/*.pyc")
     )
     assert len(listed) > 400
-    assert compiled == listed
+    assert compiled == listed, "listed modules the layer lacks: run `make layer-bytecode`"
     assert (layer / "banditkit" / "__init__.py").is_file()
     assert (layer / "requirements.txt").is_file()
     for name in RUNTIME_PACKAGES:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import struct
+import subprocess
 import textwrap
 from pathlib import Path
 from types import ModuleType
@@ -194,6 +195,32 @@ def test_drop_symtab_keeps_every_segment_aligned_and_byte_for_byte(tmp_path: Pat
     # Nothing to drop, or a library of another shape: left alone.
     assert prune_layer.drop_symtab(compacted) is None
     assert prune_layer.drop_symtab(b"#!/bin/sh\n") is None
+
+
+def test_bytecode_is_written_for_the_listed_modules_only(tmp_path: Path, py313: Path) -> None:
+    layer, listing = tmp_path / "python", tmp_path / "modules.txt"
+    for rel in ("a.py", "pkg/__init__.py", "pkg/b.py", "unused.py"):
+        (layer / rel).parent.mkdir(parents=True, exist_ok=True)
+        (layer / rel).write_text("X = 1\n")
+    touch(layer / "__pycache__" / "unused.cpython-313.pyc")  # left by an earlier build
+    listing.write_text("# comment\na.py\npkg/b.py\ngone.py\n")
+
+    script_path = ROOT / "scripts" / "layer_bytecode.py"
+    run = subprocess.run(
+        [str(py313), str(script_path), "compile", str(layer), "--modules", str(listing)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+
+    compiled = sorted(p.relative_to(layer).as_posix() for p in layer.rglob("*.pyc"))
+    assert compiled == ["__pycache__/a.cpython-313.pyc", "pkg/__pycache__/b.cpython-313.pyc"]
+    assert "bytecode of 2 modules" in run.stdout
+    assert "1 listed module(s) not in the layer, e.g. gone.py" in run.stderr
+    # Unchecked-hash bytecode (PEP 552 flags 0b01): Lambda never compares it with the source.
+    flags = int.from_bytes((layer / compiled[0]).read_bytes()[4:8], "little")
+    assert flags == 0b01
 
 
 def test_upload_mirrors_the_frontend_with_types_and_cache_policy(tmp_path: Path) -> None:
