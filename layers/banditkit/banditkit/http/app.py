@@ -74,7 +74,10 @@ def create_app(
     app.state.config = config
     app.state.telemetry = telemetry
     for router in all_routers() if routers is None else routers:
-        app.include_router(router)
+        # The router's routes as built (its dependencies, tags and responses merged in):
+        # include_router would build each of them again, at the app's first request. So
+        # app.dependency_overrides does not reach them; pass `store` and `config` instead.
+        app.router.routes.extend(router.routes)
     errors.install(app)
     links.install(app)  # harden: OpenAPI links (create -> events -> allocation)
     app.add_middleware(LazyCors, config=lambda: config if config is not None else get_config())
