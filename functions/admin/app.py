@@ -3,4 +3,4 @@
 from banditkit.http.aws import api_function
 from banditkit.http.routers import admin
 
-handler, logger = api_function("admin", admin.router)
+handler = api_function("admin", admin.router)

@@ -3,4 +3,4 @@
 from banditkit.http.aws import api_function
 from banditkit.http.routers import allocation
 
-handler, logger = api_function("allocation", allocation.router)
+handler = api_function("allocation", allocation.router)

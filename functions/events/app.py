@@ -3,4 +3,4 @@
 from banditkit.http.aws import api_function
 from banditkit.http.routers import events
 
-handler, logger = api_function("events", events.router)
+handler = api_function("events", events.router)

@@ -3,4 +3,4 @@
 from banditkit.http.aws import api_function
 from banditkit.http.routers import experiments
 
-handler, logger = api_function("experiments", experiments.router)
+handler = api_function("experiments", experiments.router)

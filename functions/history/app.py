@@ -3,4 +3,4 @@
 from banditkit.http.aws import api_function
 from banditkit.http.routers import history
 
-handler, logger = api_function("history", history.router)
+handler = api_function("history", history.router)

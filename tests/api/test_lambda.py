@@ -201,7 +201,8 @@ def test_api_functions_serve_their_routes(fns, capsys: pytest.CaptureFixture[str
     logs = capsys.readouterr().out
     assert '"EventsIngested"' in logs  # EMF metric
     # the correlation id comes from the API Gateway request
-    assert fns["events"].logger.get_correlation_id() == "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
+    logger = fns["events"].handler.logger
+    assert logger.get_correlation_id() == "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
     csv = "date,variant_name,impressions,clicks\n2025-01-08,control,1000,31\n2025-01-08,b,1000,44\n"
     status, out = call(
         fns,

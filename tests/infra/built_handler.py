@@ -5,7 +5,8 @@ runtime's own packages (boto3), in Lambda's order. No site-packages, no source t
     python3.13 -I -S built_handler.py import OUT FUNCTION_DIR LAYER_DIR... -- RUNTIME_DIR
     python3.13 -I -S built_handler.py invoke OUT FUNCTION_DIR LAYER_DIR... -- RUNTIME_DIR < events
 
-`import` writes {"handler": type name, "outside": modules loaded from elsewhere} to OUT;
+`import` writes {"handler": type name, "outside": modules loaded from elsewhere,
+"deferred_loaded": which of DEFERRED the import loaded} to OUT;
 `invoke` reads a JSON list of events from stdin, calls the handler on each and writes the
 responses to OUT (stdout belongs to the handler's logs and metrics).
 """
@@ -13,6 +14,9 @@ responses to OUT (stdout belongs to the handler's logs and metrics).
 import json
 import sys
 import sysconfig
+
+# Packages an API handler loads at its first invocation, not at import (cold start).
+DEFERRED = ("aws_lambda_powertools", "pydantic_settings", "numpy", "aws_xray_sdk")
 
 
 class Context:
@@ -47,7 +51,12 @@ def main() -> None:
             and getattr(module, "__file__", None)
             and not module.__file__.startswith(allowed)
         )
-        result: object = {"handler": type(app.handler).__name__, "outside": outside}
+        deferred = [name for name in DEFERRED if name in sys.modules]
+        result: object = {
+            "handler": type(app.handler).__name__,
+            "outside": outside,
+            "deferred_loaded": deferred,
+        }
     elif mode == "invoke":
         events = json.load(sys.stdin)
         result = [app.handler(event, Context()) for event in events]

@@ -3,7 +3,8 @@ scheduled recompute job.
 
 Free of FastAPI and Mangum: the recompute function serves no HTTP, so its cold start does not
 load the web stack (the API handlers add it through `banditkit.http.aws`). Nothing here runs at
-import: stores and the tracer are built at the first invocation.
+import: stores and the tracer are built at the first invocation, and Powertools is imported by
+whoever makes the Metrics handed in (`banditkit.http.aws` does so at the first invocation).
 """
 
 from __future__ import annotations
@@ -11,15 +12,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
-
-from aws_lambda_powertools import Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from typing import TYPE_CHECKING, Any
 
 from banditkit import service
 from banditkit.config import get_config
 from banditkit.runtime import default_store
 from banditkit.telemetry import SNAPSHOTS_WRITTEN
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Metrics
 
 NAMESPACE = "banditkit"
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -33,6 +34,8 @@ class EmfTelemetry:
         self.metrics = metrics
 
     def count(self, name: str, value: int = 1) -> None:
+        from aws_lambda_powertools.metrics import MetricUnit  # loaded with `metrics` already
+
         self.metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
 

@@ -6,7 +6,6 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 
 from fastapi import APIRouter, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from banditkit import __version__
@@ -36,16 +35,16 @@ class LazyCors:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.inner is None:
             origins = list(self.config().cors_origins)
-            self.inner = (
-                CORSMiddleware(
+            self.inner = self.app
+            if origins:  # none by default: the dashboard is served from the API's own origin
+                from starlette.middleware.cors import CORSMiddleware
+
+                self.inner = CORSMiddleware(
                     self.app,
                     allow_origins=origins,
                     allow_methods=["GET", "POST", "PATCH", "DELETE"],
                     allow_headers=["content-type", "x-api-key", "idempotency-key"],
                 )
-                if origins
-                else self.app
-            )
         await self.inner(scope, receive, send)
 
 
@@ -75,7 +74,10 @@ def create_app(
     app.state.config = config
     app.state.telemetry = telemetry
     for router in all_routers() if routers is None else routers:
-        app.include_router(router)
+        # The router's routes as built (its dependencies, tags and responses merged in):
+        # include_router would build each of them again, at the app's first request. So
+        # app.dependency_overrides does not reach them; pass `store` and `config` instead.
+        app.router.routes.extend(router.routes)
     errors.install(app)
     links.install(app)  # harden: OpenAPI links (create -> events -> allocation)
     app.add_middleware(LazyCors, config=lambda: config if config is not None else get_config())
