@@ -78,6 +78,7 @@ LAMBDA_ENV = {
     "POWERTOOLS_SERVICE_NAME": "banditkit",
     "POWERTOOLS_METRICS_NAMESPACE": "banditkit",
     "POWERTOOLS_LOG_LEVEL": "INFO",
+    "OPENBLAS_NUM_THREADS": "1",
     "AWS_REGION": "eu-west-1",
 }
 SHIPPED_TARGET_BYTES = 60_000_000  # code and the bytecode shipped with it

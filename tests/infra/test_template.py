@@ -62,6 +62,7 @@ def test_globals_target_python313_with_powertools_settings(template: Template) -
     assert env["POWERTOOLS_SERVICE_NAME"] == "banditkit"
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "banditkit"
     assert env["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
+    assert env["OPENBLAS_NUM_THREADS"] == "1"
 
 
 def test_every_function_has_fitted_memory_and_timeout(deployed: Deployed) -> None:
