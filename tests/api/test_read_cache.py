@@ -72,6 +72,11 @@ def test_unchanged_data_is_read_once(tmp_path: Path) -> None:
     history = service.history(store, "exp-1").items
     assert len(history) == 2  # one snapshot per state of the data
     assert history[0].totals["variant_b"]["clicks"] == 130
+    # what is kept: the latest state per experiment and window, not every state ever read
+    for clicks_b in range(10):
+        post(store, "2026-03-03", clicks_b)
+        service.allocate(store, "exp-1")
+    assert len(service._seen(store).loaded) == 2  # no window, and window_days=7
     store.close()
 
 

@@ -455,16 +455,17 @@ class Loaded:
 class _Seen:
     """What this process has read from one store object, so unchanged data is not read again.
 
-    `loaded`: what _load read, by experiment state; the same (id, created_at, version,
-    data_version) means the same rows and settings (the store bumps data_version with every
-    write), so a repeated read costs one small query. Bounded by the rows held.
-    `snapshotted`: the states whose snapshot this process wrote or saw as the latest, so
-    unchanged data does not ask for it again either (data that returns to an earlier state
-    has a new data_version, so it asks).
+    `loaded`: what _load last read of an experiment (id, created_at) and window. The same
+    (version, data_version) means the same rows and settings (the store bumps data_version
+    with every write), so a repeated read costs one small query; a newer state replaces the
+    entry. Bounded by the rows held.
+    `snapshotted`: the state (version, data_version, fingerprint) whose snapshot this process
+    last wrote or saw as the latest, so unchanged data does not ask for it again either (data
+    that returns to an earlier state has a new data_version, so it asks).
     """
 
-    loaded: BoundedCache[Loaded] = dataclasses.field(default_factory=lambda: BoundedCache(200_000))
-    snapshotted: BoundedCache[bool] = dataclasses.field(
+    loaded: BoundedCache[Loaded] = dataclasses.field(default_factory=lambda: BoundedCache(100_000))
+    snapshotted: BoundedCache[tuple[int, int, str]] = dataclasses.field(
         default_factory=lambda: BoundedCache(10_000)
     )
 
@@ -483,10 +484,13 @@ def _seen(store: Store) -> _Seen:
 
 def _load(store: Store, experiment_id: str, window_days: int | None = None) -> Loaded:
     exp = store.get_experiment(experiment_id)
-    key = (exp.id, exp.created_at, exp.version, exp.data_version, window_days)
+    key = (exp.id, exp.created_at, window_days)
     cache = _seen(store).loaded
     hit = cache.get(key)
-    if hit is not None:
+    if hit is not None and (hit.experiment.version, hit.experiment.data_version) == (
+        exp.version,
+        exp.data_version,
+    ):
         return hit
     loaded = _read(store, exp, window_days)
     cache.put(key, loaded, weight=len(loaded.days) + 1)
@@ -637,14 +641,14 @@ def _compute(
     written = False
     snapshotted = _seen(store).snapshotted
     exp = loaded.experiment
-    key = (exp.id, exp.created_at, exp.version, exp.data_version, loaded.fingerprint)
-    if trigger is not None and not snapshotted.get(key):
+    key, state = (exp.id, exp.created_at), (exp.version, exp.data_version, loaded.fingerprint)
+    if trigger is not None and snapshotted.get(key) != state:
         # A read first: unchanged data (the common case) then takes no write lock at all;
         # write_snapshot itself stays the atomic judge for concurrent writers.
-        latest = store.latest_snapshot(loaded.experiment.id)
+        latest = store.latest_snapshot(exp.id)
         if latest is None or latest.data_fingerprint != loaded.fingerprint:
             written = store.write_snapshot(_snapshot(loaded, allocation, trigger, at))
-        snapshotted.put(key, True)
+        snapshotted.put(key, state)
     return allocation, dict(allocation.shares), allocation.status, written
 
 
