@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib.util
 import json
 import os
 import shutil
@@ -31,8 +30,11 @@ from banditkit.models import EventsIn, ExperimentCreate
 from banditkit.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
+# The interpreter, /var/runtime's boto3 and API Gateway's events, as layer_bytecode has them.
+sys.path.insert(0, str(ROOT / "scripts"))
+from layer_bytecode import api_event, python313, runtime_stand_in  # noqa: E402
+
 FUNCTIONS = ["experiments", "events", "allocation", "history", "admin", "recompute"]
-RUNTIME_PACKAGES = ["boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"]
 BASELINE_APP = """\
 from fastapi import FastAPI
 from mangum import Mangum
@@ -87,15 +89,6 @@ VARIANTS = ("A", "B", "C")  # A is the control
 RATIO_TARGET = 1.3
 
 
-def python313() -> Path:
-    if sys.version_info[:2] == (3, 13):
-        return Path(sys.base_prefix) / "bin" / "python3.13"
-    found = sorted((Path.home() / ".pyenv" / "versions").glob("3.13*/bin/python3.13"))
-    if not found:
-        raise SystemExit("no CPython 3.13: the Lambda runtime is python3.13")
-    return found[-1]
-
-
 def ensure_build(arch: str) -> Path:
     build = ROOT / ".aws-sam" / f"build-{arch}"
     if not (build / "template.yaml").is_file():
@@ -105,21 +98,6 @@ def ensure_build(arch: str) -> Path:
             check=True,
         )
     return build
-
-
-def runtime_stand_in(folder: Path) -> Path:
-    """Links to this interpreter's boto3 and its dependencies, as /var/runtime has them."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in RUNTIME_PACKAGES:
-        spec = importlib.util.find_spec(name)
-        if spec is None or spec.origin is None:
-            raise SystemExit(f"{name} is not installed: run with the project's .venv")
-        origin = Path(spec.origin)
-        source = origin.parent if origin.name == "__init__.py" else origin
-        link = folder / source.name
-        if not link.exists():
-            link.symlink_to(source)
-    return folder
 
 
 @dataclass(frozen=True)
@@ -183,45 +161,6 @@ def best_runs(python: Path, apps: dict[str, App], repeat: int) -> dict[str, Run]
                 run.numpy,
             )
     return best
-
-
-def api_event(
-    method: str,
-    resource: str,
-    *,
-    path: dict[str, str] | None = None,
-    query: dict[str, str] | None = None,
-    headers: dict[str, str] | None = None,
-    body: Any = None,
-) -> dict[str, Any]:
-    """An API Gateway REST (v1) proxy event."""
-    url = resource.format(**(path or {}))
-    head = {"host": "abc.execute-api.eu-west-1.amazonaws.com", "content-type": "application/json"}
-    head |= headers or {}
-    return {
-        "resource": resource,
-        "path": url,
-        "httpMethod": method,
-        "headers": head,
-        "multiValueHeaders": {k: [v] for k, v in head.items()},
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
-        "pathParameters": path,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": resource,
-            "httpMethod": method,
-            "path": f"/dev{url}",
-            "stage": "dev",
-            "requestId": "bench",
-            "accountId": "123456789012",
-            "apiId": "abc",
-            "identity": {"sourceIp": "203.0.113.9"},
-            "requestTimeEpoch": 1_764_374_400_000,
-        },
-        "body": json.dumps(body) if body is not None else None,
-        "isBase64Encoded": False,
-    }
 
 
 def seeded_store(folder: Path) -> Path:

@@ -38,6 +38,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 MODULES = Path(__file__).with_suffix(".txt")
 FUNCTIONS = ["experiments", "events", "allocation", "history", "recompute", "admin"]
+# What /var/runtime puts on a python3.13 Lambda's path after the layers: boto3 and its deps.
 RUNTIME_PACKAGES = ["boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"]
 API_KEY = "record-key-0123456789"
 ADMIN_KEY = "record-admin-key-0123456789"
@@ -239,7 +240,9 @@ def runtime_stand_in(folder: Path) -> Path:
             raise SystemExit(f"{name} is not installed: run with the project's .venv")
         origin = Path(spec.origin)
         source = origin.parent if origin.name == "__init__.py" else origin
-        (folder / source.name).symlink_to(source)
+        link = folder / source.name
+        if not link.exists():
+            link.symlink_to(source)
     return folder
 
 

@@ -36,8 +36,6 @@ FUNCTIONS = ["experiments", "events", "allocation", "history", "admin", "recompu
 # binutils-aarch64-linux-gnu (.ci/run installs it); without it the layer is 58.4 MB.
 LAYER_SHIPPED_CEILING = 60_000_000
 EM_AARCH64, EM_X86_64 = 183, 62
-# What /var/runtime puts on a python3.13 Lambda's path after the layers: boto3 and its deps.
-RUNTIME_PACKAGES = ["boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"]
 
 
 def tree_size(folder: Path, *, bytecode: bool = True) -> int:
@@ -83,14 +81,7 @@ layer_bytecode = script("layer_bytecode")
 @pytest.fixture(scope="session")
 def runtime_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A stand-in for the runtime's /var/runtime: links to this venv's boto3 and its deps."""
-    folder = tmp_path_factory.mktemp("var-runtime")
-    for name in RUNTIME_PACKAGES:
-        spec = importlib.util.find_spec(name)
-        assert spec is not None
-        assert spec.origin is not None
-        origin = Path(spec.origin)
-        source = origin.parent if origin.name == "__init__.py" else origin
-        (folder / source.name).symlink_to(source)
+    folder: Path = layer_bytecode.runtime_stand_in(tmp_path_factory.mktemp("var-runtime"))
     return folder
 
 
@@ -257,7 +248,7 @@ def test_arm64_layer_fits_its_budget_and_leaves_boto3_to_the_runtime(build_arm64
     assert compiled == listed, "listed modules the layer lacks: run `make layer-bytecode`"
     assert (layer / "banditkit" / "__init__.py").is_file()
     assert (layer / "requirements.txt").is_file()
-    for name in RUNTIME_PACKAGES:
+    for name in layer_bytecode.RUNTIME_PACKAGES:
         assert not list(layer.glob(f"{name}*")), name
     assert not list(layer.glob("psycopg*"))  # in the PostgreSQL layer only
     assert list((build_arm64 / "PostgresLayer" / "python").glob("psycopg_binary*"))
