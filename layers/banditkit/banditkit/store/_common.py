@@ -99,6 +99,33 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
+# The field names of experiment_fields and snapshot_fields, in their order: the SQL stores'
+# column order too.
+EXPERIMENT_FIELDS = (
+    "id",
+    "name",
+    "description",
+    "status",
+    "variants",
+    "variants_declared",
+    "settings",
+    "created_at",
+    "updated_at",
+    "version",
+    "data_version",
+)
+SNAPSHOT_FIELDS = (
+    "experiment_id",
+    "computed_at",
+    "trigger",
+    "allocations",
+    "p_best",
+    "totals",
+    "data_fingerprint",
+    "status",
+)
+
+
 def experiment_fields(e: Experiment) -> dict[str, Any]:
     """An experiment as flat text/number fields (SQL columns, DynamoDB attributes)."""
     return {

@@ -27,6 +27,8 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from banditkit.store._common import (
+    EXPERIMENT_FIELDS,
+    SNAPSHOT_FIELDS,
     check_rows,
     experiment_fields,
     experiment_from_fields,
@@ -269,17 +271,7 @@ class PostgresStore(SqlReads):
         return day
 
     def _snapshot(self, row: tuple[Any, ...]) -> Snapshot:
-        names = [
-            "experiment_id",
-            "computed_at",
-            "trigger",
-            "allocations",
-            "p_best",
-            "totals",
-            "data_fingerprint",
-            "status",
-        ]
-        fields = dict(zip(names, row, strict=True))
+        fields = dict(zip(SNAPSHOT_FIELDS, row, strict=True))
         fields["computed_at"] = ts(fields["computed_at"])
         return snapshot_from_fields(fields)
 
@@ -288,20 +280,7 @@ class PostgresStore(SqlReads):
         return DailyRow(day, variant, int(impressions), int(clicks), int(conversions))
 
     def _experiment(self, row: tuple[Any, ...]) -> Experiment:
-        names = [
-            "id",
-            "name",
-            "description",
-            "status",
-            "variants",
-            "variants_declared",
-            "settings",
-            "created_at",
-            "updated_at",
-            "version",
-            "data_version",
-        ]
-        fields = dict(zip(names, row, strict=True))
+        fields = dict(zip(EXPERIMENT_FIELDS, row, strict=True))
         fields["created_at"] = ts(fields["created_at"])
         fields["updated_at"] = ts(fields["updated_at"])
         return experiment_from_fields(fields)

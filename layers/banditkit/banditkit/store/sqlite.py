@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from banditkit.store._common import (
+    EXPERIMENT_FIELDS,
+    SNAPSHOT_FIELDS,
     check_rows,
     dumps,
     experiment_fields,
@@ -90,13 +92,8 @@ CREATE TABLE IF NOT EXISTS idempotency (
 ) WITHOUT ROWID;
 """
 
-_EXPERIMENT_COLUMNS = (
-    "id, name, description, status, variants, variants_declared, settings, "
-    "created_at, updated_at, version, data_version"
-)
-_SNAPSHOT_COLUMNS = (
-    "experiment_id, computed_at, trigger, allocations, p_best, totals, data_fingerprint, status"
-)
+_EXPERIMENT_COLUMNS = ", ".join(EXPERIMENT_FIELDS)
+_SNAPSHOT_COLUMNS = ", ".join(SNAPSHOT_FIELDS)
 
 _UPSERT = {
     "set": (
@@ -250,12 +247,10 @@ class SQLiteStore(SqlReads):
         return day.isoformat()
 
     def _experiment(self, row: tuple[Any, ...]) -> Experiment:
-        names = [c.strip() for c in _EXPERIMENT_COLUMNS.split(",")]
-        return experiment_from_fields(dict(zip(names, row, strict=True)))
+        return experiment_from_fields(dict(zip(EXPERIMENT_FIELDS, row, strict=True)))
 
     def _snapshot(self, row: tuple[Any, ...]) -> Snapshot:
-        names = [c.strip() for c in _SNAPSHOT_COLUMNS.split(",")]
-        return snapshot_from_fields(dict(zip(names, row, strict=True)))
+        return snapshot_from_fields(dict(zip(SNAPSHOT_FIELDS, row, strict=True)))
 
     def _daily(self, row: tuple[Any, ...]) -> DailyRow:
         day, variant, impressions, clicks, conversions = row
