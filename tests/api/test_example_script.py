@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from typing import Any
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "example_requests.py"
+import example_requests
 
 
 def test_walkthrough_runs(client) -> None:
-    spec = importlib.util.spec_from_file_location("example_requests", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-
     def send(method: str, path: str, body: Any = None) -> tuple[int, Any]:
         r = client.request(method, path, json=body)
         return r.status_code, r.json() if r.content else None
 
     lines: list[str] = []
-    out = module.walkthrough(send, out=lines.append)
+    out = example_requests.walkthrough(send, out=lines.append)
     assert out["allocation"]["allocations"]["variant_b"] == max(
         out["allocation"]["allocations"].values()
     )
@@ -31,10 +23,5 @@ def test_walkthrough_runs(client) -> None:
 
 
 def test_unreachable_server_is_a_clear_error(capsys) -> None:
-    spec = importlib.util.spec_from_file_location("example_requests2", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert module.main(["--url", "http://127.0.0.1:9"]) == 1
+    assert example_requests.main(["--url", "http://127.0.0.1:9"]) == 1
     assert "cannot reach" in capsys.readouterr().err

@@ -10,16 +10,15 @@ on sys.path, and requests run end to end through the built handlers on a SQLite 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+import layer_bytecode
 import pytest
 
 pytestmark = [pytest.mark.infra, pytest.mark.slow]
@@ -64,18 +63,6 @@ def wheel_tags(layer: Path) -> dict[str, list[str]]:
         ]
         for wheel in layer.glob("*.dist-info/WHEEL")
     }
-
-
-def script(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-layer_bytecode = script("layer_bytecode")
 
 
 @pytest.fixture(scope="session")

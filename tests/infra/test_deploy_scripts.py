@@ -3,27 +3,18 @@ upload (against moto's S3)."""
 
 from __future__ import annotations
 
-import importlib.util
 import struct
 import subprocess
 import textwrap
 from pathlib import Path
-from types import ModuleType
 
+import prune_layer
 import pytest
+import upload_dashboard
 
 pytestmark = pytest.mark.infra
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def script(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def touch(path: Path, size: int = 10) -> None:
@@ -34,7 +25,6 @@ def touch(path: Path, size: int = 10) -> None:
 def test_prune_removes_tests_stubs_build_files_and_unused_subpackages_only(
     tmp_path: Path,
 ) -> None:
-    prune_layer = script("prune_layer")
     keep = [
         "banditkit/tests/keep.py",  # ours is never touched
         "banditkit/__init__.pyi",
@@ -102,7 +92,6 @@ def elf(machine: int, loads: list[tuple[int, int, int]]) -> bytes:
 def test_stripped_libraries_are_checked_against_the_loaders_alignment_rule(
     tmp_path: Path,
 ) -> None:
-    prune_layer = script("prune_layer")
     good, bad = tmp_path / "good.so", tmp_path / "bad.so"
     # arm64 pages: 64 KiB. patchelf's appended segment, moved by strip: 0x1773760 vs 0x1800000.
     good.write_bytes(elf(183, [(0, 0, 0x10000), (0x1770000, 0x1800000, 0x10000)]))
@@ -168,7 +157,6 @@ def patchelfed_library() -> tuple[bytes, list[tuple[int, int, bytes]]]:
 
 
 def test_drop_symtab_keeps_every_segment_aligned_and_byte_for_byte(tmp_path: Path) -> None:
-    prune_layer = script("prune_layer")
     original, segments = patchelfed_library()
     compacted = prune_layer.drop_symtab(original)
     assert compacted is not None
@@ -227,7 +215,6 @@ def test_upload_mirrors_the_frontend_with_types_and_cache_policy(tmp_path: Path)
     import boto3
     from moto import mock_aws
 
-    upload_dashboard = script("upload_dashboard")
     frontend = tmp_path / "frontend"
     for rel in ("index.html", "js/main.js", "css/app.css", "favicon.svg", "vendor/LICENSE"):
         touch(frontend / rel)
@@ -261,7 +248,6 @@ def test_upload_mirrors_the_frontend_with_types_and_cache_policy(tmp_path: Path)
 
 
 def test_stack_settings_come_from_samconfig(tmp_path: Path) -> None:
-    upload_dashboard = script("upload_dashboard")
     assert upload_dashboard.stack_settings(ROOT / "samconfig.toml", "prod") == (
         "banditkit-prod",
         None,
