@@ -328,6 +328,20 @@ def test_data_version_moves_with_every_stored_write_and_only_then(store: Store) 
         store.write_daily("nope", rows, "set")
 
 
+def test_an_idempotency_key_is_free_again_once_its_record_expires(store: Store) -> None:
+    # Given a TTL that has every record expire 5 s before it is written (the default, 24 h,
+    # makes the replays of the tests above)
+    store.idempotency_ttl = dt.timedelta(seconds=-5)  # type: ignore[attr-defined]
+    store.create_experiment(experiment())
+    rows = [DailyRow(D1, "control", 10, 1)]
+    first = IdempotencyRecord("key-1", "hash-a", {"first": True})
+    assert store.write_daily("exp-1", rows, "increment", first) is None
+    # Then the key used again is a new request: counted again, free to carry another body
+    again = IdempotencyRecord("key-1", "hash-b", {"second": True})
+    assert store.write_daily("exp-1", rows, "increment", again) is None
+    assert counts(store) == {(D1, "control"): (20, 2, 0)}
+
+
 def run_threads(n: int, work: Callable[[int], None]) -> None:
     errors: list[BaseException] = []
     barrier = threading.Barrier(n)

@@ -110,6 +110,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         """,
     ),
     (2, "ALTER TABLE experiments ADD COLUMN data_version bigint NOT NULL DEFAULT 0"),
+    (3, "CREATE INDEX idempotency_by_age ON idempotency (experiment_id, created_at)"),
 )
 
 _EXPERIMENT_SELECT = (
@@ -164,6 +165,7 @@ class PostgresStore(SqlReads):
         connect_timeout: int = 5,
         lock_timeout_ms: int = 5000,
         attempts: int = 3,
+        idempotency_ttl: dt.timedelta = dt.timedelta(hours=24),
     ) -> None:
         parts = urlsplit(url)
         query = dict(parse_qsl(parts.query))
@@ -183,6 +185,7 @@ class PostgresStore(SqlReads):
             "options": options,
         }
         self.attempts = attempts
+        self.idempotency_ttl = idempotency_ttl
         self._pool: ConnectionPool[Conn] | None = None
         self._lock = threading.Lock()
 
@@ -386,6 +389,12 @@ class PostgresStore(SqlReads):
         def work(conn: Conn) -> dict[str, Any] | None:
             try:
                 if idempotency is not None:
+                    # expired keys of this experiment go first: a key used again is new
+                    conn.execute(
+                        "DELETE FROM idempotency "
+                        "WHERE experiment_id = %s AND created_at < now() - %s",
+                        (experiment_id, self.idempotency_ttl),
+                    )
                     inserted = conn.execute(
                         "INSERT INTO idempotency (experiment_id, key, request_hash, response) "
                         "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1",

@@ -90,6 +90,7 @@ CREATE TABLE IF NOT EXISTS idempotency (
     created_at TEXT NOT NULL,
     PRIMARY KEY (experiment_id, key)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS idempotency_by_age ON idempotency (experiment_id, created_at);
 """
 
 _EXPERIMENT_COLUMNS = ", ".join(EXPERIMENT_FIELDS)
@@ -136,9 +137,16 @@ class SQLiteStore(SqlReads):
 
     name = "sqlite"
 
-    def __init__(self, path: str | Path = DEFAULT_PATH, *, busy_timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        path: str | Path = DEFAULT_PATH,
+        *,
+        busy_timeout: float = 5.0,
+        idempotency_ttl: dt.timedelta = dt.timedelta(hours=24),
+    ) -> None:
         self.path = str(path)
         self.busy_timeout = busy_timeout
+        self.idempotency_ttl = idempotency_ttl
         self._local = threading.local()
         self._lock = threading.Lock()
         # Writers of this process queue here, waking as soon as the previous one commits;
@@ -325,6 +333,12 @@ class SQLiteStore(SqlReads):
         try:
             with self._write() as conn:
                 if idempotency is not None:
+                    # expired keys of this experiment go first: a key used again is new
+                    expired = ts(dt.datetime.now(dt.UTC) - self.idempotency_ttl)
+                    conn.execute(
+                        "DELETE FROM idempotency WHERE experiment_id = ? AND created_at < ?",
+                        (experiment_id, expired),
+                    )
                     prior = conn.execute(
                         "SELECT request_hash, response FROM idempotency "
                         "WHERE experiment_id = ? AND key = ?",
