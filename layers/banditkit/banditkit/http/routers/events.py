@@ -28,7 +28,8 @@ IdempotencyKey = Annotated[
         min_length=1,
         max_length=200,
         pattern=r"^[\x21-\x7e]+$",
-        description="Makes a retried POST safe: same key and body returns the first answer.",
+        description="Makes a retried POST safe: same key and body returns the first answer "
+        "(for 24 h).",
     ),
 ]
 
