@@ -4,7 +4,8 @@
 
 Ingest = one POST /events worth of work: a 5-variant batch for one day, `set` or
 `increment` (the latter with an idempotency record). Read = what an allocation needs:
-the experiment plus 30 days x 5 variants. Import = a CSV import's store write: 30 days x
+the experiment plus 30 days x 5 variants; on DynamoDB also what GET /allocation calls, with
+new data and again with the same data. Import = a CSV import's store write: 30 days x
 5 variants = 150 rows in `set` mode (on DynamoDB two transactions: 99 + 51 rows). SQLite
 on a temporary file is the baseline;
 PostgreSQL runs against BANDIT_TEST_PG_URL (skipped when unset); DynamoDB under moto
@@ -25,6 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from banditkit import service
 from banditkit.store import DailyRow, Experiment, IdempotencyRecord, Store
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -156,6 +158,13 @@ def main() -> int:
         store.get_experiment(exp)
         store.read_daily(exp)
         per_read = dict(calls)
+        # GET /allocation through the service: new data, then the same data again
+        calls.clear()
+        service.allocate(store, exp)
+        per_allocation = dict(calls)
+        calls.clear()
+        service.allocate(store, exp)
+        per_repeat = dict(calls)
         # CSV imports: 150 rows set (no key); 300 rows increment with a key, then its replay
         calls.clear()
         store.write_daily(exp, import_rows(), "set")
@@ -198,12 +207,15 @@ def main() -> int:
     print("|---|---|")
     print(f"| ingest (5 variants, increment + idempotency key) | {per_ingest} |")
     print(f"| allocation read (experiment + {DAYS} days x 5 variants) | {per_read} |")
+    print(f"| GET /allocation after new data (reads, snapshot written) | {per_allocation} |")
+    print(f"| GET /allocation again, data unchanged (service read cache) | {per_repeat} |")
     print(f"| CSV import, 150 rows, set, no key | {per_import} |")
     print(f"| CSV import, 300 rows, increment + idempotency key | {per_keyed} |")
     print(f"| the same import retried (a replay: its last part is stored) | {per_replay} |")
     ok = (
         per_ingest == {"TransactWriteItems": 1}
         and per_read.get("Query") == 1
+        and per_repeat == {"GetItem": 1}
         and per_import == {"TransactWriteItems": 2}
         and per_keyed == {"GetItem": 1, "TransactWriteItems": 4}
         and per_replay == {"GetItem": 1}
