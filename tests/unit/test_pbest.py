@@ -5,7 +5,7 @@ import math
 import mpmath
 import numpy as np
 import pytest
-from banditkit.engine.beta import BetaGrid, log_beta_rest
+from banditkit.engine.beta import BetaGrid, _gauss_legendre, log_beta_rest
 from numpy.typing import NDArray
 from scipy import special, stats
 
@@ -242,3 +242,13 @@ def mp_two_arms(a: list[float], b: list[float]) -> float:
 )
 def test_singular_at_both_ends_match_mpmath(a: list[float], b: list[float]) -> None:
     assert grid_p_best(a, b)[1] == pytest.approx(mp_two_arms(a, b), abs=TOL)
+
+
+@pytest.mark.parametrize("n", [4, 64])
+def test_gauss_legendre_rule_is_numpys_and_exact_to_degree_2n_minus_1(n: int) -> None:
+    nodes, weights = _gauss_legendre(n)
+    t, w = np.polynomial.legendre.leggauss(n)
+    assert np.allclose(nodes, (t + 1) / 2, rtol=0, atol=1e-14)
+    assert np.allclose(weights, w / 2, rtol=0, atol=1e-14)
+    for degree in (0, 1, n, 2 * n - 1):  # ∫_0^1 x^d dx = 1 / (d + 1)
+        assert float(weights @ nodes**degree) == pytest.approx(1 / (degree + 1), rel=1e-12)
