@@ -171,8 +171,9 @@ class Store(Protocol):
         nothing is written and the first response is returned; with another hash,
         IdempotencyConflict. ExperimentNotFound if the experiment is absent.
         Keys are scoped per experiment and expire after the store's idempotency_ttl
-        (24 h by default): a key used again later is a new request. InvalidMetrics (nothing written) for a negative or
-        non-int count, one (date, variant) twice, or a total that would pass MAX_COUNT.
+        (24 h by default): a key used again later is a new request. InvalidMetrics
+        (nothing written) for a negative or non-int count, one (date, variant) twice, or a
+        total that would pass MAX_COUNT.
         StoreLimitExceeded (nothing written) when one row is beyond a backend limit.
         Every transaction that stores rows adds 1 to the experiment's data_version.
 
