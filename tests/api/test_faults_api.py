@@ -22,12 +22,11 @@ from banditkit.http.app import create_app
 from banditkit.store import Store, StoreUnavailable, open_store
 from fastapi.testclient import TestClient
 
-from ..contract.conftest import pg_url, serialise_moto
-from ..contract.test_faults_dynamodb import FaultyServer
+from ..contract.conftest import pg_url
+from ..contract.test_faults_dynamodb import ATTEMPTS, FaultyServer, faulty_dynamodb
 from ..contract.test_faults_postgres import pg_ctl, started_at
 from .conftest import config
 
-ATTEMPTS = 3
 EVENT = {
     "experiment_id": "exp_1",
     "date": "2026-01-01",
@@ -61,28 +60,7 @@ def daily(c: TestClient) -> dict[str, tuple[int, int]]:
 
 @pytest.fixture
 def dynamo(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient, FaultyServer]]:
-    import boto3
-    from banditkit.store import dynamodb_tables as tables
-    from banditkit.store.dynamodb import DynamoDBStore, client_config
-    from moto import mock_aws
-
-    serialise_moto(monkeypatch)
-    server = FaultyServer(monkeypatch)
-    with mock_aws():
-        client = boto3.client(
-            "dynamodb",
-            region_name="us-east-1",
-            config=client_config(retry_mode="standard", max_attempts=ATTEMPTS),
-        )
-        for spec in tables.create_table_kwargs("t", "t-idem"):
-            client.create_table(**spec)
-        store = DynamoDBStore(
-            "t",
-            idempotency_table="t-idem",
-            client=client,
-            max_attempts=ATTEMPTS,
-            backoff_base=0.001,
-        )
+    with faulty_dynamodb(monkeypatch) as (store, server):
         c = TestClient(create_app(store=store, config=config()))
         r = c.post("/experiments", json={"id": "exp_1", "name": "x", "variants": ["control", "b"]})
         assert r.status_code == 201, r.text

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -90,8 +91,11 @@ def error(status: int, code: str, **fields: Any) -> tuple[int, dict[str, str], s
     return status, {"Content-Type": "application/x-amz-json-1.0"}, body
 
 
-@pytest.fixture
-def faulty(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[DynamoDBStore, FaultyServer]]:
+@contextmanager
+def faulty_dynamodb(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[tuple[DynamoDBStore, FaultyServer]]:
+    """A DynamoDBStore on fresh moto tables behind a FaultyServer (tests/api uses it too)."""
     serialise_moto(monkeypatch)
     server = FaultyServer(monkeypatch)
     copy_tables_once_per_transaction(monkeypatch)
@@ -110,6 +114,12 @@ def faulty(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[DynamoDBStore, Fau
             max_attempts=ATTEMPTS,
             backoff_base=0.001,
         )
+        yield store, server
+
+
+@pytest.fixture
+def faulty(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[DynamoDBStore, FaultyServer]]:
+    with faulty_dynamodb(monkeypatch) as (store, server):
         store.create_experiment(Experiment("e", "E", "", "running", (), False, {}, T0, T0))
         yield store, server
 
