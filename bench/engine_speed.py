@@ -22,32 +22,10 @@ import numpy as np
 from banditkit.engine import DailyCounts, Settings, allocate, guardrails
 from banditkit.engine.beta import BetaGrid
 from numpy.typing import NDArray
-from scipy import special, stats
+from references import reference_p_best
 
 Array = NDArray[np.float64]
 DRAWS = 100_000
-
-
-def reference_p_best(alpha: Array, beta: Array) -> Array:
-    mean = alpha / (alpha + beta)
-    sd = np.sqrt(alpha * beta / ((alpha + beta) ** 2 * (alpha + beta + 1)))
-    start = float(np.max(stats.beta.ppf(1e-15, alpha, beta)))
-    end = float(np.max(stats.beta.isf(1e-15, alpha, beta)))
-    pieces = [np.linspace(start, end, 401)]
-    for m, s in zip(mean, sd, strict=True):
-        pieces.append(np.linspace(max(m - 12 * s, start), min(m + 12 * s, end), 97))
-    edges = np.unique(np.clip(np.concatenate(pieces), start, end))
-    t, w = np.polynomial.legendre.leggauss(10)
-    width = np.diff(edges)
-    x = (edges[:-1, None] + width[:, None] * (t + 1) / 2).ravel()
-    weights = (width[:, None] * w / 2).ravel()
-    cdf = special.betainc(alpha[:, None], beta[:, None], x[None, :])
-    pdf = np.exp(stats.beta.logpdf(x[None, :], alpha[:, None], beta[:, None]))
-    out = [
-        float((pdf[k] * np.prod(np.delete(cdf, k, axis=0), axis=0)) @ weights)
-        for k in range(len(alpha))
-    ]
-    return np.array(out)
 
 
 def monte_carlo(alpha: Array, beta: Array, rng: np.random.Generator) -> Array:

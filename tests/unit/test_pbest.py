@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from banditkit.engine.beta import BetaGrid, _gauss_legendre, log_beta_rest
 from numpy.typing import NDArray
+from references import reference_p_best
 from scipy import special, stats
 
 TOL = 1e-4  # the accuracy the engine promises
@@ -24,30 +25,6 @@ def closed_form_b_beats_a(a1: int, b1: int, a2: int, b2: int) -> float:
             lbeta(a1 + i, b1 + b2) - math.log(b2 + i) - lbeta(1 + i, b2) - lbeta(a1, b1)
         )
     return total
-
-
-def reference_p_best(alpha: NDArray[np.float64], beta: NDArray[np.float64]) -> NDArray[np.float64]:
-    """∫ f_k Π F_j by composite 10-point Gauss–Legendre on panels of sd/4, scipy's betainc."""
-    mean = alpha / (alpha + beta)
-    sd = np.sqrt(alpha * beta / ((alpha + beta) ** 2 * (alpha + beta + 1)))
-    lo = stats.beta.ppf(1e-15, alpha, beta)
-    hi = stats.beta.isf(1e-15, alpha, beta)
-    start, end = float(np.max(lo)), float(np.max(hi))  # below max(lo) the product vanishes
-    pieces = [np.linspace(start, end, 401)]
-    for m, s in zip(mean, sd, strict=True):  # fine panels over every posterior's bulk
-        pieces.append(np.linspace(max(m - 12 * s, start), min(m + 12 * s, end), 97))
-    edges = np.unique(np.clip(np.concatenate(pieces), start, end))
-    t, w = np.polynomial.legendre.leggauss(10)
-    width = np.diff(edges)
-    x = (edges[:-1, None] + width[:, None] * (t + 1) / 2).ravel()
-    weights = (width[:, None] * w / 2).ravel()
-    cdf = special.betainc(alpha[:, None], beta[:, None], x[None, :])
-    pdf = np.exp(stats.beta.logpdf(x[None, :], alpha[:, None], beta[:, None]))
-    out = []
-    for k in range(len(alpha)):
-        others = np.prod(np.delete(cdf, k, axis=0), axis=0)
-        out.append(float((pdf[k] * others) @ weights))
-    return np.array(out)
 
 
 def mp_p_best(alpha: list[float], beta: list[float]) -> list[float]:
