@@ -18,7 +18,7 @@ import math
 import uuid
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -91,9 +91,9 @@ def engine_settings(overrides: Mapping[str, Any], *, prefix: str = "settings") -
 def _check_feasible(settings: Settings, variants: Sequence[Variant] | None) -> None:
     """Floors must fit for the declared variants, or for the maximum when none are declared."""
     n = len(variants) if variants else models.MAX_VARIANTS
-    has_control = True if not variants else control_of(variants, [v.name for v in variants])
+    has_control = not variants or control_of(variants, [v.name for v in variants]) is not None
     try:
-        settings.check_feasible(n, has_control is not None)
+        settings.check_feasible(n, has_control)
     except InvalidSettings as err:
         raise InvalidRequest([FieldError(f"settings.{err.field}", err.message)]) from None
 
@@ -107,10 +107,7 @@ def control_of(variants: Sequence[Variant], names: Iterable[str]) -> str | None:
 
 
 def settings_out(settings: Settings) -> models.SettingsOut:
-    values = dataclasses.asdict(settings)
-    return models.SettingsOut(
-        **{k: v for k, v in values.items() if k in models.SettingsOut.model_fields}
-    )
+    return models.SettingsOut(**dataclasses.asdict(settings))
 
 
 def experiment_out(exp: Experiment) -> models.ExperimentOut:
@@ -295,18 +292,33 @@ def ingest_events(
         total_clicks=sum(r.clicks for r in rows),
         total_conversions=sum(r.conversions for r in rows),
     )
+    key = None if idempotency_key is None else (idempotency_key, request_hash(body))
+    return _write_once(store, exp.id, rows, body.mode, key, new, out)
+
+
+Out = TypeVar("Out", models.EventsOut, models.ImportOut)
+
+
+def _write_once(
+    store: Store,
+    experiment_id: str,
+    rows: Sequence[DailyRow],
+    mode: models.WriteMode,
+    key: tuple[str, str] | None,
+    new: Sequence[str],
+    out: Out,
+) -> Out:
+    """Store the rows; with (Idempotency-Key, request hash) a replay answers the first
+    response, marked replayed. Variants first seen here are recorded either way: a first
+    attempt may have failed after its counts committed."""
     record = None
-    if idempotency_key is not None:
-        record = IdempotencyRecord(
-            key=f"{exp.id}:{idempotency_key}",
-            request_hash=request_hash(body),
-            response=out.model_dump(mode="json"),
-        )
-    first = store.write_daily(exp.id, rows, body.mode, record)
-    if new:  # also on a replay: the first attempt may have failed after the counts committed
-        _add_discovered(store, exp.id, new)
+    if key is not None:
+        record = IdempotencyRecord(f"{experiment_id}:{key[0]}", key[1], out.model_dump(mode="json"))
+    first = store.write_daily(experiment_id, rows, mode, record)
+    if new:
+        _add_discovered(store, experiment_id, new)
     if first is not None:
-        return models.EventsOut.model_validate({**first, "replayed": True})
+        return type(out).model_validate({**first, "replayed": True})
     return out
 
 
@@ -421,19 +433,8 @@ def import_csv(
         total_clicks=sum(r.clicks for r in rows),
         total_conversions=sum(r.conversions for r in rows),
     )
-    guard = None
-    if idempotency_key is not None:
-        guard = IdempotencyRecord(
-            key=f"{exp.id}:{idempotency_key}",
-            request_hash=import_request_hash(data, mode),
-            response=out.model_dump(mode="json"),
-        )
-    first = store.write_daily(exp.id, rows, mode, guard)
-    if first is not None:
-        return models.ImportOut.model_validate({**first, "replayed": True})
-    if new:
-        _add_discovered(store, exp.id, new)
-    return out
+    guard = None if idempotency_key is None else (idempotency_key, import_request_hash(data, mode))
+    return _write_once(store, exp.id, rows, mode, guard, new, out)
 
 
 # ---------------------------------------------------------------- allocation
@@ -768,11 +769,8 @@ def simulate(body: models.SimulateIn) -> models.SimulateOut:
         raise InvalidRequest(problems)
     settings = engine_settings(body.settings.overrides())
     variants = [Variant(v.name, v.is_control) for v in body.variants]
+    _check_feasible(settings, variants)
     control = control_of(variants, names)
-    try:
-        settings.check_feasible(len(names), control is not None)
-    except InvalidSettings as err:
-        raise InvalidRequest([FieldError(f"settings.{err.field}", err.message)]) from None
     sim = engine.simulate(
         names,
         [v.rate for v in body.variants],
