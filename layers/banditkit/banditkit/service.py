@@ -577,19 +577,9 @@ def _allocation_out(
 ) -> dict[str, Any]:
     variants = []
     if allocation is not None:
-        variants = [
-            models.VariantStats(
-                name=v.name,
-                impressions=v.impressions,
-                clicks=v.clicks,
-                conversions=v.conversions,
-                rate=v.rate,
-                posterior_mean=v.posterior_mean,
-                ci_low=v.ci_low,
-                ci_high=v.ci_high,
-                p_best=v.p_best,
-                expected_loss=v.expected_loss,
-                allocation=shares.get(v.name, 0.0),
+        variants = [  # the shares shown, which differ from the engine's when frozen
+            models.VariantStats.model_validate(
+                dataclasses.replace(v, allocation=shares.get(v.name, 0.0))
             )
             for v in allocation.variants
         ]
@@ -703,16 +693,7 @@ def report(store: Store, experiment_id: str, *, now: Clock = utcnow) -> models.R
     return models.ReportOut.model_validate(
         {
             **base,
-            "lifts": [
-                models.LiftOut(
-                    variant=lf.variant,
-                    lift=lf.lift,
-                    ci_low=lf.ci_low,
-                    ci_high=lf.ci_high,
-                    p_better=lf.p_better,
-                )
-                for lf in rep.lifts
-            ],
+            "lifts": [models.LiftOut.model_validate(lf) for lf in rep.lifts],
             "regret_so_far": rep.regret_so_far,
             "gained_vs_even": rep.gained_vs_even,
             "recommendation": rep.recommendation,
@@ -813,18 +794,7 @@ def history(
     page = store.list_snapshots(experiment_id, start=start, end=end, limit=limit, cursor=cursor)
     return models.HistoryOut(
         experiment_id=experiment_id,
-        items=[
-            models.SnapshotOut(
-                computed_at=s.computed_at,
-                trigger=s.trigger,
-                status=s.status,
-                allocations=s.allocations,
-                p_best=s.p_best,
-                totals=s.totals,
-                data_fingerprint=s.data_fingerprint,
-            )
-            for s in page.items
-        ],
+        items=[models.SnapshotOut.model_validate(s) for s in page.items],
         next_cursor=page.next_cursor,
     )
 
@@ -835,14 +805,7 @@ def metrics(
     store.get_experiment(experiment_id)
     by_day: dict[dt.date, list[models.DayVariant]] = {}
     for r in store.read_daily(experiment_id, start, end):
-        by_day.setdefault(r.date, []).append(
-            models.DayVariant(
-                variant_name=r.variant_name,
-                impressions=r.impressions,
-                clicks=r.clicks,
-                conversions=r.conversions,
-            )
-        )
+        by_day.setdefault(r.date, []).append(models.DayVariant.model_validate(r))
     return models.MetricsOut(
         experiment_id=experiment_id,
         days=[models.MetricsDay(date=d, variants=v) for d, v in sorted(by_day.items())],

@@ -74,9 +74,10 @@ class Request(BaseModel):
 
 
 class Response(BaseModel):
-    """Base of response bodies."""
+    """Base of response bodies; built from the engine's and the store's records by field
+    name (`model_validate(record)`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", from_attributes=True)
 
 
 # ---------------------------------------------------------------- errors
