@@ -5,9 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path
+from fastapi import Path, Query
 
-ID_PATTERN = r"^[A-Za-z0-9_-]+$"
+from banditkit.models.common import ID_MAX_LENGTH, ID_PATTERN
+
 ExperimentPath = Annotated[
-    str, Path(min_length=1, max_length=64, pattern=ID_PATTERN, description="Experiment id.")
+    str,
+    Path(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN, description="Experiment id."),
+]
+ExperimentQuery = Annotated[
+    str,
+    Query(
+        min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN, description="The experiment."
+    ),
 ]

@@ -15,6 +15,7 @@ from banditkit.models.common import (
     Name,
     Request,
     Response,
+    check_unique,
 )
 from banditkit.models.settings import SettingsOut, SettingsPatch
 
@@ -112,9 +113,7 @@ class SimulateIn(Request):
 
     @model_validator(mode="after")
     def _consistent(self) -> SimulateIn:
-        names = [v.name for v in self.variants]
-        if len(set(names)) != len(names):
-            raise ValueError("duplicate variant names")
+        check_unique([v.name for v in self.variants])
         for change in self.changes:
             if len(change.rates) != len(self.variants):
                 raise ValueError("each change needs one rate per variant")

@@ -8,6 +8,7 @@ silent default. Counts are strict integers (no floats, strings or booleans).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -42,6 +43,13 @@ def _printable_name(value: str) -> str:
     return value
 
 
+def check_unique(names: Sequence[str]) -> None:
+    """ValueError naming every variant that appears more than once in one request."""
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"duplicate variant names: {', '.join(dupes)}")
+
+
 def _sane_date(value: dt.date) -> dt.date:
     latest = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=FUTURE_DAYS)
     if value < MIN_DATE or value > latest:
@@ -56,12 +64,14 @@ Name = Annotated[
 ]
 Count = Annotated[int, Field(strict=True, ge=0, le=MAX_COUNT)]
 Day = Annotated[dt.date, AfterValidator(_sane_date)]
+ID_PATTERN = r"^[A-Za-z0-9_-]+$"  # also the id's rule in paths and queries (http/params.py)
+ID_MAX_LENGTH = 64
 ExperimentId = Annotated[
     str,
     Field(
         min_length=1,
-        max_length=64,
-        pattern=r"^[A-Za-z0-9_-]+$",
+        max_length=ID_MAX_LENGTH,
+        pattern=ID_PATTERN,
         description="Experiment id: 1-64 letters, digits, '_' or '-'.",
     ),
 ]

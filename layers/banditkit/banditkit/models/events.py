@@ -15,6 +15,7 @@ from banditkit.models.common import (
     Request,
     Response,
     WriteMode,
+    check_unique,
 )
 
 
@@ -56,10 +57,7 @@ class EventsIn(Request):
     @field_validator("variants")
     @classmethod
     def _no_duplicates(cls, value: list[EventVariant]) -> list[EventVariant]:
-        names = [v.variant_name for v in value]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"duplicate variant names: {', '.join(dupes)}")
+        check_unique([v.variant_name for v in value])
         return value
 
 

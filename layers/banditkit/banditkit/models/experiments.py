@@ -16,6 +16,7 @@ from banditkit.models.common import (
     Name,
     Request,
     Response,
+    check_unique,
 )
 from banditkit.models.settings import SettingsOut, SettingsPatch
 
@@ -30,10 +31,7 @@ class VariantIn(Request):
 def _normalise_variants(value: list[VariantIn] | None) -> list[VariantIn] | None:
     if value is None:
         return None
-    names = [v.name for v in value]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise ValueError(f"duplicate variant names: {', '.join(dupes)}")
+    check_unique([v.name for v in value])
     if sum(v.is_control for v in value) > 1:
         raise ValueError("at most one variant may be the control")
     return value

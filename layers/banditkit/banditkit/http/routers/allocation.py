@@ -12,7 +12,7 @@ from banditkit import service
 from banditkit.http.auth import ApiKeyDep
 from banditkit.http.deps import StoreDep
 from banditkit.http.errors import responses
-from banditkit.http.params import ID_PATTERN, ExperimentPath
+from banditkit.http.params import ExperimentPath, ExperimentQuery
 from banditkit.http.telemetry import TelemetryDep
 from banditkit.models.allocation import (
     AllocationOut,
@@ -26,10 +26,6 @@ from banditkit.telemetry import ALLOCATIONS_COMPUTED, SNAPSHOTS_WRITTEN
 router = APIRouter(
     tags=["allocation"], dependencies=[ApiKeyDep], responses=responses(401, 403, 422, 503)
 )
-
-ExperimentQuery = Annotated[
-    str, Query(min_length=1, max_length=64, pattern=ID_PATTERN, description="The experiment.")
-]
 
 
 @router.get("/allocation", responses=responses(400, 404))
