@@ -300,7 +300,8 @@ def test_admin_reset_is_404_unless_enabled(fns, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("BANDIT_ENABLE_RESET", "1")
     monkeypatch.setenv("BANDIT_ADMIN_KEY", "adm")
     get_config.cache_clear()
-    call(fns, "experiments", apigw_event("POST", "/experiments", body={"name": "x"}))
+    created, _ = call(fns, "experiments", apigw_event("POST", "/experiments", body={"name": "x"}))
+    assert created == 201
     status, body = call(
         fns, "admin", apigw_event("POST", "/reset_data", headers={"x-admin-key": "adm"})
     )

@@ -141,6 +141,7 @@ def test_stateful_links_create_events_allocation() -> None:
     assert seen[("POST", "/experiments", 201)] > 0, seen
     assert seen[("POST", "/events", 200)] > 0, seen
     assert seen[("GET", "/allocation", 200)] > 0, seen
+    assert seen[("chain", "create -> events -> allocation", 200)] > 0, seen
 
 
 def follow(spec: dict[str, Any], source: tuple[str, str, str], name: str, body: Any) -> Any:
