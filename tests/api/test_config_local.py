@@ -78,19 +78,6 @@ def test_local_app_serves_the_frontend_folder(store, tmp_path: Path) -> None:
         assert js.headers["x-content-type-options"] == "nosniff"
 
 
-def test_cors_is_closed_by_default_and_opens_for_configured_origins(store) -> None:
-    from banditkit.http.app import create_app
-
-    closed = TestClient(create_app(store=store, config=cfg()))
-    r = closed.get("/health", headers={"Origin": "https://evil.example"})
-    assert "access-control-allow-origin" not in r.headers
-    open_ = TestClient(create_app(store=store, config=cfg(cors_origins="https://ok.example")))
-    r = open_.get("/health", headers={"Origin": "https://ok.example"})
-    assert r.headers["access-control-allow-origin"] == "https://ok.example"
-    r = open_.get("/health", headers={"Origin": "https://evil.example"})
-    assert "access-control-allow-origin" not in r.headers
-
-
 def test_timer_recomputes_in_the_background(store, api) -> None:
     exp = api.create(variants=["control", "variant_b", "variant_c"])
     api.post_days(exp["id"], days=3)
