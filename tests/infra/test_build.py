@@ -308,45 +308,8 @@ def test_postgres_driver_loads_its_bundled_libpq(build_x86_64: Path, py313: Path
     assert int(version) >= 160000
 
 
-def api_event(
-    method: str,
-    path: str,
-    *,
-    body: Any = None,
-    query: dict[str, str] | None = None,
-    resource: str | None = None,
-) -> dict[str, Any]:
-    """An API Gateway REST (v1) proxy event, as the deployed stage sends it."""
-    headers = {
-        "host": "abc123.execute-api.eu-west-1.amazonaws.com",
-        "x-api-key": "k" * 20,
-        "content-type": "application/json",
-        "accept": "application/json",
-    }
-    return {
-        "resource": resource or path,
-        "path": path,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": resource or path,
-            "httpMethod": method,
-            "path": f"/dev{path}",
-            "stage": "dev",
-            "requestId": "r-1",
-            "accountId": "123456789012",
-            "apiId": "abc123",
-            "identity": {"sourceIp": "203.0.113.9", "apiKeyId": "key-1"},
-            "requestTimeEpoch": 1_764_374_400_000,
-        },
-        "body": json.dumps(body) if body is not None else None,
-        "isBase64Encoded": False,
-    }
+api_event = layer_bytecode.api_event  # an API Gateway REST (v1) proxy event
+HISTORY = "/experiments/{experiment_id}/history"
 
 
 def test_requests_run_end_to_end_through_built_handlers(run_built: Run, tmp_path: Path) -> None:
@@ -422,14 +385,8 @@ def test_requests_run_end_to_end_through_built_handlers(run_built: Run, tmp_path
         "invoke",
         "history",
         [
-            api_event(
-                "GET",
-                "/experiments/checkout/history",
-                resource="/experiments/{experiment_id}/history",
-            ),
-            api_event(
-                "GET", "/experiments/nope/history", resource="/experiments/{experiment_id}/history"
-            ),
+            api_event("GET", HISTORY, path={"experiment_id": "checkout"}),
+            api_event("GET", HISTORY, path={"experiment_id": "nope"}),
         ],
         env,
     )
