@@ -27,7 +27,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,9 +75,11 @@ def request(
     return response.status, response.read()
 
 
-def wait_ready(port: int, timeout: float = 30.0) -> None:
+def wait_ready(port: int, server: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit("the server exited during start-up")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             status, _ = request(conn, "GET", "/health")
@@ -86,6 +89,32 @@ def wait_ready(port: int, timeout: float = 30.0) -> None:
         except OSError:
             time.sleep(0.1)
     raise SystemExit("the server did not start")
+
+
+@contextmanager
+def serve(
+    store_url: str, env: dict[str, str], *args: str
+) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """`python -m banditkit.local` on a free loopback port with `env` added to this
+    environment, until the block ends: yields (port, server). bench/load.py uses it too."""
+    port = free_port()
+    command = [sys.executable, "-m", "banditkit.local", "--port", str(port), "--store", store_url]
+    server = subprocess.Popen(
+        [*command, "--log-level", "warning", *args],
+        cwd=ROOT,
+        env={**os.environ, "BANDIT_API_KEYS": "", **env},
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        wait_ready(port, server)
+        yield port, server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 def seed(port: int) -> tuple[str, str]:
@@ -189,28 +218,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32])
     args = parser.parse_args()
-    port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="banditkit-bench-"))
-    env = {**os.environ, "BANDIT_RECOMPUTE_SECONDS": "86400", "BANDIT_API_KEYS": ""}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "banditkit.local",
-            "--port",
-            str(port),
-            "--store",
-            f"sqlite:///{workdir}/bench.db",
-            "--log-level",
-            "warning",
-            *os.environ.get("BENCH_SERVER_ARGS", "").split(),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        wait_ready(port)
+    with serve(
+        f"sqlite:///{workdir}/bench.db",
+        {"BANDIT_RECOMPUTE_SECONDS": "86400"},
+        *os.environ.get("BENCH_SERVER_ARGS", "").split(),
+    ) as (port, _):
         alloc_id, events_id = seed(port)
         start = dt.date(2025, 1, 1)
 
@@ -242,12 +255,6 @@ def main() -> int:
             for name, make in scenarios:
                 load(port, name, c, min(1.0, args.seconds), make)  # warm-up
                 results.append(load(port, name, c, args.seconds, make))
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
     print(
         f"API load, uvicorn + SQLite on loopback, {args.seconds:.0f} s per row, "

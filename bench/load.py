@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from api import exchange, free_port, raw_request  # bench/api.py: the same loopback client
+from api import exchange, raw_request, request, serve  # bench/api.py: the same loopback client
 
 ROOT = Path(__file__).resolve().parents[1]
 START = dt.date(2025, 1, 1)
@@ -73,29 +73,11 @@ def cpu_seconds(pid: int) -> float:
 
 
 def call(conn: http.client.HTTPConnection, method: str, path: str, body: Any = None) -> Any:
-    data = json.dumps(body).encode() if body is not None else None
-    headers = {"content-type": "application/json"} if data is not None else {}
-    conn.request(method, path, body=data, headers=headers)
-    response = conn.getresponse()
-    raw = response.read()
-    if response.status >= 300:
-        raise SystemExit(f"{method} {path}: {response.status} {raw[:300]!r}")
+    """bench/api.py's request, failing the run on an error answer."""
+    status, raw = request(conn, method, path, body)
+    if status >= 300:
+        raise SystemExit(f"{method} {path}: {status} {raw[:300]!r}")
     return json.loads(raw) if raw else None
-
-
-def wait_ready(port: int, server: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("the server exited during start-up")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            call(conn, "GET", "/health")
-            conn.close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("the server did not start")
 
 
 def day_counts(rng: random.Random, day: int) -> list[dict[str, Any]]:
@@ -281,78 +263,56 @@ def main() -> int:
     if not 0 < args.seconds <= 3600 or not 0 < args.concurrency <= 512:
         parser.error("--seconds must be in (0, 3600] and --concurrency in (0, 512]")
 
-    port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="banditkit-soak-"))
-    env = {
-        **os.environ,
-        "BANDIT_RECOMPUTE_SECONDS": "30",
-        "BANDIT_API_KEYS": "",
-        "PYTHONPATH": str(ROOT / "layers" / "banditkit"),
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "banditkit.local",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--store",
-            f"sqlite:///{workdir}/soak.db",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=workdir,
-        stdout=subprocess.DEVNULL,
-    )
     try:
-        wait_ready(port, server)
-        ids = seed(port, args.experiments)
-        rss: list[tuple[str, float]] = [("before (seeded, idle)", rss_mb(server.pid))]
-        cpu = [cpu_seconds(server.pid)]
-        tick = args.seconds / args.windows
-
-        wal = workdir / "soak.db-wal"
-
-        def on_tick(elapsed: float) -> None:
-            if server.poll() is None:
-                rss.append((f"at {elapsed:.0f} s", rss_mb(server.pid)))
-                cpu.append(cpu_seconds(server.pid))
-                size = wal.stat().st_size / 2**20 if wal.exists() else 0.0
-                wal_sizes.append(f"{elapsed:.0f} s: {size:.1f}")
-
-        wal_sizes: list[str] = []
-
-        print(
-            f"soak: {args.seconds:.0f} s, c={args.concurrency}, {len(ids)} experiments, "
-            f"server pid {server.pid} on 127.0.0.1:{port}, load average "
-            f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}",
-            flush=True,
-        )
-        run = soak(port, ids, args.concurrency, args.seconds, args.max_requests, on_tick, tick)
-        if len(cpu) <= args.windows:  # the last tick raced the end of the load
-            cpu.append(cpu_seconds(server.pid))
-        if server.poll() is not None:
-            raise SystemExit("the server died during the soak")
-        time.sleep(1.0)  # let in-flight work settle before the last sample
-        rss.append(("after (idle)", rss_mb(server.pid)))
-        print_tables(run, args.windows, rss, cpu, args.concurrency)
-        sizes = {p.name: p.stat().st_size / 2**20 for p in sorted(workdir.glob("soak.db*"))}
-        print("database files (MB): " + ", ".join(f"{k} {v:.1f}" for k, v in sizes.items()))
-        print("SQLite WAL (MB) per window: " + ", ".join(wal_sizes))
-        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        failed = sum(1 for s in run.samples if not 200 <= s.status < 300)
-        return 1 if failed else 0
+        with serve(f"sqlite:///{workdir}/soak.db", {"BANDIT_RECOMPUTE_SECONDS": "30"}) as (
+            port,
+            server,
+        ):
+            return soak_and_report(args, port, server, workdir)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def soak_and_report(
+    args: argparse.Namespace, port: int, server: subprocess.Popen[bytes], workdir: Path
+) -> int:
+    ids = seed(port, args.experiments)
+    rss: list[tuple[str, float]] = [("before (seeded, idle)", rss_mb(server.pid))]
+    cpu = [cpu_seconds(server.pid)]
+    tick = args.seconds / args.windows
+
+    wal = workdir / "soak.db-wal"
+
+    def on_tick(elapsed: float) -> None:
+        if server.poll() is None:
+            rss.append((f"at {elapsed:.0f} s", rss_mb(server.pid)))
+            cpu.append(cpu_seconds(server.pid))
+            size = wal.stat().st_size / 2**20 if wal.exists() else 0.0
+            wal_sizes.append(f"{elapsed:.0f} s: {size:.1f}")
+
+    wal_sizes: list[str] = []
+
+    print(
+        f"soak: {args.seconds:.0f} s, c={args.concurrency}, {len(ids)} experiments, "
+        f"server pid {server.pid} on 127.0.0.1:{port}, load average "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        flush=True,
+    )
+    run = soak(port, ids, args.concurrency, args.seconds, args.max_requests, on_tick, tick)
+    if len(cpu) <= args.windows:  # the last tick raced the end of the load
+        cpu.append(cpu_seconds(server.pid))
+    if server.poll() is not None:
+        raise SystemExit("the server died during the soak")
+    time.sleep(1.0)  # let in-flight work settle before the last sample
+    rss.append(("after (idle)", rss_mb(server.pid)))
+    print_tables(run, args.windows, rss, cpu, args.concurrency)
+    sizes = {p.name: p.stat().st_size / 2**20 for p in sorted(workdir.glob("soak.db*"))}
+    print("database files (MB): " + ", ".join(f"{k} {v:.1f}" for k, v in sizes.items()))
+    print("SQLite WAL (MB) per window: " + ", ".join(wal_sizes))
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    failed = sum(1 for s in run.samples if not 200 <= s.status < 300)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
