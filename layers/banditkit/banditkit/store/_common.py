@@ -11,11 +11,16 @@ from typing import Any
 
 from banditkit.store.base import (
     MAX_COUNT,
+    Conflict,
     DailyRow,
     Experiment,
+    ExperimentNotFound,
+    IdempotencyConflict,
+    IdempotencyRecord,
     InvalidCursor,
     InvalidMetrics,
     Snapshot,
+    StoreError,
     Variant,
 )
 
@@ -36,6 +41,23 @@ def check_rows(rows: Sequence[DailyRow]) -> None:
             value = getattr(row, name)
             if type(value) is not int or not 0 <= value <= MAX_COUNT:
                 raise InvalidMetrics(f"{name} of {row.variant_name!r} must be an integer >= 0")
+
+
+def first_response(record: IdempotencyRecord, stored: tuple[str, Any] | None) -> dict[str, Any]:
+    """The first answer under `record`'s key, from what the store holds for it: (request
+    hash, response as JSON text or decoded). IdempotencyConflict when it holds nothing
+    (the key was claimed by a write that failed on another body) or another body's hash."""
+    if stored is None or stored[0] != record.request_hash:
+        raise IdempotencyConflict(f"idempotency key {record.key!r} was used with another body")
+    response: dict[str, Any] = json.loads(stored[1]) if isinstance(stored[1], str) else stored[1]
+    return response
+
+
+def refused_update(experiment_id: str, expected: int, found: int | None) -> StoreError:
+    """Why a conditional update_experiment changed nothing: gone, or at another version."""
+    if found is None:
+        return ExperimentNotFound(experiment_id)
+    return Conflict(f"experiment {experiment_id!r} is at version {found}, not {expected}")
 
 
 def utc(moment: dt.datetime) -> dt.datetime:

@@ -36,6 +36,8 @@ from banditkit.store._common import (
     encode_cursor,
     experiment_fields,
     experiment_from_fields,
+    first_response,
+    refused_update,
     snapshot_fields,
     snapshot_from_fields,
     ts,
@@ -47,7 +49,6 @@ from banditkit.store.base import (
     Experiment,
     ExperimentNotFound,
     ExperimentStatus,
-    IdempotencyConflict,
     IdempotencyKeyRequired,
     IdempotencyRecord,
     InvalidCursor,
@@ -452,12 +453,8 @@ class DynamoDBStore:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
             current = self._get_meta(experiment.id)
-            if current is None:
-                raise ExperimentNotFound(experiment.id) from None
-            raise Conflict(
-                f"experiment {experiment.id!r} is at version {current['version']['N']}, "
-                f"not {expected_version}"
-            ) from None
+            found = None if current is None else int(current["version"]["N"])
+            raise refused_update(experiment.id, expected_version, found) from None
         return self._experiment(response["Attributes"])
 
     def delete_experiment(self, experiment_id: str) -> None:
@@ -577,18 +574,13 @@ class DynamoDBStore:
         return stored
 
     @staticmethod
-    def _first_answer(record: IdempotencyRecord, stored: Item) -> dict[str, Any]:
-        if stored["request_hash"]["S"] != record.request_hash:
-            raise IdempotencyConflict(f"idempotency key {record.key!r} was used with another body")
-        response: dict[str, Any] = json.loads(stored["response"]["S"])
-        return response
+    def _first_answer(record: IdempotencyRecord, stored: Item | None) -> dict[str, Any]:
+        held = None if stored is None else (stored["request_hash"]["S"], stored["response"]["S"])
+        return first_response(record, held)
 
     def _replay(self, pk: dict[str, str], record: IdempotencyRecord) -> dict[str, Any]:
         """After the record's conditional Put failed: the first response, or a conflict."""
-        stored = self._record(pk, record)
-        if stored is None:
-            raise IdempotencyConflict(f"idempotency key {record.key!r} was used with another body")
-        return self._first_answer(record, stored)
+        return self._first_answer(record, self._record(pk, record))
 
     def _done(self, pk: dict[str, str], record: IdempotencyRecord) -> dict[str, Any] | None:
         """The first response if the record is stored and live (not past its TTL), else None;

@@ -32,7 +32,9 @@ from banditkit.store._common import (
     check_rows,
     experiment_fields,
     experiment_from_fields,
+    first_response,
     parse_ts,
+    refused_update,
     snapshot_from_fields,
     ts,
     utc,
@@ -42,7 +44,6 @@ from banditkit.store.base import (
     DailyRow,
     Experiment,
     ExperimentNotFound,
-    IdempotencyConflict,
     IdempotencyRecord,
     InvalidMetrics,
     Snapshot,
@@ -349,11 +350,7 @@ class PostgresStore(SqlReads):
                 found = conn.execute(
                     "SELECT version FROM experiments WHERE id = %s", (experiment.id,)
                 ).fetchone()
-                if found is None:
-                    raise ExperimentNotFound(experiment.id)
-                raise Conflict(
-                    f"experiment {experiment.id!r} is at version {found[0]}, not {expected_version}"
-                )
+                raise refused_update(experiment.id, expected_version, found[0] if found else None)
             return row
 
         row = self._run(work, repeatable=False)
@@ -411,12 +408,7 @@ class PostgresStore(SqlReads):
                             "WHERE experiment_id = %s AND key = %s",
                             (experiment_id, idempotency.key),
                         ).fetchone()
-                        if prior is None or prior[0] != idempotency.request_hash:
-                            raise IdempotencyConflict(
-                                f"idempotency key {idempotency.key!r} was used with another body"
-                            )
-                        response: dict[str, Any] = prior[1]
-                        return response
+                        return first_response(idempotency, prior)
                 # one round trip: the upserts and the bump go out together (pipeline mode)
                 with conn.pipeline(), conn.cursor() as cur:
                     if params:

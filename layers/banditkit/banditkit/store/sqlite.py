@@ -9,7 +9,6 @@ SQL text is built from module constants only (hence the S608 waivers); values ar
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -24,6 +23,8 @@ from banditkit.store._common import (
     dumps,
     experiment_fields,
     experiment_from_fields,
+    first_response,
+    refused_update,
     snapshot_fields,
     snapshot_from_fields,
     ts,
@@ -33,7 +34,6 @@ from banditkit.store.base import (
     DailyRow,
     Experiment,
     ExperimentNotFound,
-    IdempotencyConflict,
     IdempotencyRecord,
     InvalidMetrics,
     Snapshot,
@@ -305,11 +305,7 @@ class SQLiteStore(SqlReads):
                 found = conn.execute(
                     "SELECT version FROM experiments WHERE id = ?", (experiment.id,)
                 ).fetchone()
-                if found is None:
-                    raise ExperimentNotFound(experiment.id)
-                raise Conflict(
-                    f"experiment {experiment.id!r} is at version {found[0]}, not {expected_version}"
-                )
+                raise refused_update(experiment.id, expected_version, found[0] if found else None)
         f["created_at"], f["data_version"] = row
         return experiment_from_fields(f)
 
@@ -345,12 +341,7 @@ class SQLiteStore(SqlReads):
                         (experiment_id, idempotency.key),
                     ).fetchone()
                     if prior is not None:
-                        if prior[0] != idempotency.request_hash:
-                            raise IdempotencyConflict(
-                                f"idempotency key {idempotency.key!r} was used with another body"
-                            )
-                        response: dict[str, Any] = json.loads(prior[1])
-                        return response
+                        return first_response(idempotency, prior)
                     conn.execute(
                         "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?)",
                         (
