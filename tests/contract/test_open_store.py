@@ -35,3 +35,9 @@ def test_sqlite_url_with_relative_and_absolute_paths(
 def test_unknown_scheme_is_refused() -> None:
     with pytest.raises(ValueError, match="unsupported"):
         open_store("mysql://localhost/db")
+
+
+def test_a_dynamodb_retry_mode_typo_is_refused() -> None:
+    assert open_store("dynamodb://t?retry_mode=adaptive").retry_mode == "adaptive"  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="retry_mode"):
+        open_store("dynamodb://t?retry_mode=adaptiv")

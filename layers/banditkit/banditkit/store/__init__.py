@@ -78,6 +78,8 @@ def open_store(url: str) -> Store:
         table = urlsplit(url).netloc
         if not table:
             raise ValueError("dynamodb URL needs a table name: dynamodb://TABLE?region=...")
+        if options.get("retry_mode", "standard") not in ("standard", "adaptive"):
+            raise ValueError("retry_mode must be standard or adaptive")  # a typo is no default
         return DynamoDBStore(
             table,
             region=options.get("region"),
