@@ -117,8 +117,7 @@ def dynamodb_store_in_moto(**kwargs: object) -> Store:
     names = {"table": "bandit", "idempotency_table": "bandit-idempotency"}
     for spec in dynamodb_tables.create_table_kwargs(**names):
         client.create_table(**spec)
-    for spec in dynamodb_tables.update_ttl_kwargs(**names):
-        client.update_time_to_live(**spec)
+    client.update_time_to_live(**dynamodb_tables.update_ttl_kwargs(names["idempotency_table"]))
     return DynamoDBStore(
         names["table"], idempotency_table=names["idempotency_table"], client=client, **kwargs
     )  # type: ignore[arg-type]

@@ -184,8 +184,7 @@ def test_table_definitions_are_one_source() -> None:
         client = boto3.client("dynamodb", region_name="eu-west-1")
         for spec in kwargs:
             client.create_table(**spec)
-        for spec in tables.update_ttl_kwargs("main", "idem"):
-            client.update_time_to_live(**spec)
+        client.update_time_to_live(**tables.update_ttl_kwargs("idem"))
         described = client.describe_table(TableName="main")["Table"]
         assert described["GlobalSecondaryIndexes"][0]["IndexName"] == tables.STATUS_INDEX
         ttl = client.describe_time_to_live(TableName="idem")["TimeToLiveDescription"]

@@ -58,6 +58,9 @@ def _idempotency_definition() -> dict[str, Any]:
     }
 
 
+_TTL = {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}  # idempotency records expire
+
+
 def create_table_kwargs(table: str, idempotency_table: str) -> list[dict[str, Any]]:
     """Arguments for `client.create_table(**kwargs)`, main table first."""
     return [
@@ -66,14 +69,9 @@ def create_table_kwargs(table: str, idempotency_table: str) -> list[dict[str, An
     ]
 
 
-def update_ttl_kwargs(table: str, idempotency_table: str) -> list[dict[str, Any]]:
+def update_ttl_kwargs(idempotency_table: str) -> dict[str, Any]:
     """Arguments for `client.update_time_to_live(**kwargs)` (create_table cannot set TTL)."""
-    return [
-        {
-            "TableName": idempotency_table,
-            "TimeToLiveSpecification": {"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
-        }
-    ]
+    return {"TableName": idempotency_table, "TimeToLiveSpecification": _TTL}
 
 
 def cloudformation_properties() -> dict[str, dict[str, Any]]:
@@ -86,6 +84,6 @@ def cloudformation_properties() -> dict[str, dict[str, Any]]:
         },
         "idempotency_table": {
             **_idempotency_definition(),
-            "TimeToLiveSpecification": {"AttributeName": TTL_ATTRIBUTE, "Enabled": True},
+            "TimeToLiveSpecification": _TTL,
         },
     }
