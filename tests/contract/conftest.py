@@ -7,12 +7,15 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
 from banditkit.store import Store
 from banditkit.store.sqlite import SQLiteStore
+
+if TYPE_CHECKING:
+    from banditkit.store.dynamodb import DynamoDBStore
 
 BACKENDS = ["sqlite", "postgres", "dynamodb"]
 
@@ -107,20 +110,21 @@ def copy_tables_once_per_transaction(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(models.DynamoDBBackend, "transact_write_items", transact_write_items)
 
 
-def dynamodb_store_in_moto(**kwargs: object) -> Store:
-    """A DynamoDBStore on fresh moto tables built from banditkit.store.dynamodb_tables."""
+def dynamodb_store_in_moto(config: Any = None, **kwargs: Any) -> DynamoDBStore:
+    """A DynamoDBStore on fresh moto tables built from banditkit.store.dynamodb_tables;
+    `config` is the botocore client's, `kwargs` the store's."""
     import boto3
     from banditkit.store import dynamodb_tables
     from banditkit.store.dynamodb import DynamoDBStore
 
-    client = boto3.client("dynamodb", region_name="us-east-1")
+    client = boto3.client("dynamodb", region_name="us-east-1", config=config)
     names = {"table": "bandit", "idempotency_table": "bandit-idempotency"}
     for spec in dynamodb_tables.create_table_kwargs(**names):
         client.create_table(**spec)
     client.update_time_to_live(**dynamodb_tables.update_ttl_kwargs(names["idempotency_table"]))
     return DynamoDBStore(
         names["table"], idempotency_table=names["idempotency_table"], client=client, **kwargs
-    )  # type: ignore[arg-type]
+    )
 
 
 @pytest.fixture(params=BACKENDS)

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import boto3
 import pytest
 from banditkit.store import (
     DailyRow,
@@ -19,12 +18,11 @@ from banditkit.store import (
     StoreError,
     StoreUnavailable,
 )
-from banditkit.store import dynamodb_tables as tables
 from banditkit.store.dynamodb import DynamoDBStore, client_config
 from botocore.exceptions import ReadTimeoutError
 from moto import mock_aws
 
-from .conftest import copy_tables_once_per_transaction, serialise_moto
+from .conftest import copy_tables_once_per_transaction, dynamodb_store_in_moto, serialise_moto
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 D1 = dt.date(2026, 1, 1)
@@ -100,17 +98,8 @@ def faulty_dynamodb(
     server = FaultyServer(monkeypatch)
     copy_tables_once_per_transaction(monkeypatch)
     with mock_aws():
-        client = boto3.client(
-            "dynamodb",
-            region_name="us-east-1",
+        store = dynamodb_store_in_moto(
             config=client_config(retry_mode="standard", max_attempts=ATTEMPTS),
-        )
-        for spec in tables.create_table_kwargs("t", "t-idem"):
-            client.create_table(**spec)
-        store = DynamoDBStore(
-            "t",
-            idempotency_table="t-idem",
-            client=client,
             max_attempts=ATTEMPTS,
             backoff_base=0.001,
         )
