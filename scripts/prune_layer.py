@@ -158,15 +158,25 @@ EM_AARCH64, EM_X86_64 = 183, 62
 HOST_MACHINE = {"aarch64": EM_AARCH64, "arm64": EM_AARCH64, "x86_64": EM_X86_64}
 CROSS_STRIP = {EM_AARCH64: "aarch64-linux-gnu-strip", EM_X86_64: "x86_64-linux-gnu-strip"}
 PT_LOAD = 1
+# ELF64 program and section headers (loadable, drop_symtab).
+SHT_NULL, SHT_SYMTAB, SHT_NOBITS = 0, 2, 8
+SHF_ALLOC = 0x2
+SHDR = struct.Struct("<IIQQQQIIQQ")  # name type flags addr offset size link info align entsize
+PHDR = struct.Struct("<IIQQQQQQ")  # type flags offset vaddr paddr filesz memsz align
 
 
 def elf_machine(path: Path) -> int | None:
     """The e_machine of a 64-bit little-endian ELF file, None for anything else."""
     with path.open("rb") as f:
         head = f.read(20)
-    if head[:4] != b"\x7fELF" or head[4:6] != b"\x02\x01":
+    if not elf64_le(head):
         return None
     return int.from_bytes(head[18:20], "little")
+
+
+def elf64_le(head: bytes) -> bool:
+    """Whether `head` starts a 64-bit little-endian ELF file (the only kind handled here)."""
+    return head[:4] == b"\x7fELF" and head[4:6] == b"\x02\x01"
 
 
 def loadable(path: Path) -> bool:
@@ -176,19 +186,10 @@ def loadable(path: Path) -> bool:
     (phoff,) = struct.unpack_from("<Q", data, 0x20)
     entsize, count = struct.unpack_from("<HH", data, 0x36)
     for i in range(count):
-        kind, _, offset, vaddr, _, _, _, align = struct.unpack_from(
-            "<IIQQQQQQ", data, phoff + i * entsize
-        )
+        kind, _, offset, vaddr, _, _, _, align = PHDR.unpack_from(data, phoff + i * entsize)
         if kind == PT_LOAD and align > 1 and offset % align != vaddr % align:
             return False
     return True
-
-
-# ELF64 section header fields and types used by drop_symtab.
-SHT_NULL, SHT_SYMTAB, SHT_NOBITS = 0, 2, 8
-SHF_ALLOC = 0x2
-SHDR = struct.Struct("<IIQQQQIIQQ")  # name type flags addr offset size link info align entsize
-PHDR = struct.Struct("<IIQQQQQQ")  # type flags offset vaddr paddr filesz memsz align
 
 
 def drop_symtab(data: bytes) -> bytes | None:
@@ -201,7 +202,7 @@ def drop_symtab(data: bytes) -> bytes | None:
     a multiple of the largest alignment instead, and the sections outside segments (names,
     comments, debug data) follow the last one; .symtab and its .strtab become empty (NULL)
     sections, so no section index changes. The loader reads program headers only."""
-    if data[:4] != b"\x7fELF" or data[4:6] != b"\x02\x01":
+    if not elf64_le(data):
         return None
     phoff, shoff = struct.unpack_from("<QQ", data, 0x20)
     phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from("<HHHHH", data, 0x36)
@@ -228,11 +229,9 @@ def drop_symtab(data: bytes) -> bytes | None:
     end = shift = 0
     for ph in loads:
         start, size = ph[2], ph[5]
-        if start < end + shift:  # overlaps the previous segment: move with it
-            shifts.append((start, start + size, shift))
-        else:
+        if start >= end + shift:  # else it overlaps the previous segment: moves with it
             shift = (start - end) // step * step
-            shifts.append((start, start + size, shift))
+        shifts.append((start, start + size, shift))
         end = max(end, start + size - shift)
 
     def moved(offset: int, size: int = 0) -> int | None:
