@@ -525,8 +525,9 @@ def even_split(names: Sequence[str]) -> dict[str, float]:
 
 
 def _previous_shares(store: Store, loaded: Loaded) -> dict[str, float] | None:
-    """Shares the max_daily_shift limit counts from: the latest snapshot of other data."""
-    if loaded.settings.max_daily_shift is None:
+    """Shares the max_daily_shift limit counts from: the latest snapshot of other data.
+    None without the limit, and for a paused or completed experiment (its shares freeze)."""
+    if loaded.settings.max_daily_shift is None or loaded.experiment.status != "running":
         return None
     page = store.list_snapshots(loaded.experiment.id, limit=2)
     for snap in page.items:
@@ -534,6 +535,15 @@ def _previous_shares(store: Store, loaded: Loaded) -> dict[str, float] | None:
             known = set(loaded.variants)
             return {k: v for k, v in snap.allocations.items() if k in known}
     return None
+
+
+def _shown(
+    store: Store, loaded: Loaded, allocation: engine.Allocation
+) -> tuple[dict[str, float], str]:
+    """The shares and status a reader gets: the engine's while running, else frozen."""
+    if loaded.experiment.status == "running":
+        return dict(allocation.shares), allocation.status
+    return _frozen_shares(store, loaded), loaded.experiment.status
 
 
 def _frozen_shares(store: Store, loaded: Loaded) -> dict[str, float]:
@@ -624,11 +634,10 @@ def _compute(
     """Run the engine; store a snapshot when running, asked to and the data changed."""
     if not loaded.variants:
         return None, {}, "warming_up", False
-    running = loaded.experiment.status == "running"
-    previous = _previous_shares(store, loaded) if running else None
-    allocation = _engine_allocate(loaded, previous)
-    if not running:
-        return allocation, _frozen_shares(store, loaded), loaded.experiment.status, False
+    allocation = _engine_allocate(loaded, _previous_shares(store, loaded))
+    shares, status = _shown(store, loaded, allocation)
+    if loaded.experiment.status != "running":
+        return allocation, shares, status, False
     written = False
     snapshotted = _seen(store).snapshotted
     exp = loaded.experiment
@@ -640,7 +649,7 @@ def _compute(
         if latest is None or latest.data_fingerprint != loaded.fingerprint:
             written = store.write_snapshot(_snapshot(loaded, allocation, trigger, at))
         snapshotted.put(key, state)
-    return allocation, dict(allocation.shares), allocation.status, written
+    return allocation, shares, status, written
 
 
 def allocate(
@@ -679,16 +688,14 @@ def report(store: Store, experiment_id: str, *, now: Clock = utcnow) -> models.R
                 "recommendation": "No data yet: post daily counts to start the experiment.",
             }
         )
-    running = loaded.experiment.status == "running"
     rep = engine.report(
         loaded.variants,
         loaded.days,
         loaded.settings,
         control=loaded.control,
-        previous=_previous_shares(store, loaded) if running else None,
+        previous=_previous_shares(store, loaded),
     )
-    shares = dict(rep.allocation.shares) if running else _frozen_shares(store, loaded)
-    status = rep.allocation.status if running else loaded.experiment.status
+    shares, status = _shown(store, loaded, rep.allocation)
     base = _allocation_out(loaded, rep.allocation, shares, status, at)
     return models.ReportOut.model_validate(
         {
