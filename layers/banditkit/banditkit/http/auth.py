@@ -11,7 +11,6 @@ from typing import Annotated
 from fastapi import Depends, Header
 from fastapi.security import APIKeyHeader
 
-from banditkit.config import AppConfig
 from banditkit.http.deps import ConfigDep
 from banditkit.http.errors import ProblemError
 from banditkit.service import FieldError
@@ -34,27 +33,9 @@ async def require_api_key(
     x_api_key: Annotated[str | None, Depends(api_key_scheme)] = None,
 ) -> None:
     """401 without a key, 403 with a wrong one; open when no keys are configured."""
-    check_api_key(config, x_api_key)
-
-
-def check_api_key(config: AppConfig, given: str | None) -> None:
-    if not config.api_keys:
-        return
-    if not given:
-        raise ProblemError(
-            401,
-            "unauthenticated",
-            "this API needs an x-api-key header",
-            [FieldError("X-Api-Key", "missing")],
-            headers={"WWW-Authenticate": "ApiKey"},
-        )
-    if not key_matches(given, tuple(k.get_secret_value() for k in config.api_keys)):
-        raise ProblemError(
-            403,
-            "forbidden",
-            "the x-api-key is not valid",
-            [FieldError("X-Api-Key", "not a valid key")],
-        )
+    if config.api_keys:
+        keys = tuple(k.get_secret_value() for k in config.api_keys)
+        check_key(x_api_key, keys, "X-Api-Key", "this API", {"WWW-Authenticate": "ApiKey"})
 
 
 async def require_admin(
@@ -64,19 +45,31 @@ async def require_admin(
     """Reset is hidden (404) unless enabled with an admin key; then the key must match."""
     if not config.reset_enabled or config.admin_key is None:
         raise ProblemError(404, "not-found", "no such resource")
-    if not x_admin_key:
+    check_key(x_admin_key, (config.admin_key.get_secret_value(),), "X-Admin-Key", "reset")
+
+
+def check_key(
+    given: str | None,
+    keys: tuple[str, ...],
+    header: str,
+    what: str,
+    challenge: dict[str, str] | None = None,
+) -> None:
+    """401 when the `header` key is missing, 403 when it is none of `keys`."""
+    if not given:
         raise ProblemError(
             401,
             "unauthenticated",
-            "reset needs an x-admin-key header",
-            [FieldError("X-Admin-Key", "missing")],
+            f"{what} needs an {header.lower()} header",
+            [FieldError(header, "missing")],
+            headers=challenge,
         )
-    if not key_matches(x_admin_key, (config.admin_key.get_secret_value(),)):
+    if not key_matches(given, keys):
         raise ProblemError(
             403,
             "forbidden",
-            "the x-admin-key is not valid",
-            [FieldError("X-Admin-Key", "not the admin key")],
+            f"the {header.lower()} is not valid",
+            [FieldError(header, "not a valid key")],
         )
 
 
