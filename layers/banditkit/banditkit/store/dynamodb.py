@@ -365,29 +365,15 @@ class DynamoDBStore:
             "variants_declared": {"BOOL": e.variants_declared},
             "version": _n(e.version),
         }
-        for name in ("id", "name", "description", "status", "variants", "settings"):
+        text = ("id", "name", "description", "status", "variants", "settings")
+        for name in (*text, "created_at", "updated_at"):
             item[name] = _s(f[name])
-        item["created_at"] = _s(f["created_at"])
-        item["updated_at"] = _s(f["updated_at"])
         return item
 
     @staticmethod
     def _experiment(item: Item) -> Experiment:
-        return experiment_from_fields(
-            {
-                "id": item["id"]["S"],
-                "name": item["name"]["S"],
-                "description": item["description"]["S"],
-                "status": item["status"]["S"],
-                "variants": item["variants"]["S"],
-                "variants_declared": item["variants_declared"]["BOOL"],
-                "settings": item["settings"]["S"],
-                "created_at": item["created_at"]["S"],
-                "updated_at": item["updated_at"]["S"],
-                "version": item["version"]["N"],
-                "data_version": item.get("data_version", {"N": "0"})["N"],
-            }
-        )
+        """The META item's attributes, each unwrapped from its one type key (S, N, BOOL)."""
+        return experiment_from_fields({k: next(iter(v.values())) for k, v in item.items()})
 
     def _get_meta(self, experiment_id: str) -> Item | None:
         response = self._call(
