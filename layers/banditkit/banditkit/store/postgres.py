@@ -33,8 +33,6 @@ from banditkit.store._common import (
     experiment_fields,
     experiment_from_fields,
     first_response,
-    parse_ts,
-    refused_update,
     snapshot_from_fields,
     ts,
     utc,
@@ -51,7 +49,7 @@ from banditkit.store.base import (
     StoreUnavailable,
     WriteMode,
 )
-from banditkit.store.sql import SqlReads
+from banditkit.store.sql import Execute, SqlStore
 
 R = TypeVar("R")
 Conn = psycopg.Connection[tuple[Any, ...]]
@@ -114,13 +112,13 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (3, "CREATE INDEX idempotency_by_age ON idempotency (experiment_id, created_at)"),
 )
 
-_EXPERIMENT_SELECT = (
-    "SELECT id, name, description, status, variants::text, variants_declared, "
-    "settings::text, created_at, updated_at, version, data_version FROM experiments"
+_EXPERIMENT_COLUMNS = (  # jsonb read back as its text, as experiment_from_fields expects
+    "id, name, description, status, variants::text, variants_declared, "
+    "settings::text, created_at, updated_at, version, data_version"
 )
-_SNAPSHOT_SELECT = (
-    "SELECT id, experiment_id, computed_at, trigger, allocations::text, p_best::text, "
-    "totals::text, data_fingerprint, status FROM snapshots"
+_SNAPSHOT_COLUMNS = (
+    "experiment_id, computed_at, trigger, allocations::text, p_best::text, "
+    "totals::text, data_fingerprint, status"
 )
 _UPSERT = {
     "set": (
@@ -150,7 +148,7 @@ _UNAVAILABLE = (
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
-class PostgresStore(SqlReads):
+class PostgresStore(SqlStore):
     """The Store protocol on PostgreSQL. The pool opens, and migrations run, at the first call."""
 
     name = "postgres"
@@ -260,13 +258,17 @@ class PostgresStore(SqlReads):
                 self._pool.close()
                 self._pool = None
 
-    # the read side (SqlReads) -----------------------------------------------------------
+    # the shared side (SqlStore) ----------------------------------------------------------
 
-    EXPERIMENT_SELECT = _EXPERIMENT_SELECT
-    SNAPSHOT_SELECT = _SNAPSHOT_SELECT
+    EXPERIMENT_COLUMNS = _EXPERIMENT_COLUMNS
+    SNAPSHOT_COLUMNS = _SNAPSHOT_COLUMNS
+    LOCK_EXPERIMENT = " FOR NO KEY UPDATE"
 
     def _fetch(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         return self._run(lambda conn: conn.execute(sql, params).fetchall(), repeatable=True)
+
+    def _transact(self, work: Callable[[Execute], R], *, repeatable: bool) -> R:
+        return self._run(lambda conn: work(conn.execute), repeatable=repeatable)
 
     def _instant(self, moment: dt.datetime) -> dt.datetime:
         return utc(moment)
@@ -291,70 +293,20 @@ class PostgresStore(SqlReads):
 
     # experiments -----------------------------------------------------------------------
 
-    @staticmethod
-    def _params(f: dict[str, Any]) -> tuple[Any, ...]:
-        return (
-            f["id"],
-            f["name"],
-            f["description"],
-            f["status"],
-            f["variants"],
-            f["variants_declared"],
-            f["settings"],
-            parse_ts(f["created_at"]),
-            parse_ts(f["updated_at"]),
-            f["version"],
-            f["data_version"],
-        )
-
     def create_experiment(self, experiment: Experiment) -> Experiment:
         f = experiment_fields(experiment)
 
         def work(conn: Conn) -> None:
             try:
                 conn.execute(
-                    "INSERT INTO experiments VALUES "
-                    "(%s, %s, %s, %s, %s::jsonb, %s, %s::jsonb, %s, %s, %s, %s)",
-                    self._params(f),
+                    f"INSERT INTO experiments ({', '.join(f)}) "  # noqa: S608
+                    f"VALUES ({', '.join(['%s'] * len(f))})",
+                    tuple(f.values()),  # text: PostgreSQL casts it to jsonb and timestamptz
                 )
             except pg_errors.UniqueViolation:
                 raise Conflict(f"experiment {experiment.id!r} exists") from None
 
         self._run(work, repeatable=False)
-        return experiment_from_fields(f)
-
-    def update_experiment(self, experiment: Experiment, expected_version: int) -> Experiment:
-        f = experiment_fields(experiment)
-        f["version"] = expected_version + 1
-
-        def work(conn: Conn) -> tuple[Any, ...]:
-            row = conn.execute(
-                "UPDATE experiments SET name = %s, description = %s, status = %s, "
-                "variants = %s::jsonb, variants_declared = %s, settings = %s::jsonb, "
-                "updated_at = %s, version = %s WHERE id = %s AND version = %s "
-                "RETURNING created_at, data_version",
-                (
-                    f["name"],
-                    f["description"],
-                    f["status"],
-                    f["variants"],
-                    f["variants_declared"],
-                    f["settings"],
-                    parse_ts(f["updated_at"]),
-                    f["version"],
-                    experiment.id,
-                    expected_version,
-                ),
-            ).fetchone()
-            if row is None:
-                found = conn.execute(
-                    "SELECT version FROM experiments WHERE id = %s", (experiment.id,)
-                ).fetchone()
-                raise refused_update(experiment.id, expected_version, found[0] if found else None)
-            return row
-
-        row = self._run(work, repeatable=False)
-        f["created_at"], f["data_version"] = ts(row[0]), row[1]
         return experiment_from_fields(f)
 
     def delete_experiment(self, experiment_id: str) -> None:
@@ -433,41 +385,6 @@ class PostgresStore(SqlReads):
         return self._run(work, repeatable=repeatable)
 
     # snapshots -------------------------------------------------------------------------
-
-    def write_snapshot(self, snapshot: Snapshot) -> bool:
-        def work(conn: Conn) -> bool:
-            # the experiment row's lock serialises snapshot writers of one experiment only
-            found = conn.execute(
-                "SELECT 1 FROM experiments WHERE id = %s FOR NO KEY UPDATE",
-                (snapshot.experiment_id,),
-            ).fetchone()
-            if found is None:
-                raise ExperimentNotFound(snapshot.experiment_id)
-            latest = conn.execute(
-                "SELECT data_fingerprint FROM snapshots WHERE experiment_id = %s "
-                "ORDER BY computed_at DESC, id DESC LIMIT 1",
-                (snapshot.experiment_id,),
-            ).fetchone()
-            if latest is not None and latest[0] == snapshot.data_fingerprint:
-                return False
-            conn.execute(
-                "INSERT INTO snapshots (experiment_id, computed_at, trigger, allocations, "
-                "p_best, totals, data_fingerprint, status) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                (
-                    snapshot.experiment_id,
-                    utc(snapshot.computed_at),
-                    snapshot.trigger,
-                    Jsonb(snapshot.allocations),
-                    Jsonb(snapshot.p_best),
-                    Jsonb(snapshot.totals),
-                    snapshot.data_fingerprint,
-                    snapshot.status,
-                ),
-            )
-            return True
-
-        return self._run(work, repeatable=True)
 
     def reset(self) -> None:
         self._run(

@@ -1,18 +1,28 @@
-"""The read side the SQLite and PostgreSQL stores share: the queries, filters and pages.
+"""What the SQLite and PostgreSQL stores share: the reads (queries, filters, pages), the
+experiment update and the snapshot write.
 
-Each backend says how to run a read (`_fetch`), how to pass an instant and a date to its
-driver, and how to decode its rows; the SQL here uses only what both dialects accept, with
-`%s` placeholders (the SQLite store swaps in its `?`). SQL text is built from constants
-only (hence the S608 waivers); values are bound.
+Each backend says how to run a read (`_fetch`) and a transaction (`_transact`), how to pass an
+instant and a date to its driver, and how to decode its rows; the SQL here uses only what both
+dialects accept, with `%s` placeholders (the SQLite store swaps in its `?`), and binds the text
+form of every value (PostgreSQL casts text to jsonb, timestamptz and date on its own). SQL text
+is built from constants only (hence the S608 waivers); values are bound.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 
-from banditkit.store._common import cursor_ts, decode_cursor, encode_cursor, ts
+from banditkit.store._common import (
+    cursor_ts,
+    decode_cursor,
+    encode_cursor,
+    experiment_fields,
+    refused_update,
+    snapshot_fields,
+    ts,
+)
 from banditkit.store.base import (
     DailyRow,
     Experiment,
@@ -23,15 +33,32 @@ from banditkit.store.base import (
 )
 
 Row = tuple[Any, ...]
+Execute = Callable[[str, Sequence[Any]], Any]  # conn.execute with %s placeholders: a cursor
+R = TypeVar("R")
+# What update_experiment writes (the id, created_at and data_version stay; version is bumped).
+UPDATED = (
+    "name",
+    "description",
+    "status",
+    "variants",
+    "variants_declared",
+    "settings",
+    "updated_at",
+)
 
 
-class SqlReads:
-    # "SELECT <the experiment columns> FROM experiments", and for snapshots
-    # "SELECT id, experiment_id, computed_at, ... FROM snapshots", as each dialect reads them
-    EXPERIMENT_SELECT: ClassVar[str]
-    SNAPSHOT_SELECT: ClassVar[str]
+class SqlStore:
+    # The experiment columns as each dialect reads them (`SELECT <this> FROM experiments`),
+    # and the snapshots' after their id; a row-level lock for write_snapshot, if any.
+    EXPERIMENT_COLUMNS: ClassVar[str]
+    SNAPSHOT_COLUMNS: ClassVar[str]
+    LOCK_EXPERIMENT: ClassVar[str] = ""
 
     def _fetch(self, sql: str, params: Sequence[Any]) -> list[Row]:
+        raise NotImplementedError
+
+    def _transact(self, work: Callable[[Execute], R], *, repeatable: bool) -> R:
+        """`work` in one transaction; `repeatable`: safe to run again after a lost connection."""
         raise NotImplementedError
 
     def _instant(self, moment: dt.datetime) -> Any:
@@ -51,7 +78,10 @@ class SqlReads:
         raise NotImplementedError
 
     def get_experiment(self, experiment_id: str) -> Experiment:
-        rows = self._fetch(self.EXPERIMENT_SELECT + " WHERE id = %s", (experiment_id,))
+        rows = self._fetch(
+            f"SELECT {self.EXPERIMENT_COLUMNS} FROM experiments WHERE id = %s",  # noqa: S608
+            (experiment_id,),
+        )
         if not rows:
             raise ExperimentNotFound(experiment_id)
         return self._experiment(rows[0])
@@ -69,7 +99,7 @@ class SqlReads:
             created, last_id = decode_cursor(cursor, (str, str))
             where.append("(created_at, id) > (%s, %s)")
             params += [self._instant(cursor_ts(created)), last_id]
-        sql = self.EXPERIMENT_SELECT
+        sql = f"SELECT {self.EXPERIMENT_COLUMNS} FROM experiments"  # noqa: S608
         if where:
             sql += " WHERE " + " AND ".join(where)
         rows = self._fetch(sql + " ORDER BY created_at, id LIMIT %s", (*params, limit + 1))
@@ -109,7 +139,7 @@ class SqlReads:
         cursor: str | None = None,
     ) -> Page[Snapshot]:
         limit = max(1, min(limit, 1000))
-        sql = self.SNAPSHOT_SELECT + " WHERE experiment_id = %s"
+        sql = f"SELECT id, {self.SNAPSHOT_COLUMNS} FROM snapshots WHERE experiment_id = %s"  # noqa: S608
         params: list[Any] = [experiment_id]
         if start is not None:
             sql += " AND computed_at >= %s"
@@ -128,3 +158,50 @@ class SqlReads:
         if len(rows) > limit:
             next_cursor = encode_cursor(ts(items[-1].computed_at), int(rows[limit - 1][0]))
         return Page(items, next_cursor)
+
+    def update_experiment(self, experiment: Experiment, expected_version: int) -> Experiment:
+        f = experiment_fields(experiment)
+
+        def work(execute: Execute) -> Row:
+            row = execute(
+                "UPDATE experiments SET "  # noqa: S608
+                + ", ".join(f"{name} = %s" for name in UPDATED)
+                + f", version = %s WHERE id = %s AND version = %s "
+                f"RETURNING {self.EXPERIMENT_COLUMNS}",
+                (*(f[name] for name in UPDATED), expected_version + 1, f["id"], expected_version),
+            ).fetchone()
+            if row is None:
+                found = execute("SELECT version FROM experiments WHERE id = %s", (f["id"],))
+                version = found.fetchone()
+                raise refused_update(f["id"], expected_version, version[0] if version else None)
+            return tuple(row)
+
+        return self._experiment(self._transact(work, repeatable=False))
+
+    def write_snapshot(self, snapshot: Snapshot) -> bool:
+        f = snapshot_fields(snapshot)
+
+        def work(execute: Execute) -> bool:
+            # with LOCK_EXPERIMENT, the experiment row's lock serialises the snapshot writers
+            # of one experiment (SQLite's write lock already serialises every writer)
+            found = execute(
+                "SELECT 1 FROM experiments WHERE id = %s" + self.LOCK_EXPERIMENT,  # noqa: S608
+                (f["experiment_id"],),
+            ).fetchone()
+            if found is None:
+                raise ExperimentNotFound(snapshot.experiment_id)
+            latest = execute(
+                "SELECT data_fingerprint FROM snapshots WHERE experiment_id = %s "
+                "ORDER BY computed_at DESC, id DESC LIMIT 1",
+                (f["experiment_id"],),
+            ).fetchone()
+            if latest is not None and latest[0] == snapshot.data_fingerprint:
+                return False
+            execute(
+                f"INSERT INTO snapshots ({', '.join(f)}) "  # noqa: S608
+                f"VALUES ({', '.join(['%s'] * len(f))})",
+                tuple(f.values()),
+            )
+            return True
+
+        return self._transact(work, repeatable=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,8 +24,6 @@ from banditkit.store._common import (
     experiment_fields,
     experiment_from_fields,
     first_response,
-    refused_update,
-    snapshot_fields,
     snapshot_from_fields,
     ts,
 )
@@ -41,7 +39,7 @@ from banditkit.store.base import (
     StoreUnavailable,
     WriteMode,
 )
-from banditkit.store.sql import SqlReads
+from banditkit.store.sql import Execute, R, SqlStore
 
 DEFAULT_PATH = ".data/banditkit.db"
 
@@ -132,7 +130,7 @@ def _unavailable(exc: sqlite3.Error) -> StoreUnavailable:
     return StoreUnavailable("sqlite database is busy" if busy else "sqlite database unavailable")
 
 
-class SQLiteStore(SqlReads):
+class SQLiteStore(SqlStore):
     """The Store protocol on one SQLite file. Nothing is opened until the first call."""
 
     name = "sqlite"
@@ -239,14 +237,18 @@ class SQLiteStore(SqlReads):
             self._connections.clear()
             self._local = threading.local()
 
-    # the read side (SqlReads) -----------------------------------------------------------
+    # the shared side (SqlStore) ----------------------------------------------------------
 
-    EXPERIMENT_SELECT = f"SELECT {_EXPERIMENT_COLUMNS} FROM experiments"  # noqa: S608
-    SNAPSHOT_SELECT = f"SELECT id, {_SNAPSHOT_COLUMNS} FROM snapshots"  # noqa: S608
+    EXPERIMENT_COLUMNS = _EXPERIMENT_COLUMNS
+    SNAPSHOT_COLUMNS = _SNAPSHOT_COLUMNS
 
     def _fetch(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         with self._read() as conn:
             return conn.execute(sql.replace("%s", "?"), params).fetchall()
+
+    def _transact(self, work: Callable[[Execute], R], *, repeatable: bool) -> R:
+        with self._write() as conn:
+            return work(lambda sql, params: conn.execute(sql.replace("%s", "?"), params))
 
     def _instant(self, moment: dt.datetime) -> str:
         return ts(moment)
@@ -277,36 +279,6 @@ class SQLiteStore(SqlReads):
                 )
         except sqlite3.IntegrityError:
             raise Conflict(f"experiment {experiment.id!r} exists") from None
-        return experiment_from_fields(f)
-
-    def update_experiment(self, experiment: Experiment, expected_version: int) -> Experiment:
-        f = experiment_fields(experiment)
-        f["version"] = expected_version + 1
-        with self._write() as conn:
-            cur = conn.execute(
-                "UPDATE experiments SET name = ?, description = ?, status = ?, variants = ?, "
-                "variants_declared = ?, settings = ?, updated_at = ?, version = ? "
-                "WHERE id = ? AND version = ? RETURNING created_at, data_version",
-                (
-                    f["name"],
-                    f["description"],
-                    f["status"],
-                    f["variants"],
-                    f["variants_declared"],
-                    f["settings"],
-                    f["updated_at"],
-                    f["version"],
-                    experiment.id,
-                    expected_version,
-                ),
-            )
-            row = cur.fetchone()
-            if row is None:
-                found = conn.execute(
-                    "SELECT version FROM experiments WHERE id = ?", (experiment.id,)
-                ).fetchone()
-                raise refused_update(experiment.id, expected_version, found[0] if found else None)
-        f["created_at"], f["data_version"] = row
         return experiment_from_fields(f)
 
     def delete_experiment(self, experiment_id: str) -> None:
@@ -374,27 +346,6 @@ class SQLiteStore(SqlReads):
         return None
 
     # snapshots -------------------------------------------------------------------------
-
-    def write_snapshot(self, snapshot: Snapshot) -> bool:
-        f = snapshot_fields(snapshot)
-        with self._write() as conn:
-            found = conn.execute(
-                "SELECT 1 FROM experiments WHERE id = ?", (snapshot.experiment_id,)
-            ).fetchone()
-            if found is None:
-                raise ExperimentNotFound(snapshot.experiment_id)
-            latest = conn.execute(
-                "SELECT data_fingerprint FROM snapshots WHERE experiment_id = ? "
-                "ORDER BY computed_at DESC, id DESC LIMIT 1",
-                (snapshot.experiment_id,),
-            ).fetchone()
-            if latest is not None and latest[0] == snapshot.data_fingerprint:
-                return False
-            conn.execute(
-                f"INSERT INTO snapshots ({_SNAPSHOT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
-                tuple(f.values()),
-            )
-        return True
 
     def reset(self) -> None:
         with self._write() as conn:
