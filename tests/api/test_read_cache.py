@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from banditkit import models, service
+from banditkit.service.loading import seen
 from banditkit.store.sqlite import SQLiteStore
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -76,7 +77,7 @@ def test_unchanged_data_is_read_once(tmp_path: Path) -> None:
     for clicks_b in range(10):
         post(store, "2026-03-03", clicks_b)
         service.allocate(store, "exp-1")
-    assert len(service._seen(store).loaded) == 2  # no window, and window_days=7
+    assert len(seen(store).loaded) == 2  # no window, and window_days=7
     store.close()
 
 

@@ -13,7 +13,7 @@ from fastapi.security import APIKeyHeader
 
 from banditkit.http.deps import ConfigDep
 from banditkit.http.errors import ProblemError
-from banditkit.service import FieldError
+from banditkit.service.errors import FieldError
 
 # Declared for OpenAPI (the Authorize button of /docs); the check itself is below.
 api_key_scheme = APIKeyHeader(name="x-api-key", auto_error=False)

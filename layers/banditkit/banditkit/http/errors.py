@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from banditkit.engine import InvalidSettings
 from banditkit.models.common import FieldProblem, Problem
-from banditkit.service import FieldError, InvalidRequest, NoVariants, PayloadTooLarge
+from banditkit.service.errors import FieldError, InvalidRequest, NoVariants, PayloadTooLarge
 from banditkit.store import (
     Conflict,
     ExperimentNotFound,

@@ -1,0 +1,191 @@
+"""Ingest: one day of counts per request (`POST /events`) and CSV files (`import`), each
+all-or-nothing and, with an Idempotency-Key, counted once however often it is retried."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+from collections.abc import Sequence
+from typing import TypeVar
+
+from pydantic import ValidationError
+
+from banditkit import models
+from banditkit.service.errors import FieldError, InvalidRequest
+from banditkit.service.experiments import add_discovered, check_variant_names
+from banditkit.store import DailyRow, IdempotencyRecord, Store
+
+MAX_CSV_ERRORS = 200
+
+
+def request_hash(body: models.EventsIn) -> str:
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def ingest_events(
+    store: Store, body: models.EventsIn, idempotency_key: str | None = None
+) -> models.EventsOut:
+    """Write one day of counts (all variants or none); replays return the first answer."""
+    exp = store.get_experiment(body.experiment_id)
+    names = [v.variant_name for v in body.variants]
+    new = check_variant_names(exp, names, lambda i: f"variants.{i}.variant_name")
+    rows = [
+        DailyRow(body.date, v.variant_name, v.impressions, v.clicks, v.conversions)
+        for v in body.variants
+    ]
+    out = models.EventsOut(
+        experiment_id=exp.id,
+        date=body.date,
+        mode=body.mode,
+        variants_processed=len(rows),
+        total_impressions=sum(r.impressions for r in rows),
+        total_clicks=sum(r.clicks for r in rows),
+        total_conversions=sum(r.conversions for r in rows),
+    )
+    key = None if idempotency_key is None else (idempotency_key, request_hash(body))
+    return _write_once(store, exp.id, rows, body.mode, key, new, out)
+
+
+Out = TypeVar("Out", models.EventsOut, models.ImportOut)
+
+
+def _write_once(
+    store: Store,
+    experiment_id: str,
+    rows: Sequence[DailyRow],
+    mode: models.WriteMode,
+    key: tuple[str, str] | None,
+    new: Sequence[str],
+    out: Out,
+) -> Out:
+    """Store the rows; with (Idempotency-Key, request hash) a replay answers the first
+    response, marked replayed. Variants first seen here are recorded either way: a first
+    attempt may have failed after its counts committed."""
+    record = None
+    if key is not None:
+        record = IdempotencyRecord(f"{experiment_id}:{key[0]}", key[1], out.model_dump(mode="json"))
+    first = store.write_daily(experiment_id, rows, mode, record)
+    if new:
+        add_discovered(store, experiment_id, new)
+    if first is not None:
+        return type(out).model_validate({**first, "replayed": True})
+    return out
+
+
+_CSV_REQUIRED = ("date", "variant_name", "impressions", "clicks")
+_CSV_OPTIONAL = ("conversions", "experiment_id")
+
+
+def import_request_hash(data: bytes, mode: models.WriteMode) -> str:
+    return hashlib.sha256(b"import\n" + mode.encode() + b"\n" + data).hexdigest()
+
+
+def import_csv(
+    store: Store,
+    experiment_id: str,
+    data: bytes,
+    mode: models.WriteMode = "set",
+    idempotency_key: str | None = None,
+) -> models.ImportOut:
+    """Store every row of a CSV file: InvalidRequest lists every bad row, nothing stored.
+    On DynamoDB a file beyond one transaction is written in parts (Store.write_daily): an
+    increment import then needs an Idempotency-Key, and a retry with it counts once."""
+    exp = store.get_experiment(experiment_id)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidRequest([FieldError("body", "the file is not UTF-8 text")]) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in reader.fieldnames or ()]
+    missing = [c for c in _CSV_REQUIRED if c not in header]
+    unknown = [c for c in header if c not in _CSV_REQUIRED + _CSV_OPTIONAL]
+    if missing or unknown or len(set(header)) != len(header):
+        msg = "header must be date,variant_name,impressions,clicks[,conversions][,experiment_id]"
+        raise InvalidRequest([FieldError("header", msg)])
+    reader.fieldnames = header
+    problems: list[FieldError] = []
+    rows: list[DailyRow] = []
+    seen: set[tuple[dt.date, str]] = set()
+    known = {v.name for v in exp.variants}
+    records = iter(reader)
+    line = 1  # the header
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            break
+        except csv.Error as err:  # an unterminated quote, a cell past the csv size limit, ...
+            problems.append(FieldError(f"line.{line + 1}", f"unreadable CSV: {err}"))
+            break
+        line = reader.line_num
+        if None in record:
+            problems.append(FieldError(f"line.{line}", "more cells than header columns"))
+            continue
+        cells = {k: v.strip() for k, v in record.items() if v is not None and v.strip() != ""}
+        if not cells:
+            continue  # a blank line
+        for k in ("impressions", "clicks", "conversions"):
+            value = cells.get(k)
+            if value is not None and value.isascii() and value.isdigit() and len(value) <= 18:
+                cells[k] = int(value)  # else left a string: the strict model names the cell
+        try:
+            row = models.CsvRow.model_validate(cells)
+        except ValidationError as err:
+            problems.extend(
+                FieldError(
+                    f"line.{line}.{'.'.join(str(p) for p in e['loc'])}",
+                    e["msg"].removeprefix("Value error, "),
+                )
+                for e in err.errors(include_url=False)
+            )
+            continue
+        if row.experiment_id is not None and row.experiment_id != exp.id:
+            problems.append(
+                FieldError(f"line.{line}.experiment_id", f"must be {exp.id!r} or empty")
+            )
+        if exp.variants_declared and row.variant_name not in known:
+            problems.append(
+                FieldError(
+                    f"line.{line}.variant_name",
+                    f"unknown variant {row.variant_name!r}; declared: {', '.join(sorted(known))}",
+                )
+            )
+        key = (row.date, row.variant_name)
+        if key in seen:
+            problems.append(
+                FieldError(f"line.{line}", f"duplicate row for {row.date} {row.variant_name!r}")
+            )
+        seen.add(key)
+        rows.append(
+            DailyRow(row.date, row.variant_name, row.impressions, row.clicks, row.conversions)
+        )
+    if not rows and not problems:
+        problems.append(FieldError("body", "no data rows"))
+    new: list[str] = []
+    if not problems:
+        names = list(dict.fromkeys(r.variant_name for r in rows))
+        try:
+            new = check_variant_names(exp, names, lambda i: "variant_name")
+        except InvalidRequest as err:
+            problems.extend(err.errors)
+    if problems:
+        shown = problems[:MAX_CSV_ERRORS]
+        more = len(problems) - len(shown)
+        detail = f"{len(problems)} problem(s) in the file; nothing was stored"
+        raise InvalidRequest(shown, detail + (f" ({more} more not listed)" if more else ""))
+    out = models.ImportOut(
+        experiment_id=exp.id,
+        mode=mode,
+        rows_imported=len(rows),
+        days=len({r.date for r in rows}),
+        variants=list(dict.fromkeys(r.variant_name for r in rows)),
+        total_impressions=sum(r.impressions for r in rows),
+        total_clicks=sum(r.clicks for r in rows),
+        total_conversions=sum(r.conversions for r in rows),
+    )
+    guard = None if idempotency_key is None else (idempotency_key, import_request_hash(data, mode))
+    return _write_once(store, exp.id, rows, mode, guard, new, out)
