@@ -316,6 +316,19 @@ def test_report_has_lifts_against_control(api) -> None:
     assert r["regret_so_far"] >= 0
 
 
+def test_report_gives_regret_and_gain_day_by_day(api) -> None:
+    exp = api.create(variants=["control", "variant_b", "variant_c"])
+    api.post_days(exp["id"], days=5)
+    r = api.client.get(f"/experiments/{exp['id']}/report").json()
+    series = r["regret_by_day"]
+    assert [d["date"] for d in series] == [api.day(i) for i in range(5)]
+    regrets = [d["regret"] for d in series]
+    assert regrets == sorted(regrets)  # cumulative, and regret per day is never negative
+    assert regrets[0] > 0
+    assert series[-1]["regret"] == pytest.approx(r["regret_so_far"], rel=1e-12)
+    assert series[-1]["gained"] == pytest.approx(r["gained_vs_even"], rel=1e-12)
+
+
 def test_history_filters_and_metrics_series(api) -> None:
     exp = api.create(variants=["control", "variant_b", "variant_c"])
     api.post_days(exp["id"], days=3)

@@ -16,6 +16,7 @@ from banditkit.engine.types import (
     Allocation,
     DailyCounts,
     Lift,
+    RegretDay,
     Report,
     Settings,
     Status,
@@ -68,9 +69,11 @@ def report(
     best = int(np.argmax(means))
     regret = 0.0
     gained = 0.0
-    for _, n, _s in counted.daily:
+    by_day: list[RegretDay] = []
+    for date, n, _s in counted.daily:
         regret += float(n @ (means[best] - means))
         gained += float(n @ means) - float(n.sum()) * float(means.mean())
+        by_day.append(RegretDay(date, regret, gained))
     return Report(
         allocation=ev.allocation,
         control=control,
@@ -78,6 +81,7 @@ def report(
         regret_so_far=regret,
         gained_vs_even=gained,
         recommendation=_recommend(ev, lifts, settings),
+        regret_by_day=tuple(by_day),
     )
 
 

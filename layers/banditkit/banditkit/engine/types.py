@@ -148,6 +148,15 @@ class Lift:
 
 
 @dataclass(frozen=True)
+class RegretDay:
+    """Cumulative regret and gain up to and including `date` (the series behind a chart)."""
+
+    date: dt.date
+    regret: float
+    gained: float
+
+
+@dataclass(frozen=True)
 class Report:
     allocation: Allocation
     control: str | None
@@ -155,6 +164,7 @@ class Report:
     regret_so_far: float  # estimated successes lost vs always playing the best, from the daily data
     gained_vs_even: float  # estimated successes gained vs an even split over the same days
     recommendation: str  # one plain-language sentence or two
+    regret_by_day: tuple[RegretDay, ...] = ()  # cumulative, one per counted day
 
 
 @dataclass(frozen=True)

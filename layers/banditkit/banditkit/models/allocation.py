@@ -64,6 +64,12 @@ class LiftOut(Response):
     p_better: float = Field(description="P(variant beats control).")
 
 
+class RegretDayOut(Response):
+    date: dt.date = Field(description="A day of data the engine counts.")
+    regret: float = Field(description="Cumulative estimated successes lost up to this day.")
+    gained: float = Field(description="Cumulative estimated successes gained vs an even split.")
+
+
 class ReportOut(AllocationOut):
     """GET /experiments/{id}/report: the allocation plus lifts, regret and a recommendation."""
 
@@ -71,6 +77,9 @@ class ReportOut(AllocationOut):
     regret_so_far: float = Field(description="Estimated successes lost vs always the best.")
     gained_vs_even: float = Field(description="Estimated successes gained vs an even split.")
     recommendation: str = Field(description="Plain-language recommendation.")
+    regret_by_day: list[RegretDayOut] = Field(
+        description="regret_so_far and gained_vs_even day by day (cumulative), for charts."
+    )
 
 
 class AssignOut(Response):

@@ -183,6 +183,7 @@ def report(store: Store, experiment_id: str, *, now: Clock = utcnow) -> models.R
                 "lifts": [],
                 "regret_so_far": 0.0,
                 "gained_vs_even": 0.0,
+                "regret_by_day": [],
                 "recommendation": "No data yet: post daily counts to start the experiment.",
             }
         )
@@ -201,6 +202,7 @@ def report(store: Store, experiment_id: str, *, now: Clock = utcnow) -> models.R
             "lifts": [models.LiftOut.model_validate(lf) for lf in rep.lifts],
             "regret_so_far": rep.regret_so_far,
             "gained_vs_even": rep.gained_vs_even,
+            "regret_by_day": [models.RegretDayOut.model_validate(d) for d in rep.regret_by_day],
             "recommendation": rep.recommendation,
         }
     )

@@ -1,0 +1,45 @@
+// The per-variant table: counts, rates, interval, lift, P(best), expected loss, share.
+import { empty, fmtInt, fmtLift, fmtPct, fmtPoints, h, loading, ratio, replace } from '../../dom.js';
+
+export function variantsTable() {
+  const tableBox = h('div', { id: 'variant-table-box' }, loading());
+
+  function draw(variants, shares, control, liftMap, metric) {
+    if (!variants.length) {
+      replace(tableBox, empty('No variants yet.'));
+      return;
+    }
+    const head = ['Variant', 'Impressions', 'Clicks', 'Conversions', 'CTR', 'Conv. rate',
+      `95% CI (${metric === 'ctr' ? 'CTR' : 'conv.'})`, 'Lift vs control', 'P(best)', 'Expected loss', 'Share'];
+    const rows = variants.map((v) => {
+      const lift = liftMap.get(v.name);
+      let liftCell = '–';
+      if (v.name === control) liftCell = 'baseline';
+      else if (lift) {
+        const interval = Number.isFinite(lift.ci_low) && Number.isFinite(lift.ci_high)
+          ? ` (${fmtLift(lift.ci_low)} to ${fmtLift(lift.ci_high)})` : '';
+        liftCell = `${fmtLift(Number(lift.lift))}${interval}`;
+      }
+      return h('tr', { dataset: { variant: v.name } },
+        h('th', { scope: 'row' }, v.name, v.name === control ? h('span', { class: 'tag' }, 'control') : null),
+        h('td', { class: 'num' }, fmtInt(v.impressions)),
+        h('td', { class: 'num' }, fmtInt(v.clicks)),
+        h('td', { class: 'num' }, fmtInt(v.conversions)),
+        h('td', { class: 'num' }, fmtPct(ratio(v.clicks, v.impressions), 2)),
+        h('td', { class: 'num' }, fmtPct(ratio(v.conversions, v.impressions), 2)),
+        h('td', { class: 'num nowrap' }, `${fmtPct(v.ci_low, 2)} – ${fmtPct(v.ci_high, 2)}`),
+        h('td', { class: 'num nowrap' }, liftCell),
+        h('td', { class: 'num' }, fmtPct(v.p_best)),
+        h('td', { class: 'num nowrap' }, fmtPoints(v.expected_loss)),
+        h('td', { class: 'num' }, fmtPct(shares[v.name] ?? v.allocation)));
+    });
+    replace(tableBox, h('p', { class: 'scroll-hint muted small', 'aria-hidden': 'true' }, 'Swipe the table sideways for every column →'),
+      h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Per-variant results' },
+        h('table', { class: 'table', id: 'variant-table' },
+          h('thead', null, h('tr', null, head.map((t) => h('th', { scope: 'col' }, t)))),
+          h('tbody', null, rows))),
+      h('p', { class: 'help' }, 'Lift is relative to the control\'s posterior mean, with its 95% interval. Expected loss is the rate you would give up on average, in percentage points (pp), by picking this variant if it is not the best.'));
+  }
+
+  return { tableBox, draw, unavailable: () => replace(tableBox, empty('No allocation available.')) };
+}
