@@ -167,6 +167,7 @@ def test_arm64_deployment_fits_its_budget_and_leaves_boto3_to_the_runtime(
     for name in lambda_local.RUNTIME_PACKAGES:
         assert not list(layer.glob(f"{name}*")), name
     assert not list(layer.glob("numpy/**/tests"))  # third-party test suites are not shipped
+    assert not (layer / "pydantic" / "v1").exists()  # cold start: see scripts/prune_layer.py
     assert not list(layer.glob("psycopg*"))  # in the PostgreSQL layer only
     assert list((build_arm64 / "PostgresLayer" / "python").glob("psycopg_binary*"))
 
