@@ -65,7 +65,7 @@ SAM_BUILD_DIR ?= .aws-sam/build
 # lists 3.13, so put the interpreter found above first.
 SAM_RUN := env PATH="$(if $(PY313),$(dir $(PY313)):)$$PATH" SAM_CLI_TELEMETRY=0
 
-.PHONY: sam-venv sam-build layer-bytecode deploy bench-cold-start
+.PHONY: sam-venv sam-build deploy bench-cold-start
 
 $(SAM_VENV)/bin/.installed:
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
@@ -78,22 +78,16 @@ sam-venv: $(SAM_VENV)/bin/.installed
 test: $(SAM_VENV)/bin/.installed
 
 # Build every function and layer for ARCH (arm64 ships; x86_64 lets CI run a built handler),
-# then strip from the layers what Lambda never runs (scripts/prune_layer.py says what).
+# remove from the layers what Lambda never runs and strip their extension modules
+# (scripts/prune_layer.py says what), then compile the bytecode of everything that ships:
+# SAM's build leaves none, and Lambda's read-only /opt and /var/task would make every cold
+# start compile what it imports. Unchecked-hash bytecode is never compared with its source.
 sam-build: $(SAM_VENV)/bin/.installed $(BIN)/.installed
 	$(SAM_RUN) $(SAM) build --template-file template.yaml --build-dir $(SAM_BUILD_DIR) \
 		--cache-dir $(SAM_BUILD_DIR)-cache --cached --parameter-overrides Arch=$(ARCH)
 	$(BIN)/python scripts/prune_layer.py $(SAM_BUILD_DIR)/*Layer/python
-	@# Ship bytecode (SAM's build leaves none): Lambda cannot write __pycache__ at cold start.
-	@# The banditkit layer's only for the modules the handlers load (scripts/layer_bytecode.py).
-	$(or $(PY313),python3.13) scripts/layer_bytecode.py compile $(SAM_BUILD_DIR)/BanditkitLayer/python
-	$(or $(PY313),python3.13) -m compileall -q --invalidation-mode unchecked-hash \
-		$(SAM_BUILD_DIR)/PostgresLayer/python $(SAM_BUILD_DIR)/*Function
-
-# Rewrite scripts/layer_bytecode.txt from what the built handlers load (x86_64 build: they
-# run here). tests/infra fails when a handler loads a module the list lacks.
-layer-bytecode: $(SAM_VENV)/bin/.installed $(BIN)/.installed
-	$(MAKE) -s sam-build ARCH=x86_64 SAM_BUILD_DIR=.aws-sam/build-x86_64
-	$(BIN)/python scripts/layer_bytecode.py record .aws-sam/build-x86_64
+	$(or $(PY313),python3.13) -m compileall -q -j0 --invalidation-mode unchecked-hash \
+		$(SAM_BUILD_DIR)/*Layer/python $(SAM_BUILD_DIR)/*Function
 
 # Build for arm64, deploy the SAM_ENV environment of samconfig.toml (dev or prod; the first
 # time, run `sam deploy --guided` instead, see the README), then upload frontend/.

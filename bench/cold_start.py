@@ -8,7 +8,8 @@ same run. Then the unzipped sizes of the layers and functions as they ship (arm6
 
     .venv/bin/python bench/cold_start.py   # builds .aws-sam/build-{x86_64,arm64} if missing
 
-Targets (issue 5): each handler <= 1.3x the one-route app; layer <= 60 MB unzipped.
+Targets (docs/operations.md, "Cold start"): each handler's import <= 1.3x the one-route app's;
+a function with its layers <= 250 MB unzipped, Lambda's limit.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,11 +28,9 @@ from typing import Any
 from banditkit import service
 from banditkit.models import EventsIn, ExperimentCreate
 from banditkit.store import open_store
+from lambda_local import api_event, python313, runtime_stand_in
 
 ROOT = Path(__file__).resolve().parent.parent
-# The interpreter, /var/runtime's boto3 and API Gateway's events, as layer_bytecode has them.
-sys.path.insert(0, str(ROOT / "scripts"))
-from layer_bytecode import api_event, python313, runtime_stand_in  # noqa: E402
 
 FUNCTIONS = ["experiments", "events", "allocation", "history", "admin", "recompute"]
 BASELINE_APP = """\
@@ -83,7 +81,7 @@ LAMBDA_ENV = {
     "OPENBLAS_NUM_THREADS": "1",
     "AWS_REGION": "eu-west-1",
 }
-SHIPPED_TARGET_BYTES = 60_000_000  # code and the bytecode shipped with it
+LAMBDA_UNZIPPED_LIMIT = 250_000_000  # a function's code and all its layers, bytecode included
 EXPERIMENT = "bench"
 VARIANTS = ("A", "B", "C")  # A is the control
 RATIO_TARGET = 1.3
@@ -220,8 +218,8 @@ def first_requests(seed: Path, folder: Path) -> dict[str, tuple[str, App]]:
             "GET .../history",
             api_event(
                 "GET",
-                "/experiments/{experiment_id}/history",
-                path={"experiment_id": EXPERIMENT},
+                f"/experiments/{EXPERIMENT}/history",
+                resource="/experiments/{experiment_id}/history",
             ),
             store,
         ),
@@ -290,13 +288,18 @@ def main() -> None:
 
     print()
     print("Unzipped size as shipped (arm64 build; MB = 10^6 bytes)")
-    print(f"{'artifact':<22}{'code MB':>10}{'+bytecode MB':>14}  target: shipped <= 60 MB")
+    print(f"{'artifact':<22}{'code MB':>10}{'+bytecode MB':>14}")
+    shipped: dict[str, int] = {}
     for folder in sorted(arm.glob("*Layer")) + sorted(arm.glob("*Function")):
-        code, total = size(folder, bytecode=False), size(folder)
-        mark = ""
-        if folder.name == "BanditkitLayer":
-            mark = "ok" if total <= SHIPPED_TARGET_BYTES else "OVER"
-        print(f"{folder.name:<22}{code / 1e6:>10.2f}{total / 1e6:>14.2f}  {mark}")
+        code, shipped[folder.name] = size(folder, bytecode=False), size(folder)
+        print(f"{folder.name:<22}{code / 1e6:>10.2f}{shipped[folder.name] / 1e6:>14.2f}")
+    layers = sum(n for name, n in shipped.items() if name.endswith("Layer"))
+    largest = layers + max(n for name, n in shipped.items() if name.endswith("Function"))
+    mark = "ok" if largest <= LAMBDA_UNZIPPED_LIMIT else "OVER"
+    print(
+        f"{'largest function + both layers':<32}{largest / 1e6:>14.2f}  "
+        f"target: <= {LAMBDA_UNZIPPED_LIMIT / 1e6:.0f} MB (Lambda's limit)  {mark}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-// Engine settings (DESIGN §3): one definition drives the create form, the settings editor and
+// Engine settings (docs/engine.md): one definition drives the create form, the settings editor and
 // the simulator, with a line on what each does and the range the server accepts.
 import { field, h } from './dom.js';
 

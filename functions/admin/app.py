@@ -1,4 +1,5 @@
-"""admin function (DESIGN §2): the admin router behind API Gateway, through Mangum."""
+"""admin function: the admin router behind API Gateway, through Mangum (see
+docs/architecture.md)."""
 
 from banditkit.http.aws import api_function
 from banditkit.http.routers import admin

@@ -1,4 +1,5 @@
-"""allocation function (DESIGN §2): the allocation router behind API Gateway, through Mangum."""
+"""allocation function: the allocation router behind API Gateway, through Mangum (see
+docs/architecture.md)."""
 
 from banditkit.http.aws import api_function
 from banditkit.http.routers import allocation

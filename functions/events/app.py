@@ -1,4 +1,5 @@
-"""events function (DESIGN §2): the events router behind API Gateway, through Mangum."""
+"""events function: the events router behind API Gateway, through Mangum (see
+docs/architecture.md)."""
 
 from banditkit.http.aws import api_function
 from banditkit.http.routers import events

@@ -1,4 +1,5 @@
-"""experiments function (DESIGN §2): the experiments router behind API Gateway, through Mangum."""
+"""experiments function: the experiments router behind API Gateway, through Mangum (see
+docs/architecture.md)."""
 
 from banditkit.http.aws import api_function
 from banditkit.http.routers import experiments

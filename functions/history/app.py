@@ -1,4 +1,5 @@
-"""history function (DESIGN §2): the history router behind API Gateway, through Mangum."""
+"""history function: the history router behind API Gateway, through Mangum (see
+docs/architecture.md)."""
 
 from banditkit.http.aws import api_function
 from banditkit.http.routers import history

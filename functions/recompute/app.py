@@ -1,4 +1,5 @@
-"""recompute function (DESIGN §2): the EventBridge schedule recomputes running experiments."""
+"""recompute function: the EventBridge schedule recomputes running experiments (see
+docs/architecture.md)."""
 
 from typing import Any
 

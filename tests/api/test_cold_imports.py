@@ -1,7 +1,7 @@
-"""What each Lambda handler loads at cold start (issue 5's import-time target): its own router
-only, numpy only on the first request that computes, boto3 only when a DynamoDB store is
-opened, psycopg only for PostgreSQL. Each import runs in a fresh interpreter, as a Lambda
-init does."""
+"""What each Lambda handler loads at cold start (docs/architecture.md, "Nothing heavy at
+import"): its own router only, numpy only on the first request that computes, boto3 only
+when a DynamoDB store is opened, psycopg only for PostgreSQL. Each import runs in a fresh
+interpreter, as a Lambda init does."""
 
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ import pytest
 from banditkit.config import get_config
 from banditkit.runtime import close_default_stores, default_store
 from banditkit.store import Store
+from lambda_local import api_event as apigw_event  # bench/lambda_local.py
 
 ROOT = Path(__file__).resolve().parents[2]
 # Mangum asks asyncio for the current loop at construction; Python 3.12+ warns when none is set.
@@ -37,56 +38,6 @@ class Context:
 
     def get_remaining_time_in_millis(self) -> int:
         return self.remaining_ms
-
-
-def apigw_event(
-    method: str,
-    path: str,
-    *,
-    body: Any = None,
-    query: dict[str, str] | None = None,
-    headers: dict[str, str] | None = None,
-    resource: str | None = None,
-) -> dict[str, Any]:
-    """A REST API (payload v1) proxy event, shaped like `sam local generate-event apigateway
-    aws-proxy`."""
-    hdrs = {
-        "Accept": "application/json",
-        "Host": "abc123.execute-api.us-east-1.amazonaws.com",
-        "X-Forwarded-Proto": "https",
-        "X-Forwarded-Port": "443",
-    }
-    if body is not None and not isinstance(body, str):
-        body = json.dumps(body)
-        hdrs["Content-Type"] = "application/json"
-    hdrs |= headers or {}
-    return {
-        "resource": resource or path,
-        "path": path,
-        "httpMethod": method,
-        "headers": hdrs,
-        "multiValueHeaders": {k: [v] for k, v in hdrs.items()},
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "requestContext": {
-            "accountId": "123456789012",
-            "resourceId": "123456",
-            "stage": "prod",
-            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-            "requestTime": "09/Apr/2015:12:34:56 +0000",
-            "requestTimeEpoch": 1428582896000,
-            "identity": {"sourceIp": "127.0.0.1", "userAgent": "pytest"},
-            "path": f"/prod{path}",
-            "resourcePath": resource or path,
-            "httpMethod": method,
-            "apiId": "1234567890",
-            "protocol": "HTTP/1.1",
-        },
-        "body": body,
-        "isBase64Encoded": False,
-    }
 
 
 def scheduled_event() -> dict[str, Any]:

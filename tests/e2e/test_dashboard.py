@@ -1,4 +1,4 @@
-"""The dashboard in headless Chromium against the real local server (issue 6).
+"""The dashboard in headless Chromium against the real local server.
 
 Every test also checks, through the `page` fixture, that no request left the page's origin
 and that the console stayed free of errors.

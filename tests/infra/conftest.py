@@ -21,7 +21,8 @@ TEMPLATE = ROOT / "template.yaml"
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
 REGION = "eu-west-1"
 
-# The functions of DESIGN §2: logical id prefix -> the router module serving its routes.
+# The API functions (docs/architecture.md): logical id prefix -> the router module serving
+# its routes.
 API_FUNCTIONS = {
     "Experiments": "experiments",
     "Events": "events",

@@ -3,11 +3,14 @@ upload (against moto's S3)."""
 
 from __future__ import annotations
 
+import ctypes
+import platform
+import shutil
 import struct
-import subprocess
 import textwrap
 from pathlib import Path
 
+import numpy
 import prune_layer
 import pytest
 import upload_dashboard
@@ -22,7 +25,7 @@ def touch(path: Path, size: int = 10) -> None:
     path.write_bytes(b"x" * size)
 
 
-def test_prune_removes_tests_stubs_build_files_and_unused_subpackages_only(
+def test_prune_removes_the_runtimes_packages_tests_docs_and_build_files_only(
     tmp_path: Path,
 ) -> None:
     keep = [
@@ -32,38 +35,32 @@ def test_prune_removes_tests_stubs_build_files_and_unused_subpackages_only(
         "numpy/__pycache__/__init__.cpython-313.pyc",
         "numpy/_core/_multiarray_umath.cpython-313-aarch64-linux-gnu.so",
         "numpy/polynomial/legendre.py",
-        "numpy/linalg/_linalg.py",
+        "numpy/testing/utils.py",  # np.testing is public API, not a test suite
+        "numpy/random/LICENSE.md",
         "pydantic/main.py",
         "aws_lambda_powertools/logging/logger.py",
-        "aws_lambda_powertools/utilities/parameters/secrets.py",
-        "aws_lambda_powertools/utilities/jmespath_utils/__init__.py",
-        "aws_lambda_powertools/utilities/typing/lambda_context.py",
         "aws_xray_sdk/core/__init__.py",
         "sixteen/__init__.py",
+        "somelib/docs/__init__.py",  # a package named docs is code
+        "somelib/docs/render.py",
     ]
     drop = [
         "numpy/_core/tests/test_a.py",
         "numpy/linalg/tests/test_b.py",
+        "numpy/doc/ufuncs.rst",
+        "otherlib/docs/index.md",
         "numpy/__init__.pyi",
-        "numpy/f2py/__init__.py",
         "numpy/_core/include/numpy/ndarraytypes.h",
         "numpy/_core/lib/libnpymath.a",
-        "numpy/_core/_umath_tests.cpython-313-aarch64-linux-gnu.so",
         "pydantic_core/core_schema.pyi",
         "numpy/random/_bounded_integers.pxd",
-        "numpy/_core/_simd.cpython-313-aarch64-linux-gnu.so",
         "botocore/__init__.py",
         "botocore-1.44.8.dist-info/METADATA",
         "dateutil/parser.py",
         "python_dateutil-2.9.0.post0.dist-info/RECORD",
         "six.py",
         "jmespath-1.1.0.data/scripts/jp.py",
-        "numpy/testing/utils.py",
-        "numpy/fft/_pocketfft.py",
         "pydantic/v1/main.py",
-        "aws_lambda_powertools/event_handler/api_gateway.py",
-        "aws_lambda_powertools/utilities/parser/models/s3.py",
-        "aws_lambda_powertools/utilities/idempotency/base.py",
     ]
     for rel in keep + drop:
         touch(tmp_path / rel)
@@ -73,6 +70,33 @@ def test_prune_removes_tests_stubs_build_files_and_unused_subpackages_only(
     assert freed == 10 * len(drop)
     assert [rel for rel in keep if not (tmp_path / rel).exists()] == []
     assert [rel for rel in drop if (tmp_path / rel).exists()] == []
+
+
+def test_extension_modules_are_stripped_and_still_load_vendored_libraries_left_alone(
+    tmp_path: Path,
+) -> None:
+    """A real extension module of the dev environment's numpy wheel (x86_64, with its symbol
+    table), stripped by the host's strip: smaller, and the dynamic loader still maps it. The
+    same file under numpy.libs/ (where auditwheel's patchelf leaves the vendored libraries) is
+    not touched."""
+    if prune_layer.strip_program(prune_layer.EM_X86_64) is None or platform.machine() != "x86_64":
+        pytest.skip("needs an x86_64 host with strip (binutils) or llvm-strip")
+    source = Path(numpy.__file__).parent / "_core"
+    (module,) = source.glob("_operand_flag_tests.cpython-313-*.so")
+    layer = tmp_path / "python"
+    ext = layer / "numpy" / "_core" / module.name
+    vendored = layer / "numpy.libs" / "libvendored.so"
+    for path in (ext, vendored):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(module, path)
+
+    freed, kept = prune_layer.strip_extensions(layer)
+
+    assert kept == []
+    assert freed == module.stat().st_size - ext.stat().st_size > 0
+    assert vendored.read_bytes() == module.read_bytes()
+    assert prune_layer.loadable(ext)
+    ctypes.CDLL(str(ext))  # OSError if the loader refused it
 
 
 def elf(machine: int, loads: list[tuple[int, int, int]]) -> bytes:
@@ -102,113 +126,6 @@ def test_stripped_libraries_are_checked_against_the_loaders_alignment_rule(
     assert prune_layer.elf_machine(tmp_path / "script.sh") is None
     assert prune_layer.loadable(good)
     assert not prune_layer.loadable(bad)
-
-
-def patchelfed_library() -> tuple[bytes, list[tuple[int, int, bytes]]]:
-    """A library shaped as auditwheel's patchelf leaves OpenBLAS: code in a first segment,
-    then .symtab, .shstrtab and .strtab outside any segment, then an appended segment holding
-    .dynsym (64 KiB alignment). Returns the file and its segments (offset, address, bytes)."""
-    align = 0x10000
-    code, dynsym = bytes(range(256)) * 16, b"D" * 0x300
-    symtab, strtab = b"S" * 0x30000, b"\0main\0" + b"T" * 0x8000
-    names = b"\0.text\0.symtab\0.strtab\0.shstrtab\0.dynsym\0"
-    text_at, symtab_at = 0x1000, 0x1000 + len(code)
-    shstrtab_at = symtab_at + len(symtab)
-    strtab_at = shstrtab_at + len(names)
-    dyn_at, dyn_addr = 0x50000, 0x60000  # congruent modulo 64 KiB
-    shoff = dyn_at + len(dynsym)
-    data = bytearray(shoff)
-    data[text_at : text_at + len(code)] = code
-    data[symtab_at:shstrtab_at] = symtab
-    data[shstrtab_at:strtab_at] = names
-    data[strtab_at : strtab_at + len(strtab)] = strtab
-    data[dyn_at:shoff] = dynsym
-    data[:4], data[4:6], data[18:20] = b"\x7fELF", b"\x02\x01", (183).to_bytes(2, "little")
-    struct.pack_into("<QQ", data, 0x20, 64, shoff)  # e_phoff, e_shoff
-    struct.pack_into("<HHHHH", data, 0x36, 56, 2, 64, 6, 4)  # e_shstrndx = 4
-    segments = [(0, 0, bytes(data[: text_at + len(code)])), (dyn_at, dyn_addr, dynsym)]
-    for i, (offset, address, body) in enumerate(segments):
-        struct.pack_into(
-            "<IIQQQQQQ",
-            data,
-            64 + 56 * i,
-            1,
-            5,
-            offset,
-            address,
-            address,
-            len(body),
-            len(body),
-            align,
-        )
-    sections = [
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
-        (1, 1, 0x6, text_at, text_at, len(code), 0, 0, 16, 0),  # .text (alloc)
-        (7, 2, 0, 0, symtab_at, len(symtab), 3, 1, 8, 24),  # .symtab -> .strtab
-        (15, 3, 0, 0, strtab_at, len(strtab), 0, 0, 1, 0),
-        (23, 3, 0, 0, shstrtab_at, len(names), 0, 0, 1, 0),
-        (33, 11, 0x2, dyn_addr, dyn_at, len(dynsym), 0, 0, 8, 24),  # .dynsym (alloc)
-    ]
-    for fields in sections:
-        data += struct.pack("<IIQQQQIIQQ", *fields)
-    # The segment table was written after the first segment's bytes were taken: refresh them.
-    segments[0] = (0, 0, bytes(data[: text_at + len(code)]))
-    return bytes(data), segments
-
-
-def test_drop_symtab_keeps_every_segment_aligned_and_byte_for_byte(tmp_path: Path) -> None:
-    original, segments = patchelfed_library()
-    compacted = prune_layer.drop_symtab(original)
-    assert compacted is not None
-    path = tmp_path / "lib.so"
-    path.write_bytes(compacted)
-
-    assert prune_layer.loadable(path)
-    # .symtab and .strtab (0x38000 bytes) are gone: the appended segment moved down by 0x40000,
-    # to the first offset after the code congruent to its address modulo 64 KiB.
-    assert len(original) - len(compacted) >= 0x38000
-    phoff, shoff = struct.unpack_from("<QQ", compacted, 0x20)
-    loads = [struct.unpack_from("<IIQQQQQQ", compacted, phoff + 56 * i) for i in range(2)]
-    assert [(ph[2], ph[3]) for ph in loads] == [(0, 0), (0x10000, 0x60000)]
-    headers = 64 + 56 * 2  # in the first segment; their offsets change, nothing else does
-    for ph, (_, address, body) in zip(loads, segments, strict=True):
-        skip = headers if address == 0 else 0
-        assert ph[3] == address
-        assert compacted[ph[2] + skip : ph[2] + ph[5]] == body[skip:]
-    shdrs = [struct.unpack_from("<IIQQQQIIQQ", compacted, shoff + 64 * i) for i in range(6)]
-    assert [sh[1] for sh in shdrs] == [0, 1, 0, 0, 3, 11]  # .symtab, .strtab: NULL
-    names = shdrs[4]
-    assert compacted[names[4] : names[4] + names[5]].startswith(b"\0.text\0.symtab\0")
-    assert shdrs[5][4] == 0x10000  # .dynsym moved with its segment
-    # Nothing to drop, or a library of another shape: left alone.
-    assert prune_layer.drop_symtab(compacted) is None
-    assert prune_layer.drop_symtab(b"#!/bin/sh\n") is None
-
-
-def test_bytecode_is_written_for_the_listed_modules_only(tmp_path: Path, py313: Path) -> None:
-    layer, listing = tmp_path / "python", tmp_path / "modules.txt"
-    for rel in ("a.py", "pkg/__init__.py", "pkg/b.py", "unused.py"):
-        (layer / rel).parent.mkdir(parents=True, exist_ok=True)
-        (layer / rel).write_text("X = 1\n")
-    touch(layer / "__pycache__" / "unused.cpython-313.pyc")  # left by an earlier build
-    listing.write_text("# comment\na.py\npkg/b.py\ngone.py\n")
-
-    script_path = ROOT / "scripts" / "layer_bytecode.py"
-    run = subprocess.run(
-        [str(py313), str(script_path), "compile", str(layer), "--modules", str(listing)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-
-    compiled = sorted(p.relative_to(layer).as_posix() for p in layer.rglob("*.pyc"))
-    assert compiled == ["__pycache__/a.cpython-313.pyc", "pkg/__pycache__/b.cpython-313.pyc"]
-    assert "bytecode of 2 modules" in run.stdout
-    assert "1 listed module(s) not in the layer, e.g. gone.py" in run.stderr
-    # Unchecked-hash bytecode (PEP 552 flags 0b01): Lambda never compares it with the source.
-    flags = int.from_bytes((layer / compiled[0]).read_bytes()[4:8], "little")
-    assert flags == 0b01
 
 
 def test_upload_mirrors_the_frontend_with_types_and_cache_policy(tmp_path: Path) -> None:

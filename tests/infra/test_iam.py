@@ -1,5 +1,5 @@
-"""Least privilege: each function's role holds only what its job needs (DESIGN §2, "store
-access"), every grant names this stack's ARNs, and nothing writes to `*`.
+"""Least privilege: each function's role holds only what its job needs (docs/architecture.md),
+every grant names this stack's ARNs, and nothing writes to `*`.
 
 Read off the transformed template for the parameter sets that change permissions."""
 
@@ -25,7 +25,7 @@ WRITE = {"dynamodb:PutItem", "dynamodb:UpdateItem"}
 DELETE = {"dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 SCAN = {"dynamodb:Scan"}
 LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
-# What each job needs of the tables (DESIGN §2): history only reads; only the experiments
+# What each job needs of the tables (docs/architecture.md): history only reads; only the experiments
 # function deletes (an experiment with its data); only the dev-only reset scans.
 EXPECTED = {
     "Experiments": READ | WRITE | DELETE,

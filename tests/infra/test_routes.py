@@ -88,8 +88,9 @@ def test_every_route_is_an_api_event_of_its_function_with_its_auth(
     assert routes == expected
 
 
-def test_routes_cover_design_table(deployed: Deployed) -> None:
-    """DESIGN §2, spelled out, so that a router losing a route cannot pass the test above."""
+def test_routes_cover_the_architecture_table(deployed: Deployed) -> None:
+    """The route table of docs/architecture.md, spelled out, so that a router losing a route
+    cannot pass the test above."""
     routes = stack_routes(deployed(Stage="dev"))
     assert routes[("GET", "/health")] == ("ExperimentsFunction", False)
     assert routes[("POST", "/events")] == ("EventsFunction", True)

@@ -1,5 +1,6 @@
-"""template.yaml: valid for SAM and cfn-lint, and shaped as issue 5 asks (read off the
-template and off its offline SAM transform, for several parameter sets)."""
+"""template.yaml: valid for SAM and cfn-lint, and shaped as docs/architecture.md and
+docs/operations.md describe (read off the template and off its offline SAM transform, for
+several parameter sets)."""
 
 from __future__ import annotations
 

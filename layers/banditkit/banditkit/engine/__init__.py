@@ -1,4 +1,4 @@
-"""The Thompson-sampling engine: pure numpy maths on daily counts (DESIGN §4).
+"""The Thompson-sampling engine: pure numpy maths on daily counts (docs/engine.md).
 
 Public API used by the service (keep these signatures):
 

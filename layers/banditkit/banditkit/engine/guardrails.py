@@ -1,4 +1,4 @@
-"""P(best) → traffic shares, through the guardrails in DESIGN §4 order (steps 2–7)."""
+"""P(best) → traffic shares, through steps 2–7 of docs/engine.md's "Guardrails", in order."""
 
 from __future__ import annotations
 

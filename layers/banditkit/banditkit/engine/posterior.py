@@ -1,4 +1,4 @@
-"""Counted data → Beta posteriors: validation, windowing, half-life weighting (DESIGN §4)."""
+"""Counted data → Beta posteriors: validation, windowing, half-life weighting (docs/engine.md)."""
 
 from __future__ import annotations
 

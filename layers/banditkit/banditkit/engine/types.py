@@ -22,7 +22,7 @@ class InvalidSettings(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    """Per-experiment engine settings (DESIGN §3 settings, §4 maths). Validated on creation."""
+    """Per-experiment engine settings (docs/engine.md). Validated on creation."""
 
     alpha_prior: float = 1.0
     beta_prior: float = 1.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -79,7 +80,21 @@ def create_app(
         # app.dependency_overrides does not reach them; pass `store` and `config` instead.
         app.router.routes.extend(router.routes)
     errors.install(app)
-    links.install(app)  # harden: OpenAPI links (create -> events -> allocation)
+    _document(app)
     app.add_middleware(LazyCors, config=lambda: config if config is not None else get_config())
     app.add_middleware(BodyLimit)
     return app
+
+
+def _document(app: FastAPI) -> None:
+    """Make app.openapi() return FastAPI's generated document with the problem schemas the
+    routes' error responses refer to (errors.py) and the links between operations (links.py),
+    built once."""
+    build: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = links.add_links(errors.add_problem_schemas(build()))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

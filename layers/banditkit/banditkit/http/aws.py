@@ -29,7 +29,7 @@ def lambda_app(app: FastAPI) -> Mangum:
 
 
 class ApiFunction:
-    """The handler of one API function (DESIGN §2): its router behind Mangum, with the
+    """The handler of one API function (docs/architecture.md): its router behind Mangum, with the
     Powertools logger (correlation id from the API Gateway request), EMF metrics and the
     optional tracer, which are made at the first invocation."""
 

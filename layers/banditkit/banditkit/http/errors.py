@@ -7,7 +7,7 @@ only the field path and a message written by us or by pydantic's error catalogue
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -154,8 +154,8 @@ async def _fixed_problem(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
-    """Register the exception handlers on an app, and the problem schemas in its OpenAPI."""
-    _document_problems(app)
+    """Register the exception handlers on an app (http/app.py adds the problem schemas to its
+    OpenAPI document, with add_problem_schemas)."""
     for cls in FIXED_PROBLEMS:
         app.add_exception_handler(cls, _fixed_problem)
 
@@ -247,8 +247,9 @@ PROBLEM_REF = "#/components/schemas/Problem"
 def _problem_doc(description: str) -> dict[str, Any]:
     # No "model": Problem here. FastAPI would build a validator of Problem for each status of
     # each route (about 35 per handler, at import and again at the first request) only to
-    # name its schema; install() adds the schema to the document once. The content is the media
-    # type actually sent plus the application/json entry FastAPI wrote with the model.
+    # name its schema; add_problem_schemas() adds the schema to the document once. The
+    # content is the media type actually sent plus the application/json entry FastAPI wrote
+    # with the model.
     return {
         "description": description,
         "content": {
@@ -264,19 +265,13 @@ def problem_schemas() -> dict[str, Any]:
     return dict(top.get("$defs", {}))
 
 
-def _document_problems(app: FastAPI) -> None:
-    """Make app.openapi() carry the schemas that responses() refers to."""
-    build: Callable[[], dict[str, Any]] = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            spec = build()
-            components = spec.setdefault("components", {})
-            schemas = {**problem_schemas(), **components.get("schemas", {})}
-            components["schemas"] = dict(sorted(schemas.items()))
-        return app.openapi_schema or build()
-
-    app.openapi = openapi  # type: ignore[method-assign]
+def add_problem_schemas(spec: dict[str, Any]) -> dict[str, Any]:
+    """Add the schemas that responses() refers to to an OpenAPI document in place, and
+    return it."""
+    components = spec.setdefault("components", {})
+    schemas = {**problem_schemas(), **components.get("schemas", {})}
+    components["schemas"] = dict(sorted(schemas.items()))
+    return spec
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

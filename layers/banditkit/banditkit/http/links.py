@@ -8,10 +8,7 @@ link is only added when both ends are served by the app (each Lambda serves a su
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
-
-from fastapi import FastAPI
 
 EXPERIMENT = "/experiments/{experiment_id}"
 # (source path, method, status) -> link name -> (target path, method, link fields)
@@ -82,15 +79,3 @@ def add_links(spec: dict[str, Any]) -> dict[str, Any]:
                 **fields,
             }
     return spec
-
-
-def install(app: FastAPI) -> None:
-    """Make app.openapi() return the generated document with LINKS added."""
-    build: Callable[[], dict[str, Any]] = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            app.openapi_schema = add_links(build())
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

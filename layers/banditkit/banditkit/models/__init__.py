@@ -1,4 +1,4 @@
-"""Request and response models of the HTTP API (DESIGN §3): the contract, checked at the boundary.
+"""Request and response models of the HTTP API (docs/api.md): the contract, checked at the boundary.
 
 One submodule per Lambda function, so that each handler builds only the models of its own
 routes (pydantic builds a model's validator and serializer when its class is created, ~1 ms a

@@ -19,6 +19,7 @@ from banditkit.store.base import (
     IdempotencyRecord,
     InvalidCursor,
     InvalidMetrics,
+    Page,
     Snapshot,
     StoreError,
     Variant,
@@ -107,6 +108,27 @@ def decode_cursor(cursor: str, types: Sequence[type]) -> list[Any]:
     ):
         raise InvalidCursor("malformed cursor")
     return parts
+
+
+MAX_PAGE = 1000
+
+
+def page_limit(limit: int) -> int:
+    """The page size served for a requested `limit`: clamped to 1..MAX_PAGE."""
+    return max(1, min(limit, MAX_PAGE))
+
+
+def experiment_cursor(cursor: str) -> tuple[dt.datetime, str]:
+    """The (created_at, id) a list_experiments cursor resumes after (InvalidCursor if this
+    store did not issue it)."""
+    created, last_id = decode_cursor(cursor, (str, str))
+    return cursor_ts(created), last_id
+
+
+def experiment_page(items: list[Experiment], more: bool) -> Page[Experiment]:
+    """A list_experiments page: `items` and, when `more` follow, the cursor after the last."""
+    last = items[-1] if more else None
+    return Page(items, None if last is None else encode_cursor(ts(last.created_at), last.id))
 
 
 def variants_json(variants: Sequence[Variant]) -> str:

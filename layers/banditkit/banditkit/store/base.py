@@ -1,4 +1,4 @@
-"""The store protocol every backend implements, its records and its typed errors (DESIGN §5).
+"""The store protocol every backend implements, its records and its typed errors.
 
 The store knows nothing of HTTP or of the engine's maths: it keeps experiments, daily
 counts keyed (experiment, date, variant), allocation snapshots and idempotency records.

@@ -31,12 +31,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from banditkit.store import dynamodb_tables as tables
 from banditkit.store._common import (
     check_rows,
-    cursor_ts,
     decode_cursor,
     encode_cursor,
+    experiment_cursor,
     experiment_fields,
     experiment_from_fields,
+    experiment_page,
     first_response,
+    page_limit,
     refused_update,
     snapshot_fields,
     snapshot_from_fields,
@@ -476,11 +478,11 @@ class DynamoDBStore:
     def list_experiments(
         self, status: ExperimentStatus | None = None, limit: int = 50, cursor: str | None = None
     ) -> Page[Experiment]:
-        limit = max(1, min(limit, 1000))
+        limit = page_limit(limit)
         after = None
         if cursor is not None:
-            created, last_id = decode_cursor(cursor, (str, str))
-            after = f"{ts(cursor_ts(created))}#{last_id}"
+            created, last_id = experiment_cursor(cursor)
+            after = f"{ts(created)}#{last_id}"
         found: list[tuple[str, Item]] = []
         for one in (status,) if status is not None else STATUSES:
             condition = "GSI1PK = :s"
@@ -501,10 +503,7 @@ class DynamoDBStore:
                     break
         found.sort(key=lambda pair: pair[0].encode())
         items = [self._experiment(item) for _, item in found[:limit]]
-        next_cursor = None
-        if len(found) > limit:
-            next_cursor = encode_cursor(ts(items[-1].created_at), items[-1].id)
-        return Page(items, next_cursor)
+        return experiment_page(items, len(found) > limit)
 
     # daily metrics ---------------------------------------------------------------------
 
@@ -731,7 +730,7 @@ class DynamoDBStore:
         limit: int = 100,
         cursor: str | None = None,
     ) -> Page[Snapshot]:
-        limit = max(1, min(limit, 1000))
+        limit = page_limit(limit)
         pk = _s(_exp_key(experiment_id))
         kwargs: dict[str, Any] = {
             "TableName": self.table,

@@ -1,7 +1,7 @@
 """The DynamoDB tables, defined once: tests build moto tables from here and the SAM
 template's test asserts template.yaml matches `cloudformation_properties()`.
 
-Main table (single-table layout, DESIGN §5):
+Main table (single-table layout):
     PK = EXP#<id>, SK = META | DAY#<date>#<variant> | ALLOC#<iso-time>#<suffix>
     GSI `ByStatus` (sparse: META items only): GSI1PK = STATUS#<status>,
     GSI1SK = <created_at>#<id>, all attributes projected, so listing experiments by

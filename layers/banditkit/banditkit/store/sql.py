@@ -18,7 +18,10 @@ from banditkit.store._common import (
     cursor_ts,
     decode_cursor,
     encode_cursor,
+    experiment_cursor,
     experiment_fields,
+    experiment_page,
+    page_limit,
     refused_update,
     snapshot_fields,
     ts,
@@ -89,25 +92,21 @@ class SqlStore:
     def list_experiments(
         self, status: ExperimentStatus | None = None, limit: int = 50, cursor: str | None = None
     ) -> Page[Experiment]:
-        limit = max(1, min(limit, 1000))
+        limit = page_limit(limit)
         where: list[str] = []
         params: list[Any] = []
         if status is not None:
             where.append("status = %s")
             params.append(status)
         if cursor is not None:
-            created, last_id = decode_cursor(cursor, (str, str))
+            created, last_id = experiment_cursor(cursor)
             where.append("(created_at, id) > (%s, %s)")
-            params += [self._instant(cursor_ts(created)), last_id]
+            params += [self._instant(created), last_id]
         sql = f"SELECT {self.EXPERIMENT_COLUMNS} FROM experiments"  # noqa: S608
         if where:
             sql += " WHERE " + " AND ".join(where)
         rows = self._fetch(sql + " ORDER BY created_at, id LIMIT %s", (*params, limit + 1))
-        items = [self._experiment(r) for r in rows[:limit]]
-        next_cursor = None
-        if len(rows) > limit:
-            next_cursor = encode_cursor(ts(items[-1].created_at), items[-1].id)
-        return Page(items, next_cursor)
+        return experiment_page([self._experiment(r) for r in rows[:limit]], len(rows) > limit)
 
     def read_daily(
         self, experiment_id: str, start: dt.date | None = None, end: dt.date | None = None
@@ -138,7 +137,7 @@ class SqlStore:
         limit: int = 100,
         cursor: str | None = None,
     ) -> Page[Snapshot]:
-        limit = max(1, min(limit, 1000))
+        limit = page_limit(limit)
         sql = f"SELECT id, {self.SNAPSHOT_COLUMNS} FROM snapshots WHERE experiment_id = %s"  # noqa: S608
         params: list[Any] = [experiment_id]
         if start is not None:

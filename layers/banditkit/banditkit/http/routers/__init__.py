@@ -1,4 +1,4 @@
-"""One router per Lambda function (DESIGN §2).
+"""One router per Lambda function (docs/architecture.md).
 
 Endpoints are `async` and call the service through `run_in_threadpool`: blocking store and
 engine work never runs on the event loop, and each request makes one threadpool hop (a sync
