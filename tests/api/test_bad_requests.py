@@ -1,10 +1,15 @@
-"""A table of bad requests: each answered 4xx problem+json naming the field, nothing stored."""
+"""A table of bad requests: each answered 4xx problem+json naming the field, nothing stored,
+on SQLite and on PostgreSQL (run under scripts/with_postgres.sh)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from banditkit.store import Store
+from banditkit.store._common import encode_cursor
+
+from ..contract.conftest import postgres_store, sqlite_store  # noqa: F401 (fixtures)
 
 EXP = "exp_1"  # declared variants control, variant_b
 GOOD_VARIANT = {"variant_name": "control", "impressions": 100, "clicks": 3}
@@ -19,6 +24,7 @@ def variant(**changes: Any) -> dict[str, Any]:
 
 
 LONG = "x" * 101
+A_TIME = "2025-01-01T00:00:00.000000Z"  # a cursor's instant, as the stores write it
 # Field paths are plain dotted names: no validator internals (reprs, brackets) leak out.
 FIELD_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-[]"
 # (id, method, path, json body or raw bytes, status, field)
@@ -232,7 +238,39 @@ CASES: list[tuple[str, str, str, Any, int, str]] = [
         422,
         "variants.1.name",
     ),
+    (
+        "NUL in description",
+        "POST",
+        "/experiments",
+        {"name": "x", "description": "a\x00b"},
+        422,
+        "description",
+    ),
+    (
+        "lone surrogate in description",
+        "POST",
+        "/experiments",
+        b'{"name": "x", "description": "a\\ud800b"}',
+        422,
+        "description",
+    ),
+    (
+        "control character in description",
+        "POST",
+        "/experiments",
+        {"name": "x", "description": "a\x1bb"},
+        422,
+        "description",
+    ),
     # PATCH /experiments/{id}
+    (
+        "patch NUL in description",
+        "PATCH",
+        f"/experiments/{EXP}",
+        {"description": "\x00"},
+        422,
+        "description",
+    ),
     ("bad status", "PATCH", f"/experiments/{EXP}", {"status": "active"}, 422, "status"),
     (
         "patch re-adds a variant",
@@ -266,6 +304,38 @@ CASES: list[tuple[str, str, str, Any, int, str]] = [
     ("list limit 0", "GET", "/experiments?limit=0", None, 422, "limit"),
     ("list bad status", "GET", "/experiments?status=active", None, 422, "status"),
     ("list bad cursor", "GET", "/experiments?cursor=zzz", None, 400, "cursor"),
+    (
+        "list cursor with a NUL",
+        "GET",
+        "/experiments?cursor=" + encode_cursor(A_TIME, "a\x00b"),
+        None,
+        400,
+        "cursor",
+    ),
+    (
+        "list cursor with a lone surrogate",
+        "GET",
+        "/experiments?cursor=" + encode_cursor(A_TIME, "\ud800"),
+        None,
+        400,
+        "cursor",
+    ),
+    (
+        "history cursor id 2^70",
+        "GET",
+        f"/experiments/{EXP}/history?cursor={encode_cursor(A_TIME, 2**70)}",
+        None,
+        400,
+        "cursor",
+    ),
+    (
+        "history cursor id below int64",
+        "GET",
+        f"/experiments/{EXP}/history?cursor={encode_cursor(A_TIME, -(2**63) - 1)}",
+        None,
+        400,
+        "cursor",
+    ),
     ("history bad from", "GET", f"/experiments/{EXP}/history?from=yesterday", None, 422, "from"),
     ("assign without unit", "GET", f"/assign?experiment_id={EXP}", None, 422, "unit_id"),
     # POST /simulate
@@ -344,6 +414,13 @@ CASES: list[tuple[str, str, str, Any, int, str]] = [
         "line.2.experiment_id",
     ),
 ]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest) -> Store:
+    """The contract tier's stores: each bad request on SQLite and on PostgreSQL."""
+    backend: Store = request.getfixturevalue(f"{request.param}_store")
+    return backend
 
 
 @pytest.fixture

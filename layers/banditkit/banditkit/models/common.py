@@ -43,6 +43,19 @@ def _printable_name(value: str) -> str:
     return value
 
 
+# Free text (descriptions) is any Unicode but control characters: tab, newline and carriage
+# return are allowed; NUL and every other C0/C1 control, and lone surrogates, are refused on
+# every backend alike (PostgreSQL cannot store NUL, no backend can store a lone surrogate).
+_TEXT_CONTROLS = frozenset(chr(c) for c in [*range(0x20), *range(0x7F, 0xA0)]) - set("\t\n\r")
+
+
+def _plain_text(value: str) -> str:
+    bad = next((c for c in value if c in _TEXT_CONTROLS or "\ud800" <= c <= "\udfff"), None)
+    if bad is not None:
+        raise ValueError(f"must not contain the control character U+{ord(bad):04X}")
+    return value
+
+
 def check_unique(names: Sequence[str]) -> None:
     """ValueError naming every variant that appears more than once in one request."""
     dupes = sorted({n for n in names if names.count(n) > 1})
@@ -61,6 +74,14 @@ Name = Annotated[
     str,
     Field(min_length=1, max_length=100, description="1-100 printable characters."),
     AfterValidator(_printable_name),
+]
+Text = Annotated[
+    str,
+    Field(
+        max_length=2000,
+        description="Free text, up to 2000 characters; no control characters but tab and newline.",
+    ),
+    AfterValidator(_plain_text),
 ]
 Count = Annotated[int, Field(strict=True, ge=0, le=MAX_COUNT)]
 Day = Annotated[dt.date, AfterValidator(_sane_date)]

@@ -16,6 +16,7 @@ from banditkit.models.common import (
     Name,
     Request,
     Response,
+    Text,
     check_unique,
 )
 from banditkit.models.settings import SettingsOut, SettingsPatch
@@ -77,7 +78,7 @@ class ExperimentCreate(Request):
         description="Optional client-chosen id (keeps existing clients' ids); generated if absent.",
     )
     name: Name = Field(description="Experiment name.")
-    description: str = Field(default="", max_length=2000, description="Free text.")
+    description: Text = Field(default="", description="Free text (no control characters).")
     variants: VariantList | None = Field(
         default=None,
         description=(
@@ -102,7 +103,7 @@ class ExperimentPatch(Request):
     """Body of PATCH /experiments/{id}: any subset of the fields."""
 
     name: Name | None = Field(default=None, description="New name.")
-    description: str | None = Field(default=None, max_length=2000, description="New description.")
+    description: Text | None = Field(default=None, description="New description.")
     status: ExperimentStatus | None = Field(default=None, description="New lifecycle status.")
     settings: SettingsPatch | None = Field(
         default=None, description="Settings to change; omitted settings keep their value."
