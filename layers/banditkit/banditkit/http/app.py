@@ -1,4 +1,4 @@
-"""The FastAPI app factory: the given routers, problem+json errors, body limits, CORS."""
+"""The FastAPI app factory: the given routers, problem+json errors, body limits, CORS, Allow."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from banditkit import __version__
 from banditkit.config import AppConfig, get_config
 from banditkit.http import errors, links
 from banditkit.http.limits import BodyLimit
+from banditkit.http.methods import AllowedMethods
 from banditkit.store import Store
 from banditkit.telemetry import Telemetry
 
@@ -80,6 +81,7 @@ def create_app(
         app.router.routes.extend(router.routes)
     errors.install(app)
     links.install(app)  # harden: OpenAPI links (create -> events -> allocation)
+    app.add_middleware(AllowedMethods, router=app.router)
     app.add_middleware(LazyCors, config=lambda: config if config is not None else get_config())
     app.add_middleware(BodyLimit)
     return app

@@ -38,6 +38,8 @@ SUBMODULES: dict[str, tuple[str, ...]] = {
         "Name",
         "Text",
         "Count",
+        "IsoDate",
+        "IsoDateTime",
         "Day",
         "ExperimentId",
         "Request",
@@ -52,6 +54,7 @@ SUBMODULES: dict[str, tuple[str, ...]] = {
     "experiments": (
         "VariantIn",
         "VariantList",
+        "DeclaredVariants",
         "ExperimentCreate",
         "ExperimentPatch",
         "VariantOut",
@@ -111,6 +114,8 @@ if TYPE_CHECKING:  # for mypy: the same names, grouped as in SUBMODULES
         Name as Name,
         Text as Text,
         Count as Count,
+        IsoDate as IsoDate,
+        IsoDateTime as IsoDateTime,
         Day as Day,
         ExperimentId as ExperimentId,
         Request as Request,
@@ -125,6 +130,7 @@ if TYPE_CHECKING:  # for mypy: the same names, grouped as in SUBMODULES
     from banditkit.models.experiments import (
         VariantIn as VariantIn,
         VariantList as VariantList,
+        DeclaredVariants as DeclaredVariants,
         ExperimentCreate as ExperimentCreate,
         ExperimentPatch as ExperimentPatch,
         VariantOut as VariantOut,

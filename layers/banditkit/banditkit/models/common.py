@@ -8,11 +8,12 @@ silent default. Counts are strict integers (no floats, strings or booleans).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.functional_validators import AfterValidator
+from pydantic.functional_validators import AfterValidator, BeforeValidator
 
 MAX_VARIANTS = 50
 MAX_COUNT = 10**12
@@ -63,6 +64,24 @@ def check_unique(names: Sequence[str]) -> None:
         raise ValueError(f"duplicate variant names: {', '.join(dupes)}")
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date_text(value: object) -> object:
+    """Only YYYY-MM-DD text (or a date, from Python callers): pydantic alone would also take a
+    unix time (1735689600 -> 2025-01-01) and a date-time at midnight."""
+    if isinstance(value, dt.date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        return value
+    raise ValueError("must be an ISO date, YYYY-MM-DD")
+
+
+def _iso_datetime_text(value: object) -> object:
+    """Only ISO 8601 text starting YYYY-MM-DD (or a datetime): never a unix time."""
+    if isinstance(value, dt.datetime) or (isinstance(value, str) and _ISO_DATE.match(value)):
+        return value
+    raise ValueError("must be an ISO 8601 date-time, YYYY-MM-DDTHH:MM:SS[Z]")
+
+
 def _sane_date(value: dt.date) -> dt.date:
     latest = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=FUTURE_DAYS)
     if value < MIN_DATE or value > latest:
@@ -84,7 +103,9 @@ Text = Annotated[
     AfterValidator(_plain_text),
 ]
 Count = Annotated[int, Field(strict=True, ge=0, le=MAX_COUNT)]
-Day = Annotated[dt.date, AfterValidator(_sane_date)]
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_text)]
+IsoDateTime = Annotated[dt.datetime, BeforeValidator(_iso_datetime_text)]
+Day = Annotated[IsoDate, AfterValidator(_sane_date)]
 ID_PATTERN = r"^[A-Za-z0-9_-]+$"  # also the id's rule in paths and queries (http/params.py)
 ID_MAX_LENGTH = 64
 ExperimentId = Annotated[

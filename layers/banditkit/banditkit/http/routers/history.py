@@ -13,6 +13,7 @@ from banditkit.http.auth import ApiKeyDep
 from banditkit.http.deps import StoreDep
 from banditkit.http.errors import responses
 from banditkit.http.params import ExperimentPath
+from banditkit.models.common import IsoDate, IsoDateTime
 from banditkit.models.history import HistoryOut, MetricsOut
 
 router = APIRouter(
@@ -31,10 +32,10 @@ async def history(
     experiment_id: ExperimentPath,
     store: StoreDep,
     start: Annotated[
-        dt.datetime | None, Query(alias="from", description="Earliest computed_at (UTC).")
+        IsoDateTime | None, Query(alias="from", description="Earliest computed_at (UTC).")
     ] = None,
     end: Annotated[
-        dt.datetime | None, Query(alias="to", description="Latest computed_at (UTC).")
+        IsoDateTime | None, Query(alias="to", description="Latest computed_at (UTC).")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Page size.")] = 100,
     cursor: Annotated[str | None, Query(max_length=1000, description="next_cursor.")] = None,
@@ -49,8 +50,8 @@ async def history(
 async def metrics(
     experiment_id: ExperimentPath,
     store: StoreDep,
-    start: Annotated[dt.date | None, Query(alias="from", description="First day.")] = None,
-    end: Annotated[dt.date | None, Query(alias="to", description="Last day.")] = None,
+    start: Annotated[IsoDate | None, Query(alias="from", description="First day.")] = None,
+    end: Annotated[IsoDate | None, Query(alias="to", description="Last day.")] = None,
 ) -> MetricsOut:
     """The daily counts per variant, oldest day first."""
     return await run_in_threadpool(service.metrics, store, experiment_id, start, end)
