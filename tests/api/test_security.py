@@ -21,7 +21,7 @@ from starlette.routing import Mount
 from .conftest import config
 
 KEY = "key-3f9a1c"
-ADMIN = "admin-77be02"
+ADMIN = "admin-77be02-4d1c9e"
 # Open by design: liveness, the API's own description, and the static dashboard (the data it
 # shows comes from API calls that need a key).
 OPEN = {"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", "/"}
