@@ -70,6 +70,10 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # FastAPI's own pages load Swagger UI and ReDoc from a CDN; the local server serves
+        # /docs from packaged assets instead (banditkit.http.docs).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.store = store
     app.state.config = config
