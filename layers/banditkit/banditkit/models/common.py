@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Sequence
 from typing import Annotated, Literal
 
@@ -35,8 +36,14 @@ Metric = Literal["ctr", "conversion_rate"]
 
 
 def _printable_name(value: str) -> str:
-    if not value.isprintable():
-        raise ValueError("must contain printable characters only")
+    bad = next((c for c in value if not c.isprintable() and c != " "), None)
+    if bad is not None:
+        kind = (
+            "invisible or bidirectional control character"
+            if unicodedata.category(bad) == "Cf"
+            else "control character"
+        )
+        raise ValueError(f"must contain printable characters only, not the {kind} U+{ord(bad):04X}")
     if not value.strip():
         raise ValueError("must not be blank")
     if value != value.strip():
@@ -54,6 +61,49 @@ def _plain_text(value: str) -> str:
     bad = next((c for c in value if c in _TEXT_CONTROLS or "\ud800" <= c <= "\udfff"), None)
     if bad is not None:
         raise ValueError(f"must not contain the control character U+{ord(bad):04X}")
+    return value
+
+
+# Printable yet invisible (Unicode's Default_Ignorable_Code_Point that are not format
+# characters): Hangul fillers, variation selectors, the combining grapheme joiner, ...
+_INVISIBLE = re.compile(
+    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0\U000e0100-\U000e01ef]"
+)
+# Scripts that write one language together (Unicode TS 39, "highly restrictive").
+_SCRIPT_SETS = (
+    frozenset({"Latin", "Han", "Hiragana", "Katakana"}),
+    frozenset({"Latin", "Han", "Bopomofo"}),
+    frozenset({"Latin", "Han", "Hangul"}),
+)
+_SCRIPT_WORDS = ("LETTER", "SYLLABLE", "IDEOGRAPH", "CHARACTER")
+
+
+def _script(char: str) -> str | None:
+    """The script of a letter, from its Unicode name (CYRILLIC SMALL LETTER O -> Cyrillic);
+    None for marks, digits, punctuation and letters that name no script (º)."""
+    if not unicodedata.category(char).startswith("L"):
+        return None
+    words = unicodedata.name(char, "").split()
+    if not any(w.startswith(_SCRIPT_WORDS) for w in words):
+        return None
+    if words[0] in ("FULLWIDTH", "HALFWIDTH"):
+        words = words[1:]
+    return "Han" if words[0] == "CJK" else words[0].title()
+
+
+def _variant_name(value: str) -> str:
+    """One spelling per name (NFC), then: nothing invisible, one script (or a set that writes
+    one language), and no spreadsheet escape (a leading ' before = + - @ is how the CSV
+    template writes such names, and the import reads it back off)."""
+    value = unicodedata.normalize("NFC", value)
+    invisible = _INVISIBLE.search(value)
+    if invisible:
+        raise ValueError(f"must not contain the invisible character U+{ord(invisible[0]):04X}")
+    scripts = {s for s in map(_script, value) if s is not None}
+    if len(scripts) > 1 and not any(scripts <= allowed for allowed in _SCRIPT_SETS):
+        raise ValueError(f"mixes scripts ({', '.join(sorted(scripts))}); use one script")
+    if value[:1] == "'" and value[1:2] in FORMULA_START:
+        raise ValueError("must not start with ' before = + - @ (a spreadsheet's escape)")
     return value
 
 
@@ -93,6 +143,16 @@ Name = Annotated[
     str,
     Field(min_length=1, max_length=100, description="1-100 printable characters."),
     AfterValidator(_printable_name),
+]
+# A cell starting with one of these is a formula to a spreadsheet (OWASP, CSV injection).
+FORMULA_START = frozenset("=+-@\t\r")
+VariantName = Annotated[
+    Name,
+    AfterValidator(_variant_name),
+    Field(
+        description="1-100 printable characters in one script, none invisible; stored in "
+        "Unicode NFC, so two spellings of one name are one variant."
+    ),
 ]
 Text = Annotated[
     str,

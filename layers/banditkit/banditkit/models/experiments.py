@@ -17,6 +17,7 @@ from banditkit.models.common import (
     Request,
     Response,
     Text,
+    VariantName,
     check_unique,
 )
 from banditkit.models.settings import SettingsOut, SettingsPatch
@@ -25,7 +26,7 @@ from banditkit.models.settings import SettingsOut, SettingsPatch
 class VariantIn(Request):
     """A declared variant."""
 
-    name: Name = Field(description="Variant name, 1-100 printable characters.")
+    name: VariantName = Field(description="Variant name.")
     is_control: bool = Field(
         default=False, strict=True, description="True for the control variant (a JSON boolean)."
     )
