@@ -425,6 +425,18 @@ CASES: list[tuple[str, str, str, Any, int, str]] = [
         "variants.0.rate",
     ),
     (
+        "simulate is_control as a number",
+        "POST",
+        "/simulate",
+        {
+            "variants": [{"name": "a", "rate": 0.1, "is_control": 1}],
+            "daily_impressions": 10,
+            "days": 2,
+        },
+        422,
+        "variants.0.is_control",
+    ),
+    (
         "simulate too many days",
         "POST",
         "/simulate",
