@@ -11,6 +11,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,8 +37,8 @@ Metric = Literal["ctr", "conversion_rate"]
 
 
 def _printable_name(value: str) -> str:
-    bad = next((c for c in value if not c.isprintable() and c != " "), None)
-    if bad is not None:
+    if not value.isprintable():
+        bad = next(c for c in value if not c.isprintable())
         kind = (
             "invisible or bidirectional control character"
             if unicodedata.category(bad) == "Cf"
@@ -54,13 +55,13 @@ def _printable_name(value: str) -> str:
 # Free text (descriptions) is any Unicode but control characters: tab, newline and carriage
 # return are allowed; NUL and every other C0/C1 control, and lone surrogates, are refused on
 # every backend alike (PostgreSQL cannot store NUL, no backend can store a lone surrogate).
-_TEXT_CONTROLS = frozenset(chr(c) for c in [*range(0x20), *range(0x7F, 0xA0)]) - set("\t\n\r")
+_TEXT_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def _plain_text(value: str) -> str:
-    bad = next((c for c in value if c in _TEXT_CONTROLS or "\ud800" <= c <= "\udfff"), None)
+    bad = _TEXT_REFUSED.search(value)
     if bad is not None:
-        raise ValueError(f"must not contain the control character U+{ord(bad):04X}")
+        raise ValueError(f"must not contain the control character U+{ord(bad[0]):04X}")
     return value
 
 
@@ -95,6 +96,15 @@ def _variant_name(value: str) -> str:
     """One spelling per name (NFC), then: nothing invisible, one script (or a set that writes
     one language), and no spreadsheet escape (a leading ' before = + - @ is how the CSV
     template writes such names, and the import reads it back off)."""
+    if not value.isascii():  # ASCII is NFC, visible once printable, and Latin only
+        value = _unicode_name(value)
+    if value[:1] == "'" and value[1:2] in FORMULA_START:
+        raise ValueError("must not start with ' before = + - @ (a spreadsheet's escape)")
+    return value
+
+
+@lru_cache(maxsize=4096)  # a CSV file repeats its few names on every row
+def _unicode_name(value: str) -> str:
     value = unicodedata.normalize("NFC", value)
     invisible = _INVISIBLE.search(value)
     if invisible:
@@ -102,8 +112,6 @@ def _variant_name(value: str) -> str:
     scripts = {s for s in map(_script, value) if s is not None}
     if len(scripts) > 1 and not any(scripts <= allowed for allowed in _SCRIPT_SETS):
         raise ValueError(f"mixes scripts ({', '.join(sorted(scripts))}); use one script")
-    if value[:1] == "'" and value[1:2] in FORMULA_START:
-        raise ValueError("must not start with ' before = + - @ (a spreadsheet's escape)")
     return value
 
 
