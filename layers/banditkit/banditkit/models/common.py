@@ -61,7 +61,9 @@ _TEXT_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 def _plain_text(value: str) -> str:
     bad = _TEXT_REFUSED.search(value)
     if bad is not None:
-        raise ValueError(f"must not contain the control character U+{ord(bad[0]):04X}")
+        raise ValueError(
+            f"must not contain U+{ord(bad[0]):04X} (a control character or lone surrogate)"
+        )
     return value
 
 
