@@ -142,6 +142,17 @@ def _iso_datetime_text(value: object) -> object:
     raise ValueError("must be an ISO 8601 date-time, YYYY-MM-DDTHH:MM:SS[Z]")
 
 
+def _in_utc(value: dt.datetime) -> dt.datetime:
+    """The instant in UTC (naive = UTC already); an offset that carries it past year 1 or
+    9999 is refused rather than overflowing in a store."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("is out of range once converted to UTC") from None
+
+
 def _sane_date(value: dt.date) -> dt.date:
     latest = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=FUTURE_DAYS)
     if value < MIN_DATE or value > latest:
@@ -174,7 +185,7 @@ Text = Annotated[
 ]
 Count = Annotated[int, Field(strict=True, ge=0, le=MAX_COUNT)]
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_text)]
-IsoDateTime = Annotated[dt.datetime, BeforeValidator(_iso_datetime_text)]
+IsoDateTime = Annotated[dt.datetime, BeforeValidator(_iso_datetime_text), AfterValidator(_in_utc)]
 Day = Annotated[IsoDate, AfterValidator(_sane_date)]
 ID_PATTERN = r"^[A-Za-z0-9_-]+$"  # also the id's rule in paths and queries (http/params.py)
 ID_MAX_LENGTH = 64

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -21,12 +20,6 @@ router = APIRouter(
 )
 
 
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
-
-
 @router.get("/experiments/{experiment_id}/history", responses=responses(400, 404))
 async def history(
     experiment_id: ExperimentPath,
@@ -41,9 +34,7 @@ async def history(
     cursor: Annotated[str | None, Query(max_length=1000, description="next_cursor.")] = None,
 ) -> HistoryOut:
     """Allocation snapshots, newest first."""
-    return await run_in_threadpool(
-        service.history, store, experiment_id, _utc(start), _utc(end), limit, cursor
-    )
+    return await run_in_threadpool(service.history, store, experiment_id, start, end, limit, cursor)
 
 
 @router.get("/experiments/{experiment_id}/metrics", responses=responses(404))
