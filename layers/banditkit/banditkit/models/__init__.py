@@ -2,8 +2,9 @@
 
 One submodule per Lambda function, so that each handler builds only the models of its own
 routes (pydantic builds a model's validator and serializer when its class is created, ~1 ms a
-model): `common` (limits, field types, bases, problem+json), `settings` (engine settings, for
-experiments and allocation), `experiments`, `events`, `allocation`, `history`, `admin`.
+model): `common` (limits, field types, bases, problem+json), `text` (variant names and
+free text), `settings` (engine settings, for experiments and allocation), `experiments`,
+`events`, `allocation`, `history`, `admin`.
 
 Every name stays importable from here (`from banditkit.models import EventsIn`): the package
 loads the submodule that defines a name when it is first asked for (PEP 562), so importing
@@ -36,9 +37,6 @@ SUBMODULES: dict[str, tuple[str, ...]] = {
         "WriteMode",
         "Metric",
         "Name",
-        "VariantName",
-        "FORMULA_START",
-        "Text",
         "Count",
         "IsoDate",
         "IsoDateTime",
@@ -48,6 +46,11 @@ SUBMODULES: dict[str, tuple[str, ...]] = {
         "Response",
         "FieldProblem",
         "Problem",
+    ),
+    "text": (
+        "FORMULA_START",
+        "VariantName",
+        "Text",
     ),
     "settings": (
         "SettingsPatch",
@@ -114,9 +117,6 @@ if TYPE_CHECKING:  # for mypy: the same names, grouped as in SUBMODULES
         WriteMode as WriteMode,
         Metric as Metric,
         Name as Name,
-        VariantName as VariantName,
-        FORMULA_START as FORMULA_START,
-        Text as Text,
         Count as Count,
         IsoDate as IsoDate,
         IsoDateTime as IsoDateTime,
@@ -126,6 +126,11 @@ if TYPE_CHECKING:  # for mypy: the same names, grouped as in SUBMODULES
         Response as Response,
         FieldProblem as FieldProblem,
         Problem as Problem,
+    )
+    from banditkit.models.text import (
+        FORMULA_START as FORMULA_START,
+        VariantName as VariantName,
+        Text as Text,
     )
     from banditkit.models.settings import (
         SettingsPatch as SettingsPatch,

@@ -13,10 +13,10 @@ from banditkit.models.common import (
     ExperimentId,
     Request,
     Response,
-    VariantName,
     WriteMode,
     check_unique,
 )
+from banditkit.models.text import VariantName
 
 
 class EventVariant(Request):

@@ -16,11 +16,10 @@ from banditkit.models.common import (
     Name,
     Request,
     Response,
-    Text,
-    VariantName,
     check_unique,
 )
 from banditkit.models.settings import SettingsOut, SettingsPatch
+from banditkit.models.text import Text, VariantName
 
 
 class VariantIn(Request):
