@@ -10,6 +10,8 @@ from banditkit.engine.types import Settings
 from banditkit.http.app import create_app
 from fastapi.testclient import TestClient
 
+from .conftest import config
+
 
 @pytest.fixture(scope="module")
 def schema() -> dict[str, Any]:
@@ -129,3 +131,16 @@ def test_a_wrong_method_is_405_naming_every_allowed_method(client: TestClient) -
     r = client.put("/experiments")
     assert r.status_code == 405
     assert r.headers["allow"] == "GET, POST, OPTIONS"
+
+
+def test_a_mount_keeps_its_own_allow(store: Any, tmp_path: Any) -> None:
+    from banditkit.local import build_app
+
+    folder = tmp_path / "frontend"
+    folder.mkdir()
+    (folder / "index.html").write_text("<!doctype html><title>x</title>")
+    with TestClient(build_app(config(), store, frontend=folder, recompute_seconds=3600)) as c:
+        r = c.post("/dashboard/index.html")
+        assert r.status_code == 405
+        assert r.headers["allow"] == "GET, HEAD"
+        assert c.options("/docs").headers["allow"] == "GET, OPTIONS"

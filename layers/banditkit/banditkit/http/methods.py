@@ -46,9 +46,11 @@ class AllowedMethods:
 
         async def send_allow(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] == 405:
-                headers = [(k, v) for k, v in message.get("headers", []) if k != b"allow"]
-                headers.append((b"allow", ", ".join(self._allow(scope["path"])).encode()))
-                message = {**message, "headers": headers}
+                allow = self._allow(scope["path"])
+                if len(allow) > 1:  # a route's path (a mount, such as the dashboard, says its own)
+                    headers = [(k, v) for k, v in message.get("headers", []) if k != b"allow"]
+                    headers.append((b"allow", ", ".join(allow).encode()))
+                    message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, send_allow)
