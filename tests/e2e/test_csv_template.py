@@ -10,11 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from .conftest import Server
 from .test_dashboard import create_experiment, csv_file, open_experiment
 
 NAMES = ['=HYPERLINK("http://x.test","y")', "+1", "-10% price", "@home", "plain, with comma"]
+
+
+pytestmark = pytest.mark.e2e
 
 
 def test_the_template_neutralises_formula_names_and_imports_back(

@@ -8,8 +8,11 @@ from typing import Any
 from urllib.parse import urljoin
 
 import httpx
+import pytest
 
 from .conftest import Server, Watch
+
+pytestmark = pytest.mark.e2e
 
 
 def test_docs_render_from_same_origin_assets_under_the_csp(
