@@ -8,12 +8,13 @@ from banditkit.http.auth import key_matches
 
 KEY = "k-123456"
 OTHER = "k-654321"
+ADMIN = "admin-key-0123456789"
 
 
 @pytest.fixture
 def locked(make_client, api):
     api.create(id="exp_1", variants=["a"])
-    return make_client(api_keys=f"{KEY}, {OTHER}", admin_key="adm", enable_reset=True)
+    return make_client(api_keys=f"{KEY}, {OTHER}", admin_key=ADMIN, enable_reset=True)
 
 
 def test_either_configured_key_works(locked) -> None:

@@ -1,10 +1,15 @@
-"""A table of bad requests: each answered 4xx problem+json naming the field, nothing stored."""
+"""A table of bad requests: each answered 4xx problem+json naming the field, nothing stored,
+on SQLite and on PostgreSQL (run under scripts/with_postgres.sh)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from banditkit.store import Store
+from banditkit.store._common import encode_cursor
+
+from ..contract.conftest import postgres_store, sqlite_store  # noqa: F401 (fixtures)
 
 EXP = "exp_1"  # declared variants control, variant_b
 GOOD_VARIANT = {"variant_name": "control", "impressions": 100, "clicks": 3}
@@ -19,6 +24,7 @@ def variant(**changes: Any) -> dict[str, Any]:
 
 
 LONG = "x" * 101
+A_TIME = "2025-01-01T00:00:00.000000Z"  # a cursor's instant, as the stores write it
 # Field paths are plain dotted names: no validator internals (reprs, brackets) leak out.
 FIELD_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-[]"
 # (id, method, path, json body or raw bytes, status, field)
@@ -88,6 +94,22 @@ CASES: list[tuple[str, str, str, Any, int, str]] = [
         "variants.0.variant_name",
     ),
     (
+        "variant name mixing Latin and Cyrillic",
+        "POST",
+        "/events",
+        variant(variant_name="c\u043entrol"),
+        422,
+        "variants.0.variant_name",
+    ),
+    (
+        "zero-width space in a variant name",
+        "POST",
+        "/events",
+        variant(variant_name="control\u200b"),
+        422,
+        "variants.0.variant_name",
+    ),
+    (
         "undeclared variant",
         "POST",
         "/events",
@@ -113,6 +135,9 @@ CASES: list[tuple[str, str, str, Any, int, str]] = [
         "variants",
     ),
     ("bad date", "POST", "/events", events(date="2025-02-30"), 422, "date"),
+    ("date as a unix time", "POST", "/events", events(date=1735689600), 422, "date"),
+    ("date as unix time text", "POST", "/events", events(date="1735689600"), 422, "date"),
+    ("date with a time", "POST", "/events", events(date="2025-01-15T00:00:00"), 422, "date"),
     ("date before 2000", "POST", "/events", events(date="1999-12-31"), 422, "date"),
     ("date far in the future", "POST", "/events", events(date="2999-01-01"), 422, "date"),
     ("unknown mode", "POST", "/events", events(mode="add"), 422, "mode"),
@@ -200,12 +225,28 @@ CASES: list[tuple[str, str, str, Any, int, str]] = [
         "settings.control_floor",
     ),
     (
-        "null prior",
+        "no declared variants",
         "POST",
         "/experiments",
-        {"name": "x", "settings": {"alpha_prior": None}},
+        {"name": "x", "variants": []},
         422,
-        "settings.alpha_prior",
+        "variants",
+    ),
+    (
+        "is_control as a number",
+        "POST",
+        "/experiments",
+        {"name": "x", "variants": [{"name": "a", "is_control": 0}]},
+        422,
+        "variants.0.is_control",
+    ),
+    (
+        "is_control as a string",
+        "POST",
+        "/experiments",
+        {"name": "x", "variants": [{"name": "a", "is_control": "true"}]},
+        422,
+        "variants.0.is_control",
     ),
     ("existing id", "POST", "/experiments", {"id": EXP, "name": "x"}, 409, ""),
     (
@@ -232,7 +273,71 @@ CASES: list[tuple[str, str, str, Any, int, str]] = [
         422,
         "variants.1.name",
     ),
+    (
+        "NUL in description",
+        "POST",
+        "/experiments",
+        {"name": "x", "description": "a\x00b"},
+        422,
+        "description",
+    ),
+    (
+        "lone surrogate in description",
+        "POST",
+        "/experiments",
+        b'{"name": "x", "description": "a\\ud800b"}',
+        422,
+        "description",
+    ),
+    (
+        "control character in description",
+        "POST",
+        "/experiments",
+        {"name": "x", "description": "a\x1bb"},
+        422,
+        "description",
+    ),
+    (
+        "declared variant mixing scripts",
+        "POST",
+        "/experiments",
+        {"name": "x", "variants": ["a", "\u0440\u0430y"]},
+        422,
+        "variants.1.name",
+    ),
+    (
+        "declared variant with a bidi override",
+        "POST",
+        "/experiments",
+        {"name": "x", "variants": [{"name": "\u202elortnoc"}]},
+        422,
+        "variants.0.name",
+    ),
+    (
+        "declared variant with a Hangul filler",
+        "POST",
+        "/experiments",
+        {"name": "x", "variants": ["a\u3164"]},
+        422,
+        "variants.0.name",
+    ),
     # PATCH /experiments/{id}
+    (
+        "patch adds a look-alike variant",
+        "PATCH",
+        f"/experiments/{EXP}",
+        {"variants": ["c\u043entrol"]},
+        422,
+        "variants.0.name",
+    ),
+    (
+        "patch NUL in description",
+        "PATCH",
+        f"/experiments/{EXP}",
+        {"description": "\x00"},
+        422,
+        "description",
+    ),
     ("bad status", "PATCH", f"/experiments/{EXP}", {"status": "active"}, 422, "status"),
     (
         "patch re-adds a variant",
@@ -266,6 +371,64 @@ CASES: list[tuple[str, str, str, Any, int, str]] = [
     ("list limit 0", "GET", "/experiments?limit=0", None, 422, "limit"),
     ("list bad status", "GET", "/experiments?status=active", None, 422, "status"),
     ("list bad cursor", "GET", "/experiments?cursor=zzz", None, 400, "cursor"),
+    (
+        "list cursor with a NUL",
+        "GET",
+        "/experiments?cursor=" + encode_cursor(A_TIME, "a\x00b"),
+        None,
+        400,
+        "cursor",
+    ),
+    (
+        "list cursor with a lone surrogate",
+        "GET",
+        "/experiments?cursor=" + encode_cursor(A_TIME, "\ud800"),
+        None,
+        400,
+        "cursor",
+    ),
+    (
+        "history cursor id 2^70",
+        "GET",
+        f"/experiments/{EXP}/history?cursor={encode_cursor(A_TIME, 2**70)}",
+        None,
+        400,
+        "cursor",
+    ),
+    (
+        "history cursor id below int64",
+        "GET",
+        f"/experiments/{EXP}/history?cursor={encode_cursor(A_TIME, -(2**63) - 1)}",
+        None,
+        400,
+        "cursor",
+    ),
+    ("metrics to=0", "GET", f"/experiments/{EXP}/metrics?to=0", None, 422, "to"),
+    (
+        "metrics from unix time",
+        "GET",
+        f"/experiments/{EXP}/metrics?from=1735689600",
+        None,
+        422,
+        "from",
+    ),
+    (
+        "history from past year 9999 in UTC",
+        "GET",
+        f"/experiments/{EXP}/history?from=9999-12-31T23:59:59-23:59",
+        None,
+        422,
+        "from",
+    ),
+    (
+        "history to before year 1 in UTC",
+        "GET",
+        f"/experiments/{EXP}/history?to=0001-01-01T00:00:00%2B23:59",
+        None,
+        422,
+        "to",
+    ),
+    ("history from=0", "GET", f"/experiments/{EXP}/history?from=0", None, 422, "from"),
     ("history bad from", "GET", f"/experiments/{EXP}/history?from=yesterday", None, 422, "from"),
     ("assign without unit", "GET", f"/assign?experiment_id={EXP}", None, 422, "unit_id"),
     # POST /simulate
@@ -276,6 +439,18 @@ CASES: list[tuple[str, str, str, Any, int, str]] = [
         {"variants": [{"name": "a", "rate": 1.5}], "daily_impressions": 10, "days": 2},
         422,
         "variants.0.rate",
+    ),
+    (
+        "simulate is_control as a number",
+        "POST",
+        "/simulate",
+        {
+            "variants": [{"name": "a", "rate": 0.1, "is_control": 1}],
+            "daily_impressions": 10,
+            "days": 2,
+        },
+        422,
+        "variants.0.is_control",
     ),
     (
         "simulate too many days",
@@ -336,6 +511,22 @@ CASES: list[tuple[str, str, str, Any, int, str]] = [
         "line.3.variant_name",
     ),
     (
+        "csv date as a unix time",
+        "POST",
+        f"/experiments/{EXP}/import",
+        b"date,variant_name,impressions,clicks\n1735689600,control,1,0\n",
+        422,
+        "line.2.date",
+    ),
+    (
+        "csv variant mixing scripts",
+        "POST",
+        f"/experiments/{EXP}/import",
+        "date,variant_name,impressions,clicks\n2025-01-01,c\u043entrol,1,0\n".encode(),
+        422,
+        "line.2.variant_name",
+    ),
+    (
         "csv other experiment",
         "POST",
         f"/experiments/{EXP}/import",
@@ -344,6 +535,13 @@ CASES: list[tuple[str, str, str, Any, int, str]] = [
         "line.2.experiment_id",
     ),
 ]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest) -> Store:
+    """The contract tier's stores: each bad request on SQLite and on PostgreSQL."""
+    backend: Store = request.getfixturevalue(f"{request.param}_store")
+    return backend
 
 
 @pytest.fixture

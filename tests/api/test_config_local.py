@@ -16,7 +16,7 @@ def test_config_reads_bandit_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BANDIT_API_KEYS", " a , b ,")
     monkeypatch.setenv("BANDIT_CORS_ORIGINS", "https://x.example")
     monkeypatch.setenv("BANDIT_ENABLE_RESET", "1")
-    monkeypatch.setenv("BANDIT_ADMIN_KEY", "s3cr3t-admin")
+    monkeypatch.setenv("BANDIT_ADMIN_KEY", "s3cr3t-admin-0123456")
     monkeypatch.setenv("BANDIT_RECOMPUTE_SECONDS", "60")
     cfg = load_config()
     assert [k.get_secret_value() for k in cfg.api_keys] == ["a", "b"]
@@ -127,3 +127,23 @@ def test_main_reports_a_bad_environment(
     monkeypatch.setenv("BANDIT_RECOMPUTE_SECONDS", "never")
     assert local.main([], serve=lambda *a, **k: None) == 2
     assert "BANDIT_RECOMPUTE_SECONDS" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("key", ["x", "a" * 15])
+def test_main_refuses_an_admin_key_shorter_than_16(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], key: str
+) -> None:
+    monkeypatch.setenv("BANDIT_ADMIN_KEY", key)
+    served: list[object] = []
+    assert local.main([], serve=lambda *a, **k: served.append(a)) == 2
+    err = capsys.readouterr().err
+    assert "BANDIT_ADMIN_KEY" in err
+    assert "16" in err
+    assert "a" * 15 not in err  # the key is never echoed
+    assert served == []
+
+
+def test_an_admin_key_of_16_or_more_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BANDIT_ADMIN_KEY", "a" * 16)
+    monkeypatch.setenv("BANDIT_ENABLE_RESET", "1")
+    assert load_config().reset_enabled is True

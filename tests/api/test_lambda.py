@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Mangum asks asyncio for the current loop at construction; Python 3.12+ warns when none is set.
 pytestmark = pytest.mark.filterwarnings("ignore:There is no current event loop:DeprecationWarning")
 FUNCTIONS = ["experiments", "events", "allocation", "history", "admin", "recompute"]
+ADMIN_KEY = "admin-key-0123456789"
 
 
 class Context:
@@ -245,16 +246,16 @@ def test_errors_are_problems_through_lambda(fns) -> None:
 
 def test_admin_reset_is_404_unless_enabled(fns, monkeypatch: pytest.MonkeyPatch) -> None:
     status, _ = call(
-        fns, "admin", apigw_event("POST", "/reset_data", headers={"x-admin-key": "adm"})
+        fns, "admin", apigw_event("POST", "/reset_data", headers={"x-admin-key": ADMIN_KEY})
     )
     assert status == 404
     monkeypatch.setenv("BANDIT_ENABLE_RESET", "1")
-    monkeypatch.setenv("BANDIT_ADMIN_KEY", "adm")
+    monkeypatch.setenv("BANDIT_ADMIN_KEY", ADMIN_KEY)
     get_config.cache_clear()
     created, _ = call(fns, "experiments", apigw_event("POST", "/experiments", body={"name": "x"}))
     assert created == 201
     status, body = call(
-        fns, "admin", apigw_event("POST", "/reset_data", headers={"x-admin-key": "adm"})
+        fns, "admin", apigw_event("POST", "/reset_data", headers={"x-admin-key": ADMIN_KEY})
     )
     assert (status, body) == (200, {"status": "reset"})
     status, page = call(fns, "experiments", apigw_event("GET", "/experiments"))

@@ -22,6 +22,7 @@ from schemathesis.checks import (
 )
 
 _DIR = Path(tempfile.mkdtemp(prefix="banditkit-schemathesis-"))
+ADMIN = "admin-key-0123456789"
 STORE = open_store(f"sqlite:///{_DIR}/api.db")
 APP = create_app(
     store=STORE,
@@ -29,7 +30,7 @@ APP = create_app(
         store_url="sqlite:///unused.db",
         api_keys="",
         cors_origins="",  # type: ignore[arg-type]
-        admin_key="adm",
+        admin_key=ADMIN,
         enable_reset=True,
     ),
 )

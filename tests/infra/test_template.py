@@ -392,3 +392,12 @@ def test_reset_needs_dev_and_an_admin_key(deployed: Deployed) -> None:
     env = prod["ExperimentsFunction"]["Properties"]["Environment"]["Variables"]
     assert env["BANDIT_ENABLE_RESET"] == "false"
     assert "BANDIT_ADMIN_KEY" not in env
+
+
+def test_the_admin_key_rule_is_the_servers(template: Template) -> None:
+    """The stack refuses the same admin keys the server refuses at start-up."""
+    from banditkit.config import ADMIN_KEY_MIN_LENGTH
+
+    pattern = template["Parameters"]["AdminKey"]["AllowedPattern"]
+    assert pattern == f"^(.{{{ADMIN_KEY_MIN_LENGTH},}})?$"
+    assert ADMIN_KEY_MIN_LENGTH == 16

@@ -16,6 +16,9 @@ from functools import lru_cache
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 ENV_PREFIX = "BANDIT_"
+# The shortest admin key accepted; template.yaml's AdminKey parameter has the same rule
+# (tests/infra/test_template.py holds them together).
+ADMIN_KEY_MIN_LENGTH = 16
 
 
 class ConfigError(RuntimeError):
@@ -39,7 +42,9 @@ class AppConfig(BaseModel):
         description="Comma-separated keys accepted in the x-api-key header; empty = open.",
     )
     admin_key: SecretStr | None = Field(
-        default=None, description="Key for POST /reset_data (header x-admin-key)."
+        default=None,
+        description=f"Key for POST /reset_data (header x-admin-key), {ADMIN_KEY_MIN_LENGTH}+ "
+        "characters.",
     )
     enable_reset: bool = Field(default=False, description="1 enables POST /reset_data.")
     recompute_seconds: float = Field(
@@ -64,6 +69,13 @@ class AppConfig(BaseModel):
     @classmethod
     def _blank_admin_key(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("admin_key")
+    @classmethod
+    def _long_admin_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < ADMIN_KEY_MIN_LENGTH:
+            raise ValueError(f"must be at least {ADMIN_KEY_MIN_LENGTH} characters")
+        return value
 
     @property
     def auth_required(self) -> bool:

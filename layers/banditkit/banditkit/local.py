@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from banditkit import service
 from banditkit.config import AppConfig, ConfigError, load_config
 from banditkit.http.app import create_app
+from banditkit.http.docs import install_docs
 from banditkit.store import Store, open_store
 
 log = logging.getLogger("banditkit.local")
@@ -55,14 +56,15 @@ def default_frontend() -> Path:
 
 
 class DashboardHeaders:
-    """Security headers on dashboard responses: CSP without inline script, nosniff, no frames."""
+    """Security headers on the dashboard's and the docs' responses: CSP without inline
+    script, nosniff, no frames."""
 
-    def __init__(self, app: ASGIApp, prefix: str = "/dashboard") -> None:
+    def __init__(self, app: ASGIApp, prefixes: tuple[str, ...] = ("/dashboard", "/docs")) -> None:
         self.app = app
-        self.prefix = prefix
+        self.prefixes = prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
             await self.app(scope, receive, send)
             return
 
@@ -147,6 +149,8 @@ def build_app(
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
         return RedirectResponse("/dashboard/")
+
+    install_docs(app)
 
     if (folder / "index.html").is_file():
         app.mount("/dashboard", StaticFiles(directory=folder, html=True), name="dashboard")

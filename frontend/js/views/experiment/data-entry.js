@@ -11,8 +11,12 @@ function describeImportError(e) {
   return `Line ${m[1]}${m[2] ? `, ${m[2]}` : ''}: ${e.message}`;
 }
 
+// A cell starting with = + - @, tab or CR is a formula to a spreadsheet (OWASP, CSV
+// injection): such a cell gets a leading ' (text, not a formula) and is quoted. The import
+// reads the ' back off, so the template imports to the same variants.
 function csvCell(value) {
   const s = String(value);
+  if (/^[=+\-@\t\r]/.test(s)) return `"'${s.replace(/"/g, '""')}"`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

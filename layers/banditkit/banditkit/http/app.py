@@ -1,4 +1,4 @@
-"""The FastAPI app factory: the given routers, problem+json errors, body limits, CORS."""
+"""The FastAPI app factory: the given routers, problem+json errors, body limits, CORS, Allow."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from banditkit import __version__
 from banditkit.config import AppConfig, get_config
 from banditkit.http import errors, links
 from banditkit.http.limits import BodyLimit
+from banditkit.http.methods import AllowedMethods
 from banditkit.store import Store
 from banditkit.telemetry import Telemetry
 
@@ -70,6 +71,10 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # FastAPI's own pages load Swagger UI and ReDoc from a CDN; the local server serves
+        # /docs from packaged assets instead (banditkit.http.docs).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.store = store
     app.state.config = config
@@ -81,6 +86,7 @@ def create_app(
         app.router.routes.extend(router.routes)
     errors.install(app)
     _document(app)
+    app.add_middleware(AllowedMethods, router=app.router)
     app.add_middleware(LazyCors, config=lambda: config if config is not None else get_config())
     app.add_middleware(BodyLimit)
     return app

@@ -1,4 +1,7 @@
-"""Request body limits (1 MB JSON, 10 MB CSV import) enforced before the app reads a byte."""
+"""Request body limits (1 MB JSON, 10 MB CSV import) enforced before the app reads a byte,
+and only whole bodies reach the app: a client that goes away mid-body (fewer bytes than its
+Content-Length, or a chunked body without its final chunk) is dropped, so a cut-off upload
+stores nothing."""
 
 from __future__ import annotations
 
@@ -15,7 +18,8 @@ def limit_for(path: str) -> int:
 
 
 class BodyLimit:
-    """Reads the whole body (bounded) before calling the app; 413 past the limit."""
+    """Reads the whole body (bounded) before calling the app; 413 past the limit; a body the
+    client never finished never reaches the app."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -39,7 +43,7 @@ class BodyLimit:
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                break  # client went away; the app sees an empty body
+                return  # the client went away mid-body: nobody to answer, nothing to store
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:

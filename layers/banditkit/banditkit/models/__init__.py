@@ -2,8 +2,9 @@
 
 One submodule per Lambda function, so that each handler builds only the models of its own
 routes (pydantic builds a model's validator and serializer when its class is created, ~1 ms a
-model): `common` (limits, field types, bases, problem+json), `settings` (engine settings, for
-experiments and allocation), `experiments`, `events`, `allocation`, `history`, `admin`.
+model): `common` (limits, field types, bases, problem+json), `text` (variant names and
+free text), `settings` (engine settings, for experiments and allocation), `experiments`,
+`events`, `allocation`, `history`, `admin`.
 
 Every name stays importable from here (`from banditkit.models import EventsIn`): the package
 loads the submodule that defines a name when it is first asked for (PEP 562), so importing
@@ -37,12 +38,19 @@ SUBMODULES: dict[str, tuple[str, ...]] = {
         "Metric",
         "Name",
         "Count",
+        "IsoDate",
+        "IsoDateTime",
         "Day",
         "ExperimentId",
         "Request",
         "Response",
         "FieldProblem",
         "Problem",
+    ),
+    "text": (
+        "FORMULA_START",
+        "VariantName",
+        "Text",
     ),
     "settings": (
         "SettingsPatch",
@@ -51,6 +59,7 @@ SUBMODULES: dict[str, tuple[str, ...]] = {
     "experiments": (
         "VariantIn",
         "VariantList",
+        "DeclaredVariants",
         "ExperimentCreate",
         "ExperimentPatch",
         "VariantOut",
@@ -110,12 +119,19 @@ if TYPE_CHECKING:  # for mypy: the same names, grouped as in SUBMODULES
         Metric as Metric,
         Name as Name,
         Count as Count,
+        IsoDate as IsoDate,
+        IsoDateTime as IsoDateTime,
         Day as Day,
         ExperimentId as ExperimentId,
         Request as Request,
         Response as Response,
         FieldProblem as FieldProblem,
         Problem as Problem,
+    )
+    from banditkit.models.text import (
+        FORMULA_START as FORMULA_START,
+        VariantName as VariantName,
+        Text as Text,
     )
     from banditkit.models.settings import (
         SettingsPatch as SettingsPatch,
@@ -124,6 +140,7 @@ if TYPE_CHECKING:  # for mypy: the same names, grouped as in SUBMODULES
     from banditkit.models.experiments import (
         VariantIn as VariantIn,
         VariantList as VariantList,
+        DeclaredVariants as DeclaredVariants,
         ExperimentCreate as ExperimentCreate,
         ExperimentPatch as ExperimentPatch,
         VariantOut as VariantOut,

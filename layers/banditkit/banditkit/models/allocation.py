@@ -92,7 +92,9 @@ class AssignOut(Response):
 class SimVariant(Request):
     name: Name = Field(description="Variant name.")
     rate: float = Field(ge=0, le=1, allow_inf_nan=False, description="True success rate.")
-    is_control: bool = Field(default=False, description="True for the control variant.")
+    is_control: bool = Field(
+        default=False, strict=True, description="True for the control variant (a JSON boolean)."
+    )
 
 
 class SimChange(Request):

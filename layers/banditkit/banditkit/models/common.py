@@ -8,11 +8,13 @@ silent default. Counts are strict integers (no floats, strings or booleans).
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.functional_validators import AfterValidator
+from pydantic.functional_validators import AfterValidator, BeforeValidator
 
 MAX_VARIANTS = 50
 MAX_COUNT = 10**12
@@ -35,7 +37,13 @@ Metric = Literal["ctr", "conversion_rate"]
 
 def _printable_name(value: str) -> str:
     if not value.isprintable():
-        raise ValueError("must contain printable characters only")
+        bad = next(c for c in value if not c.isprintable())
+        kind = (
+            "invisible or bidirectional control character"
+            if unicodedata.category(bad) == "Cf"
+            else "control character"
+        )
+        raise ValueError(f"must contain printable characters only, not the {kind} U+{ord(bad):04X}")
     if not value.strip():
         raise ValueError("must not be blank")
     if value != value.strip():
@@ -48,6 +56,35 @@ def check_unique(names: Sequence[str]) -> None:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ValueError(f"duplicate variant names: {', '.join(dupes)}")
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date_text(value: object) -> object:
+    """Only YYYY-MM-DD text (or a date, from Python callers): pydantic alone would also take a
+    unix time (1735689600 -> 2025-01-01) and a date-time at midnight."""
+    if isinstance(value, dt.date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        return value
+    raise ValueError("must be an ISO date, YYYY-MM-DD")
+
+
+def _iso_datetime_text(value: object) -> object:
+    """Only ISO 8601 text starting YYYY-MM-DD (or a datetime): never a unix time."""
+    if isinstance(value, dt.datetime) or (isinstance(value, str) and _ISO_DATE.match(value)):
+        return value
+    raise ValueError("must be an ISO 8601 date-time, YYYY-MM-DDTHH:MM:SS[Z]")
+
+
+def _in_utc(value: dt.datetime) -> dt.datetime:
+    """The instant in UTC (naive = UTC already); an offset that carries it past year 1 or
+    9999 is refused rather than overflowing in a store."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("is out of range once converted to UTC") from None
 
 
 def _sane_date(value: dt.date) -> dt.date:
@@ -63,7 +100,9 @@ Name = Annotated[
     AfterValidator(_printable_name),
 ]
 Count = Annotated[int, Field(strict=True, ge=0, le=MAX_COUNT)]
-Day = Annotated[dt.date, AfterValidator(_sane_date)]
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_text)]
+IsoDateTime = Annotated[dt.datetime, BeforeValidator(_iso_datetime_text), AfterValidator(_in_utc)]
+Day = Annotated[IsoDate, AfterValidator(_sane_date)]
 ID_PATTERN = r"^[A-Za-z0-9_-]+$"  # also the id's rule in paths and queries (http/params.py)
 ID_MAX_LENGTH = 64
 ExperimentId = Annotated[

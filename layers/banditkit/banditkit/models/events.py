@@ -11,18 +11,18 @@ from banditkit.models.common import (
     Count,
     Day,
     ExperimentId,
-    Name,
     Request,
     Response,
     WriteMode,
     check_unique,
 )
+from banditkit.models.text import VariantName
 
 
 class EventVariant(Request):
     """One variant's counts for the day."""
 
-    variant_name: Name = Field(
+    variant_name: VariantName = Field(
         validation_alias=AliasChoices("variant_name", "name"),
         description="Variant name (the original API's `name` is accepted too).",
     )
@@ -79,7 +79,7 @@ class CsvRow(Request):
 
     experiment_id: str | None = None
     date: Day
-    variant_name: Name
+    variant_name: VariantName
     impressions: Count
     clicks: Count
     conversions: Count = 0

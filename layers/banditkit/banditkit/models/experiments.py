@@ -19,13 +19,16 @@ from banditkit.models.common import (
     check_unique,
 )
 from banditkit.models.settings import SettingsOut, SettingsPatch
+from banditkit.models.text import Text, VariantName
 
 
 class VariantIn(Request):
     """A declared variant."""
 
-    name: Name = Field(description="Variant name, 1-100 printable characters.")
-    is_control: bool = Field(default=False, description="True for the control variant.")
+    name: VariantName = Field(description="Variant name.")
+    is_control: bool = Field(
+        default=False, strict=True, description="True for the control variant (a JSON boolean)."
+    )
 
 
 def _normalise_variants(value: list[VariantIn] | None) -> list[VariantIn] | None:
@@ -45,13 +48,15 @@ def _names_to_objects(value: object) -> object:
 
 
 _NAME_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 100}
-VariantList = Annotated[
-    list[VariantIn],
-    BeforeValidator(_names_to_objects),
-    Field(max_length=MAX_VARIANTS),
-    WithJsonSchema(
+
+
+def _variant_list_schema(min_items: int) -> WithJsonSchema:
+    """The array as clients may send it: names, or objects with is_control."""
+    bounds = {"minItems": min_items} if min_items else {}
+    return WithJsonSchema(
         {
             "type": "array",
+            **bounds,
             "maxItems": MAX_VARIANTS,
             "items": {
                 "anyOf": [
@@ -65,7 +70,22 @@ VariantList = Annotated[
                 ]
             },
         }
-    ),
+    )
+
+
+# Variants to add (PATCH): any number up to the cap, none included.
+VariantList = Annotated[
+    list[VariantIn],
+    BeforeValidator(_names_to_objects),
+    Field(max_length=MAX_VARIANTS),
+    _variant_list_schema(0),
+]
+# Variants declared on create: at least one (omit the field to declare none).
+DeclaredVariants = Annotated[
+    list[VariantIn],
+    BeforeValidator(_names_to_objects),
+    Field(min_length=1, max_length=MAX_VARIANTS),
+    _variant_list_schema(1),
 ]
 
 
@@ -77,8 +97,8 @@ class ExperimentCreate(Request):
         description="Optional client-chosen id (keeps existing clients' ids); generated if absent.",
     )
     name: Name = Field(description="Experiment name.")
-    description: str = Field(default="", max_length=2000, description="Free text.")
-    variants: VariantList | None = Field(
+    description: Text = Field(default="", description="Free text (no control characters).")
+    variants: DeclaredVariants | None = Field(
         default=None,
         description=(
             "Declared variants (names, or objects with is_control). When declared, events naming "
@@ -92,17 +112,14 @@ class ExperimentCreate(Request):
     @field_validator("variants")
     @classmethod
     def _check_variants(cls, value: list[VariantIn] | None) -> list[VariantIn] | None:
-        out = _normalise_variants(value)
-        if out is not None and not out:
-            raise ValueError("declare at least one variant, or omit the field")
-        return out
+        return _normalise_variants(value)
 
 
 class ExperimentPatch(Request):
     """Body of PATCH /experiments/{id}: any subset of the fields."""
 
     name: Name | None = Field(default=None, description="New name.")
-    description: str | None = Field(default=None, max_length=2000, description="New description.")
+    description: Text | None = Field(default=None, description="New description.")
     status: ExperimentStatus | None = Field(default=None, description="New lifecycle status.")
     settings: SettingsPatch | None = Field(
         default=None, description="Settings to change; omitted settings keep their value."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import Field
@@ -10,7 +11,9 @@ from banditkit.models.common import MAX_COUNT, MIN_PRIOR, Metric, Request, Respo
 
 
 class SettingsPatch(Request):
-    """Engine settings; every field optional (omitted = default on create, unchanged on PATCH)."""
+    """Engine settings; every field optional: omitted = the default on create, unchanged on
+    PATCH; null = the default on both (for the settings whose default is "none", such as
+    window_days, null is that)."""
 
     alpha_prior: float | None = Field(
         default=None,
@@ -101,9 +104,16 @@ class SettingsPatch(Request):
         description="Relative spread of true rates when they differ (0.1 = +-10%).",
     )
 
-    def overrides(self) -> dict[str, Any]:
-        """The fields the client set explicitly (null included, e.g. to clear window_days)."""
-        return self.model_dump(exclude_unset=True)
+    def applied_to(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
+        """`overrides` (the settings stored as not default) with this patch applied: a value
+        replaces, null removes the override, so the setting takes its default."""
+        out = dict(overrides)
+        for name, value in self.model_dump(exclude_unset=True).items():
+            if value is None:
+                out.pop(name, None)
+            else:
+                out[name] = value
+        return out
 
 
 class SettingsOut(Response):

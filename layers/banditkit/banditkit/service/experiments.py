@@ -46,7 +46,7 @@ def create_experiment(
     store: Store, body: models.ExperimentCreate, *, now: Clock = utcnow
 ) -> models.ExperimentOut:
     declared = [Variant(v.name, v.is_control) for v in _variant_ins(body.variants)]
-    overrides = body.settings.overrides()
+    overrides = body.settings.applied_to({})
     check_feasible(engine_settings(overrides), declared)
     at = now()
     exp = Experiment(
@@ -128,7 +128,7 @@ def _patched(exp: Experiment, patch: models.ExperimentPatch, at: dt.datetime) ->
         changes["variants_declared"] = True
     overrides = dict(exp.settings)
     if patch.settings is not None:
-        overrides.update(patch.settings.overrides())
+        overrides = patch.settings.applied_to(exp.settings)
         changes["settings"] = overrides
     declared = variants if (exp.variants_declared or patch.variants) else None
     check_feasible(engine_settings(overrides), declared)

@@ -128,6 +128,9 @@ def import_csv(
         cells = {k: v.strip() for k, v in record.items() if v is not None and v.strip() != ""}
         if not cells:
             continue  # a blank line
+        name = cells.get("variant_name")
+        if isinstance(name, str) and name[:1] == "'" and name[1:2] in models.FORMULA_START:
+            cells["variant_name"] = name[1:]  # the CSV template's escape of a formula-like name
         for k in ("impressions", "clicks", "conversions"):
             value = cells.get(k)
             if value is not None and value.isascii() and value.isdigit() and len(value) <= 18:

@@ -23,7 +23,7 @@ def simulate(body: models.SimulateIn) -> models.SimulateOut:
     ]
     if problems:
         raise InvalidRequest(problems)
-    settings = engine_settings(body.settings.overrides())
+    settings = engine_settings(body.settings.applied_to({}))
     variants = [Variant(v.name, v.is_control) for v in body.variants]
     check_feasible(settings, variants)
     control = control_of(variants, names)

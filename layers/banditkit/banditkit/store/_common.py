@@ -94,8 +94,22 @@ def encode_cursor(*parts: str | int) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+# What a cursor part can hold and every backend can bind: printable text (no NUL, controls
+# or lone surrogates), integers that fit a signed 64-bit column.
+INT64 = range(-(2**63), 2**63)
+
+
+def _cursor_part(part: Any, expected: type) -> bool:
+    if type(part) is not expected:
+        return False
+    if isinstance(part, int):
+        return part in INT64
+    return isinstance(part, str) and part.isprintable()
+
+
 def decode_cursor(cursor: str, types: Sequence[type]) -> list[Any]:
-    """The parts of a cursor made by encode_cursor, checked against the expected types."""
+    """The parts of a cursor made by encode_cursor, checked against the expected types and
+    against what a store can bind (InvalidCursor otherwise, never a database error)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         parts = json.loads(raw)
@@ -104,7 +118,7 @@ def decode_cursor(cursor: str, types: Sequence[type]) -> list[Any]:
     if (
         not isinstance(parts, list)
         or len(parts) != len(types)
-        or not all(type(p) is t for p, t in zip(parts, types, strict=True))
+        or not all(_cursor_part(p, t) for p, t in zip(parts, types, strict=True))
     ):
         raise InvalidCursor("malformed cursor")
     return parts

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -13,6 +12,7 @@ from banditkit.http.auth import ApiKeyDep
 from banditkit.http.deps import StoreDep
 from banditkit.http.errors import responses
 from banditkit.http.params import ExperimentPath
+from banditkit.models.common import IsoDate, IsoDateTime
 from banditkit.models.history import HistoryOut, MetricsOut
 
 router = APIRouter(
@@ -20,37 +20,29 @@ router = APIRouter(
 )
 
 
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
-
-
 @router.get("/experiments/{experiment_id}/history", responses=responses(400, 404))
 async def history(
     experiment_id: ExperimentPath,
     store: StoreDep,
     start: Annotated[
-        dt.datetime | None, Query(alias="from", description="Earliest computed_at (UTC).")
+        IsoDateTime | None, Query(alias="from", description="Earliest computed_at (UTC).")
     ] = None,
     end: Annotated[
-        dt.datetime | None, Query(alias="to", description="Latest computed_at (UTC).")
+        IsoDateTime | None, Query(alias="to", description="Latest computed_at (UTC).")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Page size.")] = 100,
     cursor: Annotated[str | None, Query(max_length=1000, description="next_cursor.")] = None,
 ) -> HistoryOut:
     """Allocation snapshots, newest first."""
-    return await run_in_threadpool(
-        service.history, store, experiment_id, _utc(start), _utc(end), limit, cursor
-    )
+    return await run_in_threadpool(service.history, store, experiment_id, start, end, limit, cursor)
 
 
 @router.get("/experiments/{experiment_id}/metrics", responses=responses(404))
 async def metrics(
     experiment_id: ExperimentPath,
     store: StoreDep,
-    start: Annotated[dt.date | None, Query(alias="from", description="First day.")] = None,
-    end: Annotated[dt.date | None, Query(alias="to", description="Last day.")] = None,
+    start: Annotated[IsoDate | None, Query(alias="from", description="First day.")] = None,
+    end: Annotated[IsoDate | None, Query(alias="to", description="Last day.")] = None,
 ) -> MetricsOut:
     """The daily counts per variant, oldest day first."""
     return await run_in_threadpool(service.metrics, store, experiment_id, start, end)
