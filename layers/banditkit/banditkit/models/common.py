@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.functional_validators import AfterValidator
+from pydantic.functional_validators import AfterValidator, BeforeValidator
+from pydantic.json_schema import WithJsonSchema
 
 MAX_VARIANTS = 50
 MAX_COUNT = 10**12
@@ -66,13 +67,37 @@ Count = Annotated[int, Field(strict=True, ge=0, le=MAX_COUNT)]
 Day = Annotated[dt.date, AfterValidator(_sane_date)]
 ID_PATTERN = r"^[A-Za-z0-9_-]+$"  # also the id's rule in paths and queries (http/params.py)
 ID_MAX_LENGTH = 64
+
+
+def _number_to_id(value: object) -> object:
+    """The original API's integer ids: the JSON number 7 is the id "7"."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
 ExperimentId = Annotated[
     str,
     Field(
         min_length=1,
         max_length=ID_MAX_LENGTH,
         pattern=ID_PATTERN,
-        description="Experiment id: 1-64 letters, digits, '_' or '-'.",
+        description="Experiment id: 1-64 letters, digits, '_' or '-' (or an integer: its digits).",
+    ),
+    BeforeValidator(_number_to_id),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": ID_MAX_LENGTH,
+                    "pattern": ID_PATTERN,
+                },
+                {"type": "integer"},
+            ],
+            "description": "Experiment id: 1-64 letters, digits, '_' or '-', or an integer.",
+        }
     ),
 ]
 
