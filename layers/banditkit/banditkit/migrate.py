@@ -108,6 +108,8 @@ def read_source(url: str) -> Source:
 
         with psycopg.connect(where, row_factory=dict_row) as pg:
             for name, query in QUERIES.items():
+                # JSON as its text, as SQLite has it (a json column would decode "x" to x)
+                query = query.replace(" allocations,", " allocations::text AS allocations,")
                 tables[name] = list(pg.execute(query))
     return Source(tables["experiments"], tables["daily"], tables["allocations"])
 
@@ -214,7 +216,8 @@ def _experiment(row: Row) -> tuple[Experiment | None, str]:
     try:
         name = _NAME.validate_python(row.get("name"))
     except ValidationError as err:
-        return None, f"name: {err.errors(include_url=False)[0]['msg']}"
+        msg = err.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
+        return None, f"name: {msg}"
     description = row.get("description") or ""
     if not isinstance(description, str) or len(description) > 2000:
         return None, "description: at most 2000 characters of text"
@@ -259,9 +262,11 @@ def _daily(
                     f"daily_metrics id={row['id']}: experiment_id: no experiment {exp_id}"
                 )
             continue
-        groups.setdefault((exp_id, str(row.get("date")), str(row.get("variant_name"))), []).append(
-            row
-        )
+        try:  # one day however the source spelt it ("2025-01-02", "2025-01-02 00:00:00")
+            day = _day(row.get("date")).isoformat()
+        except (ValueError, TypeError):
+            day = str(row.get("date"))  # refused below, with its row
+        groups.setdefault((exp_id, day, str(row.get("variant_name"))), []).append(row)
     out: dict[str, list[DailyRow]] = {}
     for (exp_id, day, variant), group in groups.items():
         winner = max(group, key=_order)
