@@ -1,6 +1,7 @@
 """`banditkit migrate` round-trips generated original databases (SQLite and PostgreSQL
-sources, SQLite and PostgreSQL stores): ids as strings, duplicates resolved and reported,
-invalid rows reported and skipped, allocations as history, dry run first, idempotent."""
+sources, into SQLite, moto DynamoDB and PostgreSQL stores): ids as strings, duplicates
+resolved and reported, invalid rows reported and skipped, allocations as history, dry run
+first, idempotent."""
 
 from __future__ import annotations
 
@@ -62,12 +63,38 @@ def postgres_source() -> Iterator[str]:
         conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+def dynamodb_in_moto() -> Store:
+    import boto3
+    from banditkit.store import dynamodb_tables
+    from banditkit.store.dynamodb import DynamoDBStore
+
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    names = {"table": "bandit", "idempotency_table": "bandit-idempotency"}
+    for spec in dynamodb_tables.create_table_kwargs(**names):
+        client.create_table(**spec)
+    return DynamoDBStore(
+        names["table"], idempotency_table=names["idempotency_table"], client=client
+    )
+
+
+@pytest.fixture(params=["sqlite", "dynamodb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def target(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Store]:
     if request.param == "sqlite":
         store = open_store(f"sqlite:///{tmp_path}/target.db")
         yield store
         store.close()
+        return
+    if request.param == "dynamodb":
+        from moto import mock_aws
+
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            monkeypatch.setenv(name, "testing")
+        with mock_aws():
+            dynamo = dynamodb_in_moto()
+            yield dynamo
+            dynamo.close()
         return
     from banditkit.store.postgres import PostgresStore
 
