@@ -7,10 +7,6 @@ layer); the body is already bounded by BodyLimit.
 
 from __future__ import annotations
 
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
-
 from fastapi import Request
 
 from banditkit.service.errors import FieldError, InvalidRequest
@@ -20,6 +16,11 @@ FILE_FIELD = "file"
 
 def form_file(content_type: str, body: bytes, field: str = FILE_FIELD) -> bytes:
     """The bytes of the form field `field`; InvalidRequest naming it when absent."""
+    # Imported here: the email package costs tens of ms of a cold start's import.
+    from email import policy
+    from email.message import EmailMessage
+    from email.parser import BytesParser
+
     head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
     message = BytesParser(policy=policy.HTTP).parsebytes(head + body)
     if isinstance(message, EmailMessage) and message.is_multipart():
