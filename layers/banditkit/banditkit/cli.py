@@ -87,6 +87,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     if at is not None and args_list[at] == "serve":
         from banditkit import local
 
+        try:
+            import uvicorn  # noqa: F401 (local.main imports it when it serves)
+        except ImportError:
+            print("banditkit serve needs: pip install 'banditkit[local]'", file=sys.stderr)
+            return 2
         return local.main(args_list[at + 1 :])
     if at is not None and args_list[at] == "migrate":
         from banditkit import migrate
