@@ -333,3 +333,11 @@ def test_the_routes_need_the_key_like_the_others(base_url: str) -> None:
     with httpx.Client(base_url=base_url) as anonymous:
         assert anonymous.get("/download-template").status_code == 401
         assert anonymous.post("/upload-data", content=b"").status_code == 401
+
+
+def test_the_one_experiment_import_takes_a_form_too(http: httpx.Client, int_id: int) -> None:
+    create(http, int_id)
+    csv = "date,variant_name,impressions,clicks\n2025-01-15,control,100,3\n"
+    r = http.post(f"/experiments/{int_id}/import", files={"file": ("d.csv", csv.encode())})
+    assert r.status_code == 200, r.text
+    assert metrics(http, int_id) == [("2025-01-15", "control", 100, 3, 0)]

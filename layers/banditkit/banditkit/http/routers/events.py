@@ -78,11 +78,12 @@ async def import_csv(
     mode: Annotated[WriteMode, Query(description="set replaces days; increment adds.")] = "set",
     idempotency_key: IdempotencyKey = None,
 ) -> ImportOut:
-    """Import a CSV file `date,variant_name,impressions,clicks[,conversions][,experiment_id]`:
-    every row is stored, or none (422 lists every bad row). On DynamoDB a file above one
+    """Import a CSV file `date,variant_name,impressions,clicks[,conversions][,experiment_id]`
+    (the body, or the `file` field of a multipart form): every row is stored, or none (422
+    lists every bad row). On DynamoDB a file above one
     transaction (98 rows) is written in parts: `increment` then needs an Idempotency-Key
     (413 without), and a retry with the same key counts every row once."""
-    data = await request.body()
+    data = await upload_bytes(request)
     out = await run_in_threadpool(
         service.import_csv, store, experiment_id, data, mode, idempotency_key
     )
