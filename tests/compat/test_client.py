@@ -252,3 +252,54 @@ def test_an_unreachable_server_is_retried_with_backoff_then_raised() -> None:
     with pytest.raises(TransportError):
         Client(f"http://127.0.0.1:{port}", retries=3, backoff=0.5, sleep=waits.append).health()
     assert waits == [0.5, 1.0, 2.0]
+
+
+def test_fields_of_a_newer_server_are_dropped_not_refused() -> None:
+    from banditkit.client import parse
+    from pydantic import ValidationError
+
+    raw = json.dumps(
+        {
+            "items": [
+                {
+                    "id": "1",
+                    "name": "a",
+                    "description": "",
+                    "status": "running",
+                    "variants": [{"name": "control", "is_control": True, "colour": "red"}],
+                    "variants_declared": True,
+                    "control": "control",
+                    "settings": {
+                        "alpha_prior": 1,
+                        "beta_prior": 1,
+                        "min_explore_rate": 0.05,
+                        "control_floor": 0.1,
+                        "max_daily_shift": None,
+                        "min_impressions": 1000,
+                        "window_days": None,
+                        "half_life_days": None,
+                        "metric": "ctr",
+                        "winner_p_best": 0.95,
+                        "winner_loss_share": 0.01,
+                        "null_prior": 0,
+                        "effect_scale": 0.1,
+                        "new_knob": 3,
+                    },
+                    "created_at": "2025-01-01T00:00:00Z",
+                    "updated_at": "2025-01-01T00:00:00Z",
+                    "owner": "team-a",
+                }
+            ],
+            "next_cursor": None,
+            "total": 1,
+        }
+    ).encode()
+    page = parse(models.ExperimentPage, raw)
+    assert page.items[0].variants[0].name == "control"
+    assert page.items[0].settings.min_impressions == 1000
+    with pytest.raises(ValidationError):  # a wrong type is still an error
+        parse(
+            models.HealthOut,
+            b'{"status": "ok", "store": 1, "version": "0",'
+            b' "reset_enabled": false, "auth_required": false}',
+        )

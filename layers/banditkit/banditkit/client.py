@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from banditkit import models
 
@@ -214,11 +214,11 @@ class Client:
 
     def _get(self, model: type[M], path: str, **params: Any) -> M:
         _, raw = self.request("GET", path, params=params)
-        return model.model_validate_json(raw)
+        return parse(model, raw)
 
     def _post(self, model: type[M], path: str, **kwargs: Any) -> M:
         _, raw = self.request("POST", path, **kwargs)
-        return model.model_validate_json(raw)
+        return parse(model, raw)
 
     # ---- experiments
 
@@ -269,7 +269,7 @@ class Client:
 
     def update_experiment(self, experiment_id: str | int, **patch: Any) -> models.ExperimentOut:
         _, raw = self.request("PATCH", f"/experiments/{_quote(experiment_id)}", json_body=patch)
-        return models.ExperimentOut.model_validate_json(raw)
+        return parse(models.ExperimentOut, raw)
 
     def delete_experiment(self, experiment_id: str | int) -> None:
         self.request("DELETE", f"/experiments/{_quote(experiment_id)}")
@@ -387,6 +387,25 @@ class Client:
             else body
         )
         return self._post(models.SimulateOut, "/simulate", json_body=dict(payload))
+
+
+def parse(model: type[M], raw: bytes) -> M:
+    """The answer as `model`. Fields this version does not know (a newer server's) are
+    dropped rather than refused, so a client keeps working across server upgrades."""
+    data = json.loads(raw)
+    for _ in range(100):  # each pass drops every unknown field it was told of
+        try:
+            return model.model_validate(data)
+        except ValidationError as err:
+            extra = [e["loc"] for e in err.errors() if e["type"] == "extra_forbidden"]
+            if len(extra) != err.error_count():
+                raise
+            for loc in extra:
+                holder = data
+                for part in loc[:-1]:
+                    holder = holder[part]
+                holder.pop(loc[-1], None)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _quote(experiment_id: str | int) -> str:
