@@ -13,7 +13,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.functional_validators import AfterValidator, BeforeValidator
-from pydantic.json_schema import WithJsonSchema
 
 MAX_VARIANTS = 50
 MAX_COUNT = 10**12
@@ -85,20 +84,6 @@ ExperimentId = Annotated[
         description="Experiment id: 1-64 letters, digits, '_' or '-' (or an integer: its digits).",
     ),
     BeforeValidator(_number_to_id),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {
-                    "type": "string",
-                    "minLength": 1,
-                    "maxLength": ID_MAX_LENGTH,
-                    "pattern": ID_PATTERN,
-                },
-                {"type": "integer"},
-            ],
-            "description": "Experiment id: 1-64 letters, digits, '_' or '-', or an integer.",
-        }
-    ),
 ]
 
 

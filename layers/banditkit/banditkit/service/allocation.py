@@ -195,19 +195,17 @@ def allocate(
     loaded = load(store, experiment_id, window_days)
     own = loaded if window_days is None else load(store, experiment_id)
     at = now()
-    written = False
+    # The experiment's own snapshot, whatever window this read asks for.
+    allocation, shares, status, written = compute(store, own, trigger, at)
     if window_days is not None:
-        written = compute(store, own, trigger, at)[3]
-    allocation, shares, status, wrote = compute(
-        store, loaded, trigger if window_days is None else None, at
-    )
+        allocation, shares, status, _ = compute(store, loaded, None, at)
     out = models.AllocationOut.model_validate(
         {
             **_allocation_out(loaded, allocation, shares, status, at),
             "history": past_allocations(store, own),
         }
     )
-    return AllocationResult(out, written or wrote)
+    return AllocationResult(out, written)
 
 
 def report(store: Store, experiment_id: str, *, now: Clock = utcnow) -> models.ReportOut:
