@@ -257,10 +257,18 @@ def test_allocation_favours_the_best_and_snapshots_only_on_change(api) -> None:
     api.post_days(exp["id"], days=1, start=30)
     api.client.get("/allocation", params={"experiment_id": exp["id"]})
     assert len(api.client.get(f"/experiments/{exp['id']}/history").json()["items"]) == 2
-    # a window override answers but is not stored
+    # a window override answers with its window; unchanged data stores nothing more
     w = api.client.get("/allocation", params={"experiment_id": exp["id"], "window_days": 3})
     assert w.json()["settings"]["window_days"] == 3
     assert len(api.client.get(f"/experiments/{exp['id']}/history").json()["items"]) == 2
+    # new data read through a window stores the snapshot of the experiment's own settings
+    api.post_days(exp["id"], days=1, start=31)
+    w = api.client.get("/allocation", params={"experiment_id": exp["id"], "window_days": 3})
+    items = api.client.get(f"/experiments/{exp['id']}/history").json()["items"]
+    assert len(items) == 3
+    unwindowed = api.client.get("/allocation", params={"experiment_id": exp["id"]}).json()
+    assert items[0]["data_fingerprint"] == unwindowed["data_fingerprint"]
+    assert items[0]["data_fingerprint"] != w.json()["data_fingerprint"]
 
 
 def test_max_daily_shift_counts_from_the_previous_snapshot(api) -> None:

@@ -95,6 +95,9 @@ def test_routes_cover_the_architecture_table(deployed: Deployed) -> None:
     assert routes[("GET", "/health")] == ("ExperimentsFunction", False)
     assert routes[("POST", "/events")] == ("EventsFunction", True)
     assert routes[("POST", "/experiments/{}/import")] == ("EventsFunction", True)
+    assert routes[("POST", "/import")] == ("EventsFunction", True)
+    assert routes[("POST", "/upload-data")] == ("EventsFunction", True)
+    assert routes[("GET", "/download-template")] == ("EventsFunction", True)
     assert routes[("GET", "/allocation")] == ("AllocationFunction", True)
     assert routes[("POST", "/simulate")] == ("AllocationFunction", True)
     assert routes[("GET", "/experiments/{}/metrics")] == ("HistoryFunction", True)
@@ -107,7 +110,7 @@ def test_routes_cover_the_architecture_table(deployed: Deployed) -> None:
         ("PATCH", "/experiments/{}"),
         ("DELETE", "/experiments/{}"),
     }
-    assert len(routes) == 15
+    assert len(routes) == 18
 
 
 def test_only_health_is_open(deployed: Deployed) -> None:

@@ -14,7 +14,8 @@ CSV_LIMIT = 10 * 1024 * 1024
 
 
 def limit_for(path: str) -> int:
-    return CSV_LIMIT if path.rstrip("/").endswith("/import") else JSON_LIMIT
+    path = path.rstrip("/")
+    return CSV_LIMIT if path.endswith("/import") or path == "/upload-data" else JSON_LIMIT
 
 
 class BodyLimit:

@@ -73,6 +73,9 @@ SUBMODULES: dict[str, tuple[str, ...]] = {
         "EventsOut",
         "CsvRow",
         "ImportOut",
+        "FLAT_EVENT_FIELDS",
+        "FileImportOut",
+        "UploadOut",
     ),
     "allocation": (
         "VariantStats",
@@ -86,6 +89,10 @@ SUBMODULES: dict[str, tuple[str, ...]] = {
         "SimulateIn",
         "SimDay",
         "SimulateOut",
+        "AllocationParameters",
+        "SummaryVariant",
+        "AllocationSummary",
+        "PastAllocation",
     ),
     "history": (
         "SnapshotOut",
@@ -93,6 +100,7 @@ SUBMODULES: dict[str, tuple[str, ...]] = {
         "DayVariant",
         "MetricsDay",
         "MetricsOut",
+        "HistoryEntry",
     ),
     "admin": ("ResetOut",),
 }
@@ -154,6 +162,9 @@ if TYPE_CHECKING:  # for mypy: the same names, grouped as in SUBMODULES
         EventsOut as EventsOut,
         CsvRow as CsvRow,
         ImportOut as ImportOut,
+        FLAT_EVENT_FIELDS as FLAT_EVENT_FIELDS,
+        FileImportOut as FileImportOut,
+        UploadOut as UploadOut,
     )
     from banditkit.models.allocation import (
         VariantStats as VariantStats,
@@ -167,6 +178,10 @@ if TYPE_CHECKING:  # for mypy: the same names, grouped as in SUBMODULES
         SimulateIn as SimulateIn,
         SimDay as SimDay,
         SimulateOut as SimulateOut,
+        AllocationParameters as AllocationParameters,
+        SummaryVariant as SummaryVariant,
+        AllocationSummary as AllocationSummary,
+        PastAllocation as PastAllocation,
     )
     from banditkit.models.history import (
         SnapshotOut as SnapshotOut,
@@ -174,6 +189,7 @@ if TYPE_CHECKING:  # for mypy: the same names, grouped as in SUBMODULES
         DayVariant as DayVariant,
         MetricsDay as MetricsDay,
         MetricsOut as MetricsOut,
+        HistoryEntry as HistoryEntry,
     )
     from banditkit.models.admin import (
         ResetOut as ResetOut,

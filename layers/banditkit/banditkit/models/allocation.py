@@ -34,6 +34,41 @@ class VariantStats(Response):
     allocation: float = Field(description="Share of traffic for the next period.")
 
 
+class AllocationParameters(Response):
+    """The original API's `parameters`: the guardrails the shares were computed with."""
+
+    min_explore_rate: float = Field(description="Exploration floor epsilon.")
+    control_floor: float = Field(description="Minimum share of the control.")
+    max_daily_shift: float | None = Field(description="Largest share change between snapshots.")
+
+
+class SummaryVariant(Response):
+    name: str = Field(description="Variant name.")
+    impressions: int = Field(description="Trials counted (after windowing).")
+    clicks: int = Field(description="Clicks counted.")
+    conversions: int = Field(description="Conversions counted.")
+
+
+class AllocationSummary(Response):
+    """The original API's `summary`: the counted totals."""
+
+    total_impressions: int = Field(description="Trials counted over all variants.")
+    total_clicks: int = Field(description="Clicks counted over all variants.")
+    total_conversions: int = Field(description="Conversions counted over all variants.")
+    variants: list[SummaryVariant] = Field(description="Counted totals per variant.")
+
+
+class PastAllocation(Response):
+    """One stored snapshot in the original API's shape."""
+
+    date: dt.date = Field(description="Day the snapshot was computed (UTC).")
+    allocations: dict[str, float] = Field(description="Variant -> share.")
+    algorithm: Literal["thompson_sampling"] = Field(description="Always thompson_sampling.")
+    window_days: int | None = Field(description="The experiment's window_days setting.")
+    total_impressions: int = Field(description="Trials the snapshot counted.")
+    total_clicks: int = Field(description="Clicks the snapshot counted.")
+
+
 class AllocationOut(Response):
     """GET /allocation: the traffic shares for the next period and the evidence behind them."""
 
@@ -54,6 +89,13 @@ class AllocationOut(Response):
     )
     computed_at: dt.datetime = Field(description="When this answer was computed (UTC).")
     data_fingerprint: str = Field(description="Digest of the data and settings used.")
+    # The original API's fields, so its clients read them unchanged.
+    window_days: int | None = Field(description="Counted days (override applied; null = all).")
+    parameters: AllocationParameters = Field(description="Guardrails (also in settings).")
+    summary: AllocationSummary = Field(description="Counted totals (also in variants).")
+    history: list[PastAllocation] = Field(
+        description="The latest snapshots, newest first (at most 10)."
+    )
 
 
 class LiftOut(Response):

@@ -105,14 +105,24 @@ IsoDateTime = Annotated[dt.datetime, BeforeValidator(_iso_datetime_text), AfterV
 Day = Annotated[IsoDate, AfterValidator(_sane_date)]
 ID_PATTERN = r"^[A-Za-z0-9_-]+$"  # also the id's rule in paths and queries (http/params.py)
 ID_MAX_LENGTH = 64
+
+
+def _number_to_id(value: object) -> object:
+    """The original API's integer ids: the JSON number 7 is the id "7"."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
 ExperimentId = Annotated[
     str,
     Field(
         min_length=1,
         max_length=ID_MAX_LENGTH,
         pattern=ID_PATTERN,
-        description="Experiment id: 1-64 letters, digits, '_' or '-'.",
+        description="Experiment id: 1-64 letters, digits, '_' or '-' (or an integer: its digits).",
     ),
+    BeforeValidator(_number_to_id),
 ]
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
-from pydantic import AliasChoices, Field, ValidationInfo, field_validator
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator, model_validator
 
 from banditkit.models.common import (
     MAX_VARIANTS,
@@ -41,8 +42,26 @@ class EventVariant(Request):
         return value
 
 
+# The original API's flat form of one variant's day: these keys sit beside experiment_id.
+FLAT_EVENT_FIELDS = ("variant_name", "name", "impressions", "clicks", "conversions")
+
+
 class EventsIn(Request):
-    """Body of POST /events: one day of counts for some variants of one experiment."""
+    """Body of POST /events: one day of counts for some variants of one experiment.
+
+    The original API's flat single-variant form, `{experiment_id, date, variant_name,
+    impressions, clicks[, conversions]}` without `variants`, is read as a one-row
+    `variants` list (its errors name `variants.0.<field>`)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_form(cls, data: object) -> object:
+        if isinstance(data, dict) and "variants" not in data:
+            row = {k: data[k] for k in FLAT_EVENT_FIELDS if k in data}
+            if row:
+                rest = {k: v for k, v in data.items() if k not in FLAT_EVENT_FIELDS}
+                return {**rest, "variants": [row]}
+        return data
 
     experiment_id: ExperimentId = Field(description="The experiment.")
     date: Day = Field(description="The day, YYYY-MM-DD.")
@@ -102,3 +121,28 @@ class ImportOut(Response):
     replayed: bool = Field(
         default=False, description="True when an Idempotency-Key replay returned the first answer."
     )
+
+
+class FileImportOut(Response):
+    """POST /import: a CSV file of several experiments (an experiment_id column)."""
+
+    mode: WriteMode = Field(description="How the counts were written.")
+    rows_imported: int = Field(description="Rows written, over every experiment.")
+    experiments: list[ImportOut] = Field(description="What was written per experiment.")
+    total_impressions: int = Field(description="Sum of impressions in the file.")
+    total_clicks: int = Field(description="Sum of clicks in the file.")
+    total_conversions: int = Field(description="Sum of conversions in the file.")
+    replayed: bool = Field(
+        default=False, description="True when an Idempotency-Key replay returned the first answer."
+    )
+
+
+class UploadOut(Response):
+    """POST /upload-data: the original API's answer to a CSV upload (the same import)."""
+
+    status: Literal["success"] = Field(description="Always success when answering 200.")
+    processed_rows: int = Field(description="Rows written.")
+    total_rows: int = Field(description="Data rows in the file.")
+    errors: list[str] = Field(description="Always empty: a file with bad rows is a 422.")
+    total_errors: int = Field(description="Always 0 (see errors).")
+    experiment_ids: list[str] = Field(description="The experiments written, in file order.")

@@ -20,10 +20,23 @@ class SnapshotOut(Response):
     data_fingerprint: str = Field(description="Digest of the data used.")
 
 
+class HistoryEntry(Response):
+    """One snapshot in the original API's shape."""
+
+    date: dt.date = Field(description="Day the snapshot was computed (UTC).")
+    algorithm: Literal["thompson_sampling"] = Field(description="Always thompson_sampling.")
+    allocations: dict[str, float] = Field(description="Variant -> share.")
+    total_impressions: int = Field(description="Trials the snapshot counted.")
+    total_clicks: int = Field(description="Clicks the snapshot counted.")
+
+
 class HistoryOut(Response):
     experiment_id: str = Field(description="The experiment.")
     items: list[SnapshotOut] = Field(description="Snapshots, newest first.")
     next_cursor: str | None = Field(description="Pass as cursor for the next page.")
+    history: list[HistoryEntry] = Field(
+        description="The same snapshots in the original API's shape (its clients read this)."
+    )
 
 
 class DayVariant(Response):

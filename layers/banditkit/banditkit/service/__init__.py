@@ -24,6 +24,7 @@ from banditkit.service.experiments import (
     reset,
     update_experiment,
 )
+from banditkit.service.file_import import import_file, template_csv, upload_data
 from banditkit.service.history import history, metrics
 from banditkit.service.ingest import import_csv, ingest_events
 from banditkit.service.loading import control_of, engine_settings, even_split, utcnow
@@ -49,6 +50,7 @@ __all__ = [
     "get_experiment",
     "history",
     "import_csv",
+    "import_file",
     "ingest_events",
     "list_experiments",
     "metrics",
@@ -57,7 +59,9 @@ __all__ = [
     "report",
     "reset",
     "simulate",
+    "template_csv",
     "unit_point",
     "update_experiment",
+    "upload_data",
     "utcnow",
 ]

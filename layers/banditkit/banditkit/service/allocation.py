@@ -18,6 +18,7 @@ from banditkit.service.loading import (
     settings_out,
     utcnow,
 )
+from banditkit.service.past import past_allocations
 from banditkit.store import Snapshot, Store
 from banditkit.store.base import Trigger
 
@@ -105,6 +106,35 @@ def _allocation_out(
         ),
         "computed_at": at,
         "data_fingerprint": loaded.fingerprint,
+        **_original_fields(loaded, variants),
+    }
+
+
+def _original_fields(loaded: Loaded, variants: list[models.VariantStats]) -> dict[str, Any]:
+    """The original API's `window_days`, `parameters` and `summary` (`history` is added by
+    the caller, which has the store)."""
+    settings = loaded.settings
+    return {
+        "window_days": settings.window_days,
+        "parameters": {
+            "min_explore_rate": settings.min_explore_rate,
+            "control_floor": settings.control_floor,
+            "max_daily_shift": settings.max_daily_shift,
+        },
+        "summary": {
+            "total_impressions": sum(v.impressions for v in variants),
+            "total_clicks": sum(v.clicks for v in variants),
+            "total_conversions": sum(v.conversions for v in variants),
+            "variants": [
+                {
+                    "name": v.name,
+                    "impressions": v.impressions,
+                    "clicks": v.clicks,
+                    "conversions": v.conversions,
+                }
+                for v in variants
+            ],
+        },
     }
 
 
@@ -158,15 +188,22 @@ def allocate(
     trigger: Trigger = "api",
     now: Clock = utcnow,
 ) -> AllocationResult:
-    """The shares for the next period. A snapshot is stored only when the data changed, and
-    never for a window_days override (history follows the experiment's own settings)."""
+    """The shares for the next period. A snapshot is stored only when the data or settings
+    changed since the latest one. History follows the experiment's own settings: a
+    window_days override answers with its window and stores the snapshot an unwindowed read
+    would store at that moment (so reads with and without a window never alternate)."""
     loaded = load(store, experiment_id, window_days)
+    own = loaded if window_days is None else load(store, experiment_id)
     at = now()
-    allocation, shares, status, written = compute(
-        store, loaded, trigger if window_days is None else None, at
-    )
+    # The experiment's own snapshot, whatever window this read asks for.
+    allocation, shares, status, written = compute(store, own, trigger, at)
+    if window_days is not None:
+        allocation, shares, status, _ = compute(store, loaded, None, at)
     out = models.AllocationOut.model_validate(
-        _allocation_out(loaded, allocation, shares, status, at)
+        {
+            **_allocation_out(loaded, allocation, shares, status, at),
+            "history": past_allocations(store, own),
+        }
     )
     return AllocationResult(out, written)
 
@@ -180,6 +217,7 @@ def report(store: Store, experiment_id: str, *, now: Clock = utcnow) -> models.R
         return models.ReportOut.model_validate(
             {
                 **base,
+                "history": past_allocations(store, loaded),
                 "lifts": [],
                 "regret_so_far": 0.0,
                 "gained_vs_even": 0.0,
@@ -199,6 +237,7 @@ def report(store: Store, experiment_id: str, *, now: Clock = utcnow) -> models.R
     return models.ReportOut.model_validate(
         {
             **base,
+            "history": past_allocations(store, loaded),
             "lifts": [models.LiftOut.model_validate(lf) for lf in rep.lifts],
             "regret_so_far": rep.regret_so_far,
             "gained_vs_even": rep.gained_vs_even,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from banditkit import models
+from banditkit.service.past import history_entry
 from banditkit.store import Store
 
 
@@ -22,6 +23,7 @@ def history(
         experiment_id=experiment_id,
         items=[models.SnapshotOut.model_validate(s) for s in page.items],
         next_cursor=page.next_cursor,
+        history=[history_entry(s) for s in page.items],
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -14,6 +15,7 @@ from banditkit.http.errors import responses
 from banditkit.http.params import ExperimentPath
 from banditkit.models.common import IsoDate, IsoDateTime
 from banditkit.models.history import HistoryOut, MetricsOut
+from banditkit.service.errors import FieldError
 
 router = APIRouter(
     tags=["history"], dependencies=[ApiKeyDep], responses=responses(401, 403, 422, 503)
@@ -32,8 +34,21 @@ async def history(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Page size.")] = 100,
     cursor: Annotated[str | None, Query(max_length=1000, description="next_cursor.")] = None,
+    start_date: Annotated[
+        IsoDate | None, Query(description="First day (UTC), as the original API's clients send.")
+    ] = None,
+    end_date: Annotated[IsoDate | None, Query(description="Last day (UTC), inclusive.")] = None,
 ) -> HistoryOut:
-    """Allocation snapshots, newest first."""
+    """Allocation snapshots, newest first (`history` holds them in the original API's shape).
+    `start_date`/`end_date` keep the days between them; with `from`/`to` both apply."""
+    if start_date is not None and end_date is not None and end_date < start_date:
+        raise service.InvalidRequest([FieldError("end_date", "must not be before start_date")])
+    if start_date is not None:
+        first = dt.datetime.combine(start_date, dt.time.min, dt.UTC)
+        start = first if start is None else max(start, first)
+    if end_date is not None:
+        last = dt.datetime.combine(end_date, dt.time.max, dt.UTC)
+        end = last if end is None else min(end, last)
     return await run_in_threadpool(service.history, store, experiment_id, start, end, limit, cursor)
 
 
