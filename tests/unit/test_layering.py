@@ -23,6 +23,9 @@ ALLOWED: dict[str, set[str]] = {
     "aws": {"service", "config", "runtime", "telemetry"},
     "http": {"service", "models", "store", "engine", "config", "runtime", "telemetry", "aws"},
     "local": {"http", "service", "store", "config"},
+    "client": {"models"},
+    "migrate": {"models", "service", "store", "config", "cli"},
+    "cli": {"client", "local", "migrate"},
 }
 WEB_STACK = ("fastapi", "starlette", "mangum")
 
