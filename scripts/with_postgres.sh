@@ -15,6 +15,9 @@ dir=$(mktemp -d /tmp/banditkit-pg.XXXXXX)
 runas=()
 if [ "$(id -u)" = 0 ]; then chown postgres "$dir"; runas=(runuser -u postgres --); fi
 "${runas[@]}" "$pgbin/initdb" -D "$dir/data" -U postgres -A trust --no-sync >/dev/null
+# Members of banditkit_password log in with a password over TCP (the secret rotation tests);
+# every other role is trusted.
+"${runas[@]}" sed -i '1i host all +banditkit_password 127.0.0.1/32 scram-sha-256' "$dir/data/pg_hba.conf"
 cleanup() {
   "${runas[@]}" "$pgbin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$dir"
@@ -26,6 +29,8 @@ if ! "${runas[@]}" "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
   cat "$dir/log" >&2 || true
   exit 1
 fi
+"${runas[@]}" "$pgbin/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -q \
+  -c "CREATE ROLE banditkit_password NOLOGIN" >/dev/null
 export BANDIT_TEST_PG_URL="postgresql://postgres@127.0.0.1:$port/postgres"
 # The fault tests restart the server with pg_ctl (as the postgres user when root).
 export BANDIT_TEST_PG_DATADIR="$dir/data" BANDIT_TEST_PG_BIN="$pgbin"

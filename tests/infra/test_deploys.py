@@ -149,7 +149,8 @@ def physical_names(
             continue  # CloudFormation generates a unique name
         if isinstance(value, dict):
             ((fn, arg),) = value.items()
-            assert fn == "Fn::Sub" and isinstance(arg, str), (logical, value)
+            assert fn == "Fn::Sub", (logical, value)
+            assert isinstance(arg, str), (logical, value)
             for name, replacement in pseudo.items():
                 arg = arg.replace("${" + name + "}", replacement)
             assert "${" not in arg, (logical, arg)
@@ -166,10 +167,7 @@ def test_two_stacks_in_one_account_and_region_share_no_physical_name(
     second = physical_names(evaluator, transformed, parameters, "banditkit-prod", "eu-west-1")
     assert "RecomputeFunctionSchedule" in first  # the name that collided
     clashes = {
-        name: (a, b)
-        for a, name in first.items()
-        for b, other in second.items()
-        if name == other
+        name: (a, b) for a, name in first.items() for b, other in second.items() if name == other
     }
     assert clashes == {}
     assert len(set(first.values())) == len(first)  # nor inside one stack

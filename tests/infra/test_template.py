@@ -275,7 +275,11 @@ def test_each_named_key_has_its_own_usage_plan_from_parameters(deployed: Deploye
         ReadQuotaLimit="3456",
         ApiQuotaPeriod="WEEK",
     )
-    for prefix, quota, scope in (("", "1234", "admin"), ("Write", "2345", "write"), ("Read", "3456", "read")):
+    for prefix, quota, scope in (
+        ("", "1234", "admin"),
+        ("Write", "2345", "write"),
+        ("Read", "3456", "read"),
+    ):
         plan = resources[f"{prefix}UsagePlan"]["Properties"]
         assert plan["Throttle"] == {"RateLimit": "7", "BurstLimit": "9"}
         assert plan["Quota"] == {"Limit": quota, "Period": "WEEK"}
@@ -463,7 +467,8 @@ def test_reset_needs_dev_and_an_admin_key_kept_in_secrets_manager(deployed: Depl
         name
         for name, res in dev.items()
         if res["Type"] == "AWS::IAM::Role"
-        and {"Ref": "AdminKeySecret"} in [
+        and {"Ref": "AdminKeySecret"}
+        in [
             st.get("Resource")
             for policy in res["Properties"].get("Policies", [])
             for st in policy["PolicyDocument"]["Statement"]

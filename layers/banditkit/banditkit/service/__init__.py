@@ -24,6 +24,7 @@ from banditkit.service.experiments import (
     reset,
     update_experiment,
 )
+from banditkit.service.freshness import experiment_state
 from banditkit.service.history import history, metrics
 from banditkit.service.ingest import import_csv, ingest_events
 from banditkit.service.loading import control_of, engine_settings, even_split, utcnow
@@ -46,6 +47,7 @@ __all__ = [
     "engine_settings",
     "even_split",
     "experiment_out",
+    "experiment_state",
     "get_experiment",
     "history",
     "import_csv",

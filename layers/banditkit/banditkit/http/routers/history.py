@@ -5,18 +5,26 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from banditkit import service
-from banditkit.http.auth import ApiKeyDep
+from banditkit.http.auth import ReadDep
+from banditkit.http.conditional import (
+    NOT_MODIFIED,
+    IfNoneMatch,
+    fresh,
+    not_modified,
+    state_tag,
+    tagged,
+)
 from banditkit.http.deps import StoreDep
 from banditkit.http.errors import responses
 from banditkit.http.params import ExperimentPath
 from banditkit.models.history import HistoryOut, MetricsOut
 
 router = APIRouter(
-    tags=["history"], dependencies=[ApiKeyDep], responses=responses(401, 403, 422, 503)
+    tags=["history"], dependencies=[ReadDep], responses=responses(401, 403, 422, 503)
 )
 
 
@@ -26,10 +34,15 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
     return value
 
 
-@router.get("/experiments/{experiment_id}/history", responses=responses(400, 404))
+@router.get(
+    "/experiments/{experiment_id}/history",
+    response_model=HistoryOut,
+    responses=responses(400, 404) | NOT_MODIFIED,
+)
 async def history(
     experiment_id: ExperimentPath,
     store: StoreDep,
+    response: Response,
     start: Annotated[
         dt.datetime | None, Query(alias="from", description="Earliest computed_at (UTC).")
     ] = None,
@@ -38,11 +51,17 @@ async def history(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Page size.")] = 100,
     cursor: Annotated[str | None, Query(max_length=1000, description="next_cursor.")] = None,
-) -> HistoryOut:
-    """Allocation snapshots, newest first."""
-    return await run_in_threadpool(
+    if_none_match: IfNoneMatch = None,
+) -> HistoryOut | Response:
+    """Allocation snapshots, newest first (304 to an If-None-Match of the current ETag)."""
+    tag = await state_tag(store, experiment_id, "history", start, end, limit, cursor)
+    if fresh(if_none_match, tag):
+        return not_modified(tag)
+    out = await run_in_threadpool(
         service.history, store, experiment_id, _utc(start), _utc(end), limit, cursor
     )
+    tagged(response, tag)
+    return out
 
 
 @router.get("/experiments/{experiment_id}/metrics", responses=responses(404))
