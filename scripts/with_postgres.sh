@@ -23,8 +23,24 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
+# TLS with a throw-away CA (tests/contract/test_postgres_tls.py verifies the server as the
+# functions verify Aurora: sslmode=verify-full); plain connections keep working.
+ssl=""
+if command -v openssl >/dev/null; then
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=banditkit test CA" \
+    -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+    -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1\n' >"$dir/san.ext"
+  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+    -CAcreateserial -days 2 -extfile "$dir/san.ext" -out "$dir/server.pem" 2>/dev/null
+  chmod 600 "$dir/server.key"
+  if [ "$(id -u)" = 0 ]; then chown postgres "$dir/server.key" "$dir/server.pem"; fi
+  ssl="-c ssl=on -c ssl_cert_file=$dir/server.pem -c ssl_key_file=$dir/server.key"
+  export BANDIT_TEST_PG_CA="$dir/ca.pem"
+fi
 if ! "${runas[@]}" "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
-  -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=off -c max_connections=200" start >/dev/null; then
+  -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=off -c max_connections=200 $ssl" start >/dev/null; then
   echo "with_postgres: the server did not start; its log:" >&2
   cat "$dir/log" >&2 || true
   exit 1

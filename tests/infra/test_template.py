@@ -160,6 +160,11 @@ def test_store_backend_switches_tables_and_secret(deployed: Deployed) -> None:
     url = env["BANDIT_STORE_URL"]["Fn::Sub"]
     assert url.startswith("postgresql://${DatabaseHost}:${DatabasePort}/${DatabaseName}?")
     assert "sslmode=verify-full" in url
+    # the CA bundle it names ships in the layer (SAM puts layers/banditkit under /opt/python)
+    rootcert = dict(p.split("=") for p in url.split("?")[1].split("&"))["sslrootcert"]
+    assert rootcert.startswith("/opt/python/banditkit/")
+    shipped = ROOT / "layers/banditkit" / rootcert.removeprefix("/opt/python/")
+    assert shipped.read_text().count("BEGIN CERTIFICATE") >= 100
     assert not {"DataTable", "IdempotencyTable", "DynamoDbThrottlesAlarm"} & set(pg)
     assert "VpcConfig" not in pg["EventsFunction"]["Properties"]
 
