@@ -495,3 +495,40 @@ def test_reset_needs_dev_and_an_admin_key_kept_in_secrets_manager(deployed: Depl
     env = prod["ExperimentsFunction"]["Properties"]["Environment"]["Variables"]
     assert env["BANDIT_ENABLE_RESET"] == "false"
     assert "AdminKeySecret" not in prod
+
+
+def test_dashboard_routes_map_s3_errors_redirect_the_slashless_path_and_set_headers(
+    transformed: Template,
+) -> None:
+    body = transformed["Resources"]["BanditApi"]["Properties"]["Body"]
+    for path in ("/dashboard", "/dashboard/{proxy+}"):
+        operation = body["paths"][path]["get"]
+        responses = operation["x-amazon-apigateway-integration"]["responses"]
+        # S3's own errors (XML, its status) become problem+json 404 and 502, never a 200
+        assert [responses[p]["statusCode"] for p in ("4\\d{2}", "5\\d{2}", "default")] == [
+            "404",
+            "502",
+            "200",
+        ]
+        for pattern, status in (("4\\d{2}", 404), ("5\\d{2}", 502)):
+            problem = json.loads(responses[pattern]["responseTemplates"]["application/json"])
+            assert problem["status"] == status
+            params = responses[pattern]["responseParameters"]
+            assert params["method.response.header.Content-Type"] == "'application/problem+json'"
+        ok = responses["default"]["responseParameters"]
+        assert ok["method.response.header.Content-Security-Policy"] == (
+            "integration.response.header.x-amz-meta-csp"
+        )
+        assert ok["method.response.header.X-Content-Type-Options"] == "'nosniff'"
+        assert ok["method.response.header.X-Frame-Options"] == "'DENY'"
+        # API Gateway refuses a mapping to a header the method response does not declare
+        for status, response in (("200", responses["default"]), ("404", responses["4\\d{2}"])):
+            declared = set(operation["responses"][status]["headers"])
+            mapped = {k.rsplit(".", 1)[1] for k in response["responseParameters"]}
+            assert mapped <= declared, (path, status, mapped - declared)
+    entry = body["paths"]["/dashboard"]["get"]["x-amazon-apigateway-integration"]
+    for template in entry["responses"]["default"]["responseTemplates"].values():
+        assert '#if(!$context.path.endsWith("/"))' in template
+        assert "#set($context.responseOverride.status = 301)" in template
+        assert '#set($context.responseOverride.header.Location = "$context.path/")' in template
+        assert template.rstrip().endswith("$input.body")
