@@ -1,4 +1,4 @@
-"""recompute function (DESIGN §2): the EventBridge Scheduler schedule recomputes running experiments."""
+"""recompute function (DESIGN §2): an EventBridge Scheduler schedule recomputes experiments."""
 
 from typing import Any
 
