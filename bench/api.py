@@ -4,12 +4,13 @@
     BENCH_SERVER_ARGS="--threads 2" .venv/bin/python bench/api.py   # server options
 
 Starts `python -m banditkit.local` on a free port with a fresh SQLite file, seeds one
-experiment with 30 days x 3 variants, then drives GET /health, GET /allocation and
+experiment with 30 days x 3 variants, then drives GET /health, GET /allocation, the same
+with the ETag of the last answer (a dashboard's poll of unchanged data: 304) and
 POST /events, each at every concurrency for --seconds, over that many keep-alive
 connections from one asyncio client. Prints req/s, p50, p99 and errors, with ratios
 against /health measured in the same run and against the reference service (allocation
 167-180 req/s at c=8 with p99 ~90 ms, stalling at c>=16; events 520-550 req/s). Bounded:
-the whole run takes about 3 x len(concurrency) x seconds plus start-up. Not part of
+the whole run takes about 4 x len(concurrency) x seconds plus start-up. Not part of
 `make test`.
 """
 
@@ -177,7 +178,7 @@ def load(
     name: str,
     concurrency: int,
     seconds: float,
-    make: Callable[[int, int], tuple[str, str, Any]],
+    make: Callable[[int, int], tuple[Any, ...]],
 ) -> Result:
     """`concurrency` keep-alive connections driven by one asyncio loop: a light client, so
     the shared CPUs go to the server being measured."""
@@ -242,11 +243,28 @@ def main() -> int:
                 },
             )
 
-        scenarios: list[tuple[str, Callable[[int, int], tuple[str, str, Any]]]] = [
+        # a dashboard's poll of unchanged data: If-None-Match with the current ETag, 304
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for _ in range(2):  # the first read writes the snapshot, which the ETag covers
+            conn.request("GET", f"/allocation?experiment_id={alloc_id}")
+            reply = conn.getresponse()
+            reply.read()
+        etag = reply.getheader("etag")
+        conn.close()
+        scenarios: list[tuple[str, Callable[[int, int], tuple[Any, ...]]]] = [
             ("GET /health", lambda w, i: ("GET", "/health", None)),
             (
                 "GET /allocation",
                 lambda w, i: ("GET", f"/allocation?experiment_id={alloc_id}", None),
+            ),
+            (
+                "GET /alloc 304",
+                lambda w, i: (
+                    "GET",
+                    f"/allocation?experiment_id={alloc_id}",
+                    None,
+                    f"if-none-match: {etag}\r\n",
+                ),
             ),
             ("POST /events", events_body),
         ]

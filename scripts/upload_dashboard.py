@@ -1,9 +1,10 @@
 """Upload frontend/ to the dashboard bucket of a deployed stack (the last step of `make deploy`).
 
 Reads the stack name (and region, if set) from samconfig.toml, finds the bucket in the
-stack's outputs, uploads every file with its content type and cache policy (API Gateway
-passes both through), deletes objects that are no longer in frontend/, and prints the
-dashboard URL. With --show-key it also prints the API key's value.
+stack's outputs, uploads every file with its content type, cache policy and the dashboard's
+Content-Security-Policy as metadata (API Gateway passes all three through), deletes objects
+that are no longer in frontend/, and prints the dashboard URL. With --show-key it also
+prints the (admin) API key's value.
 
     python scripts/upload_dashboard.py --config-env dev [--show-key]
 """
@@ -16,6 +17,8 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from banditkit.local import DASHBOARD_CSP
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,6 +64,8 @@ def upload(s3: Any, bucket: str, folder: Path) -> tuple[list[str], list[str]]:
             Body=path.read_bytes(),
             ContentType=content_type(path),
             CacheControl=ENTRY_CACHE if key == "index.html" else ASSET_CACHE,
+            # API Gateway sends it as Content-Security-Policy (template.yaml, dashboard routes)
+            Metadata={"csp": DASHBOARD_CSP},
         )
         uploaded.append(key)
     wanted = set(uploaded)

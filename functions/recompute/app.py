@@ -1,4 +1,4 @@
-"""recompute function: the EventBridge schedule recomputes running experiments (see
+"""recompute function: an EventBridge Scheduler schedule recomputes running experiments (see
 docs/architecture.md)."""
 
 from typing import Any

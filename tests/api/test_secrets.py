@@ -85,3 +85,58 @@ def test_without_a_secret_the_url_is_used() -> None:
     assert (
         store_url(cfg, get_secret=lambda arn: pytest.fail("no secret to read")) == "sqlite:///a.db"
     )
+
+
+def test_reset_admin_key_is_read_from_its_secret_and_cached(
+    secrets, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from banditkit import runtime
+    from banditkit.http.app import create_app
+    from banditkit.store import open_store
+    from fastapi.testclient import TestClient
+
+    arn = secrets.create_secret(Name="banditkit/admin", SecretString="admin-key-0123456789")["ARN"]
+    reads: list[str] = []
+    real = runtime._get_secret
+
+    def counted(secret_arn: str) -> str:
+        reads.append(secret_arn)
+        return real(secret_arn)
+
+    monkeypatch.setattr(runtime, "_get_secret", counted)
+    store = open_store(f"sqlite:///{tmp_path}/a.db")
+    cfg = AppConfig(
+        store_url="sqlite:///unused.db",
+        api_keys="",  # type: ignore[arg-type]
+        cors_origins="",  # type: ignore[arg-type]
+        enable_reset=True,
+        admin_key_secret_arn=arn,
+    )
+    assert cfg.reset_enabled
+    c = TestClient(create_app(store=store, config=cfg))
+    try:
+        assert c.get("/health").json()["reset_enabled"] is True
+        assert c.post("/reset_data", headers={"x-admin-key": "wrong-key-0000"}).status_code == 403
+        r = c.post("/reset_data", headers={"x-admin-key": "admin-key-0123456789"})
+        assert r.status_code == 200, r.text
+        assert reads == [arn]  # once: cached for SECRET_TTL
+    finally:
+        close_default_stores()
+        store.close()
+
+
+def test_secret_value_is_read_again_after_its_ttl_and_when_asked() -> None:
+    from banditkit.runtime import SecretValue
+
+    now = [0.0]
+    values = iter(["v1", "v2", "v3", "v4"])
+    secret = SecretValue(lambda: next(values), ttl=300.0, min_interval=1.0, clock=lambda: now[0])
+    assert secret.value() == "v1"
+    now[0] = 299.0
+    assert secret.value() == "v1"
+    now[0] = 300.0
+    assert secret.value() == "v2"  # the TTL
+    now[0] = 300.5
+    assert secret.value(fresh=True) == "v2"  # asked again too soon: at most once a second
+    now[0] = 301.0
+    assert secret.value(fresh=True) == "v3"  # after a failed connection

@@ -358,3 +358,110 @@ def test_keys_and_driver_text_never_reach_the_logs(
         assert secret not in caplog.text, secret
     assert "hunter2" in caplog.text  # the RuntimeError's traceback (so the check sees logs)
     assert not any("hunter2" in r.getMessage() for r in caplog.records)
+
+
+# The scope each operation needs, route by route: read < write < admin.
+SCOPE_OF = {
+    ("GET", "/experiments"): "read",
+    ("GET", "/experiments/exp_1"): "read",
+    ("GET", "/allocation"): "read",
+    ("GET", "/assign"): "read",
+    ("GET", "/experiments/exp_1/report"): "read",
+    ("GET", "/experiments/exp_1/history"): "read",
+    ("GET", "/experiments/exp_1/metrics"): "read",
+    ("POST", "/simulate"): "read",
+    ("POST", "/events"): "write",
+    ("POST", "/experiments/exp_1/import"): "write",
+    ("POST", "/experiments"): "admin",
+    ("PATCH", "/experiments/exp_1"): "admin",
+    ("DELETE", "/experiments/exp_1"): "admin",
+    ("POST", "/reset_data"): "admin",
+}
+SCOPED_KEYS = {"read": "read-key-1a2b", "write": "write-key-3c4d", "admin": KEY}
+ORDER = ["read", "write", "admin"]
+
+
+def scoped_app(store: Store, frontend: Path) -> Any:
+    cfg = config(
+        api_keys=KEY,
+        write_keys=SCOPED_KEYS["write"],
+        read_keys=SCOPED_KEYS["read"],
+        admin_key=ADMIN,
+        enable_reset=True,
+    )
+    return build_app(cfg, store, frontend=frontend, recompute_seconds=3600)
+
+
+def test_the_scope_matrix_covers_every_keyed_route(store: Store, frontend: Path) -> None:
+    assert set(api_operations(scoped_app(store, frontend))) == set(SCOPE_OF)
+
+
+def test_each_scope_reaches_exactly_its_routes(store: Store, frontend: Path, api: Any) -> None:
+    c = TestClient(scoped_app(store, frontend))
+    for (method, path), needed in sorted(SCOPE_OF.items()):
+        for scope, key in SCOPED_KEYS.items():
+            if "exp_1" not in api.state():  # an admin DELETE before removed it
+                api.create(id="exp_1", variants=["a"])
+            before = api.state()
+            # no body: a key that may pass meets validation (422) or the missing data (404),
+            # one that may not is refused before the body is read
+            r = c.request(method, path, headers={"x-api-key": key, "x-admin-key": ADMIN + "x"})
+            if ORDER.index(scope) < ORDER.index(needed):
+                body = api.problem(r, 403, "X-Api-Key")
+                assert needed in body["detail"], body
+                assert api.state() == before, (method, path, scope)
+            else:
+                assert r.status_code not in (401, 403) or path == "/reset_data", (
+                    method,
+                    path,
+                    scope,
+                    r.text,
+                )
+                if path == "/reset_data":  # past the scope, the admin key is checked
+                    api.problem(r, 403, "X-Admin-Key")
+
+
+def lambda_call(app: Any, method: str, path: str, key_id: str | None) -> dict[str, Any]:
+    """The app behind Mangum, fed the event API Gateway sends after it validated a key."""
+    from banditkit.http.aws import lambda_app
+
+    headers = {"Host": "abc.execute-api.eu-west-1.amazonaws.com", "x-api-key": "as-sent"}
+    identity: dict[str, Any] = {"sourceIp": "203.0.113.9"}
+    if key_id is not None:
+        identity["apiKeyId"] = key_id
+    event = {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {"identity": identity, "resourcePath": path, "httpMethod": method},
+        "body": None,
+        "isBase64Encoded": False,
+    }
+    out: dict[str, Any] = lambda_app(app)(event, None)
+    return out
+
+
+@pytest.mark.filterwarnings("ignore:There is no current event loop:DeprecationWarning")
+def test_behind_api_gateway_the_scope_is_that_of_the_validated_key_id(
+    store: Store, api: Any
+) -> None:
+    api.create(id="exp_1", variants=["a"])
+    ids = "kid-admin=admin,kid-write=write,kid-read=read"
+    app = create_app(store=store, config=config(api_key_ids=ids))
+    assert lambda_call(app, "GET", "/experiments/exp_1", "kid-read")["statusCode"] == 200
+    refused = lambda_call(app, "DELETE", "/experiments/exp_1", "kid-read")
+    assert refused["statusCode"] == 403
+    assert "admin scope" in refused["body"]
+    assert lambda_call(app, "DELETE", "/experiments/exp_1", "kid-write")["statusCode"] == 403
+    assert lambda_call(app, "GET", "/experiments/exp_1", "kid-unknown")["statusCode"] == 403
+    assert "exp_1" in api.state()
+    assert lambda_call(app, "DELETE", "/experiments/exp_1", "kid-admin")["statusCode"] == 204
+    assert api.state() == {}
+    # without a validated key id (a route API Gateway did not key), the header decides
+    assert lambda_call(app, "GET", "/experiments", None)["statusCode"] == 403

@@ -99,19 +99,22 @@ class Evaluator:
 
     def condition(self, name: str) -> bool:
         if name not in self._conditions:
-            self._conditions[name] = self._truth(self.template["Conditions"][name])
+            self._conditions[name] = self.truth(self.template["Conditions"][name])
         return self._conditions[name]
 
-    def _truth(self, expr: Any) -> bool:
+    def truth(self, expr: Any) -> bool:
+        """A condition, or a Rule's condition or assertion."""
         ((fn, arg),) = expr.items()
         if fn == "Fn::Equals":
             return bool(self.value(arg[0]) == self.value(arg[1]))
         if fn == "Fn::Not":
-            return not self._truth(arg[0])
+            return not self.truth(arg[0])
         if fn == "Fn::And":
-            return all(self._truth(a) for a in arg)
+            return all(self.truth(a) for a in arg)
         if fn == "Fn::Or":
-            return any(self._truth(a) for a in arg)
+            return any(self.truth(a) for a in arg)
+        if fn == "Fn::EachMemberEquals":  # Rules only
+            return all(member == self.value(arg[1]) for member in self.value(arg[0]))
         if fn == "Condition":
             return self.condition(arg)
         raise AssertionError(f"unsupported condition function {fn}")
@@ -161,6 +164,12 @@ class SamCli:
 @pytest.fixture(scope="session")
 def sam_cli() -> SamCli:
     return SamCli(SAM, sam_env())
+
+
+@pytest.fixture(scope="session")
+def evaluator() -> type[Evaluator]:
+    """Evaluator(template, parameters): conditions, Rules and resources of a parameter set."""
+    return Evaluator
 
 
 @pytest.fixture(scope="session")

@@ -158,6 +158,9 @@ def test_upload_mirrors_the_frontend_with_types_and_cache_policy(tmp_path: Path)
         assert sorted(o["Key"] for o in listed) == uploaded
         heads = {key: s3.head_object(Bucket="dash-bucket", Key=key) for key in uploaded}
     assert heads["js/main.js"]["ContentType"] == "text/javascript; charset=utf-8"
+    from banditkit.local import DASHBOARD_CSP
+
+    assert {h["Metadata"]["csp"] for h in heads.values()} == {DASHBOARD_CSP}
     assert heads["index.html"]["ContentType"] == "text/html; charset=utf-8"
     assert heads["favicon.svg"]["ContentType"] == "image/svg+xml"
     assert heads["index.html"]["CacheControl"] == "no-cache"

@@ -157,7 +157,15 @@ def test_store_backend_switches_tables_and_secret(deployed: Deployed) -> None:
     pg = deployed(StoreBackend="postgres", DatabaseSecretArn=SECRET)
     env = pg["EventsFunction"]["Properties"]["Environment"]["Variables"]
     assert env["BANDIT_DATABASE_SECRET_ARN"] == SECRET
-    assert "BANDIT_STORE_URL" not in env
+    # host, port and database come from parameters (an RDS-managed secret has none of them)
+    url = env["BANDIT_STORE_URL"]["Fn::Sub"]
+    assert url.startswith("postgresql://${DatabaseHost}:${DatabasePort}/${DatabaseName}?")
+    assert "sslmode=verify-full" in url
+    # the CA bundle it names ships in the layer (SAM puts layers/banditkit under /opt/python)
+    rootcert = dict(p.split("=") for p in url.split("?")[1].split("&"))["sslrootcert"]
+    assert rootcert.startswith("/opt/python/banditkit/")
+    shipped = ROOT / "layers/banditkit" / rootcert.removeprefix("/opt/python/")
+    assert shipped.read_text().count("BEGIN CERTIFICATE") >= 100
     assert not {"DataTable", "IdempotencyTable", "DynamoDbThrottlesAlarm"} & set(pg)
     assert "VpcConfig" not in pg["EventsFunction"]["Properties"]
 
@@ -264,25 +272,41 @@ def test_api_key_scheme_is_defined_for_the_keyed_methods(transformed: Template) 
     }
 
 
-def test_usage_plan_applies_throttle_and_quota_parameters(deployed: Deployed) -> None:
+def test_each_named_key_has_its_own_usage_plan_from_parameters(deployed: Deployed) -> None:
     resources = deployed(
         ApiThrottleRateLimit="7",
         ApiThrottleBurstLimit="9",
         ApiQuotaLimit="1234",
+        WriteQuotaLimit="2345",
+        ReadQuotaLimit="3456",
         ApiQuotaPeriod="WEEK",
     )
-    plan = resources["UsagePlan"]["Properties"]
-    assert plan["Throttle"] == {"RateLimit": "7", "BurstLimit": "9"}
-    assert plan["Quota"] == {"Limit": "1234", "Period": "WEEK"}
-    assert plan["ApiStages"] == [
-        {"ApiId": {"Ref": "BanditApi"}, "Stage": {"Ref": "BanditApiStage"}}
-    ]
-    key = resources["UsagePlanKey"]["Properties"]
-    assert key == {
-        "KeyId": {"Ref": "ApiKey"},
-        "KeyType": "API_KEY",
-        "UsagePlanId": {"Ref": "UsagePlan"},
-    }
+    for prefix, quota, scope in (
+        ("", "1234", "admin"),
+        ("Write", "2345", "write"),
+        ("Read", "3456", "read"),
+    ):
+        plan = resources[f"{prefix}UsagePlan"]["Properties"]
+        assert plan["Throttle"] == {"RateLimit": "7", "BurstLimit": "9"}
+        assert plan["Quota"] == {"Limit": quota, "Period": "WEEK"}
+        assert plan["ApiStages"] == [
+            {"ApiId": {"Ref": "BanditApi"}, "Stage": {"Ref": "BanditApiStage"}}
+        ]
+        key = resources[f"{prefix}UsagePlanKey"]["Properties"]
+        assert key == {
+            "KeyId": {"Ref": f"{prefix}ApiKey"},
+            "KeyType": "API_KEY",
+            "UsagePlanId": {"Ref": f"{prefix}UsagePlan"},
+        }
+        assert resources[f"{prefix}ApiKey"]["Properties"]["Name"] == {
+            "Fn::Sub": f"${{AWS::StackName}}-{scope}"
+        }
+    # the app learns each validated key's scope from its id
+    for fn in ("Experiments", "Events", "Allocation", "History", "Admin"):
+        env = resources[f"{fn}Function"]["Properties"]["Environment"]["Variables"]
+        assert env["BANDIT_API_KEY_IDS"] == {
+            "Fn::Sub": "${ApiKey}=admin,${WriteApiKey}=write,${ReadApiKey}=read"
+        }
     stage = resources["BanditApiStage"]["Properties"]
     assert stage["StageName"] == "dev"
     assert stage["MethodSettings"][0]["ThrottlingRateLimit"] == "7"
@@ -292,29 +316,62 @@ def test_gateway_refusals_are_problem_json(transformed: Template) -> None:
     body = transformed["Resources"]["BanditApi"]["Properties"]["Body"]
     responses = body["x-amazon-apigateway-gateway-responses"]
     assert responses["INVALID_API_KEY"]["statusCode"] == "401"
-    for name in ("INVALID_API_KEY", "MISSING_AUTHENTICATION_TOKEN", "THROTTLED", "QUOTA_EXCEEDED"):
+    statuses = {
+        "INVALID_API_KEY": 401,
+        "MISSING_AUTHENTICATION_TOKEN": 404,
+        "THROTTLED": 429,
+        "QUOTA_EXCEEDED": 429,
+        "REQUEST_TOO_LARGE": 413,
+        "INTEGRATION_TIMEOUT": 504,
+    }
+    for name, status in statuses.items():
         params = responses[name]["responseParameters"]
         assert params["gatewayresponse.header.Content-Type"] == "'application/problem+json'"
         problem = json.loads(responses[name]["responseTemplates"]["application/json"])
-        assert problem["status"] == int(responses[name]["statusCode"])
+        assert int(responses[name]["statusCode"]) == problem["status"] == status
+        assert problem["type"].startswith("https://banditkit.dev/problems/")
+    # everything else API Gateway refuses keeps its status and gets a problem+json body
+    for name in ("DEFAULT_4XX", "DEFAULT_5XX"):
+        assert "statusCode" not in responses[name]
+        params = responses[name]["responseParameters"]
+        assert params["gatewayresponse.header.Content-Type"] == "'application/problem+json'"
+        template = responses[name]["responseTemplates"]["application/json"]
+        # $context.error.messageString is a quoted JSON string: the body parses once it is in
+        problem = json.loads(template.replace("$context.error.messageString", '"Forbidden"'))
+        assert problem["detail"] == "Forbidden"
         assert problem["type"].startswith("https://banditkit.dev/problems/")
 
 
-def test_alarms_cover_api_5xx_lambda_errors_throttles_and_dynamodb(deployed: Deployed) -> None:
+def test_alarms_cover_api_errors_latency_lambda_errors_throttles_recompute_and_dynamodb(
+    deployed: Deployed,
+) -> None:
     topic = "arn:aws:sns:eu-west-1:123456789012:ops"
     resources = deployed(Stage="dev", AlarmTopicArn=topic)
     alarms = {
         n: r["Properties"] for n, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"
     }
+    latency = {f"{f}LatencyAlarm" for f in ("Experiments", "Events", "Allocation", "History")}
     assert set(alarms) == {
         "ApiServerErrorsAlarm",
+        "ApiClientErrorsAlarm",
         "LambdaErrorsAlarm",
         "LambdaThrottlesAlarm",
         "DynamoDbThrottlesAlarm",
+        "RecomputeFailuresAlarm",
+        *latency,
     }
     assert alarms["ApiServerErrorsAlarm"]["MetricName"] == "5XXError"
+    assert alarms["ApiClientErrorsAlarm"]["MetricName"] == "4XXError"
+    for name in latency:
+        props = alarms[name]
+        assert (props["MetricName"], props["ExtendedStatistic"]) == ("Duration", "p99"), name
+        function = name.removesuffix("LatencyAlarm") + "Function"
+        assert props["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function}}]
+        assert props["Threshold"] < resources[function]["Properties"]["Timeout"] * 1000
     for name, props in alarms.items():
         assert props["AlarmActions"] == [topic], name
+        assert props["OKActions"] == [topic], name
+    assert "AlarmTopic" not in resources  # a given topic: none is made
     for name, metric in (("LambdaErrorsAlarm", "Errors"), ("LambdaThrottlesAlarm", "Throttles")):
         watched = {
             m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Ref"]
@@ -322,12 +379,36 @@ def test_alarms_cover_api_5xx_lambda_errors_throttles_and_dynamodb(deployed: Dep
             if "MetricStat" in m and m["MetricStat"]["Metric"]["MetricName"] == metric
         }
         assert watched == {f"{f}Function" for f in ALL_FUNCTIONS}, name
+    recompute = {
+        (m["MetricStat"]["Metric"]["Namespace"], m["MetricStat"]["Metric"]["MetricName"])
+        for m in alarms["RecomputeFailuresAlarm"]["Metrics"]
+        if "MetricStat" in m
+    }
+    assert recompute == {("banditkit", "RecomputeFailures"), ("AWS/Lambda", "Errors")}
     prod = deployed(Stage="prod")
-    assert "AlarmActions" not in prod["LambdaErrorsAlarm"]["Properties"]
     watched_prod = [
         m for m in prod["LambdaErrorsAlarm"]["Properties"]["Metrics"] if "MetricStat" in m
     ]
     assert len(watched_prod) == len(ALL_FUNCTIONS) - 1  # no admin function in prod
+
+
+def test_without_a_topic_the_stack_makes_one_and_every_alarm_notifies_it(
+    deployed: Deployed,
+) -> None:
+    for stage in ("dev", "prod"):
+        resources = deployed(Stage=stage)
+        assert resources["AlarmTopic"]["Type"] == "AWS::SNS::Topic"
+        assert "AlarmEmailSubscription" not in resources
+        alarms = [r for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+        assert len(alarms) >= 10
+        for alarm in alarms:
+            assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    subscribed = deployed(Stage="prod", AlarmEmail="ops@example.com")
+    assert subscribed["AlarmEmailSubscription"]["Properties"] == {
+        "TopicArn": {"Ref": "AlarmTopic"},
+        "Protocol": "email",
+        "Endpoint": "ops@example.com",
+    }
 
 
 def test_operations_dashboard_shows_latency_errors_events_and_allocations(
@@ -375,22 +456,46 @@ def test_samconfig_environment_sets_valid_parameters(
     transform(template, overrides)  # transforms cleanly with these values
 
 
-def test_reset_needs_dev_and_an_admin_key(deployed: Deployed) -> None:
+def test_reset_needs_dev_and_an_admin_key_kept_in_secrets_manager(deployed: Deployed) -> None:
     key = "k" * 24
     dev = deployed(Stage="dev", AdminKey=key)
+    assert dev["AdminKeySecret"]["Type"] == "AWS::SecretsManager::Secret"
+    assert dev["AdminKeySecret"]["Properties"]["SecretString"] == key
     for function in ("AdminFunction", "ExperimentsFunction"):  # health reports reset_enabled
         env = dev[function]["Properties"]["Environment"]["Variables"]
         assert env["BANDIT_ENABLE_RESET"] == "true"
-        assert env["BANDIT_ADMIN_KEY"] == key
-    assert "BANDIT_ADMIN_KEY" not in dev["EventsFunction"]["Properties"]["Environment"]["Variables"]
+        assert env["BANDIT_ADMIN_KEY_SECRET_ARN"] == {"Ref": "AdminKeySecret"}
+    # the key itself is in no function's environment, and only the admin role may read it
+    for name, res in dev.items():
+        if res["Type"] == "AWS::Lambda::Function":
+            assert key not in str(res["Properties"]["Environment"]), name
+    readers = {
+        name
+        for name, res in dev.items()
+        if res["Type"] == "AWS::IAM::Role"
+        and {"Ref": "AdminKeySecret"}
+        in [
+            st.get("Resource")
+            for policy in res["Properties"].get("Policies", [])
+            for st in policy["PolicyDocument"]["Statement"]
+        ]
+    }
+    assert readers == {"AdminRole"}
+    assert (
+        "BANDIT_ADMIN_KEY_SECRET_ARN"
+        not in dev["EventsFunction"]["Properties"]["Environment"]["Variables"]
+    )
 
-    keyless = deployed(Stage="dev")["AdminFunction"]["Properties"]["Environment"]["Variables"]
-    assert keyless["BANDIT_ENABLE_RESET"] == "false"
-    assert "BANDIT_ADMIN_KEY" not in keyless
+    keyless = deployed(Stage="dev")
+    env = keyless["AdminFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["BANDIT_ENABLE_RESET"] == "false"
+    assert "BANDIT_ADMIN_KEY_SECRET_ARN" not in env
+    assert "AdminKeySecret" not in keyless
 
-    prod = deployed(Stage="prod", AdminKey=key)
+    prod = deployed(Stage="prod", AdminKey=key)  # refused by a Rule; still no reset
     env = prod["ExperimentsFunction"]["Properties"]["Environment"]["Variables"]
     assert env["BANDIT_ENABLE_RESET"] == "false"
+    assert "AdminKeySecret" not in prod
     assert "BANDIT_ADMIN_KEY" not in env
 
 
@@ -401,3 +506,40 @@ def test_the_admin_key_rule_is_the_servers(template: Template) -> None:
     pattern = template["Parameters"]["AdminKey"]["AllowedPattern"]
     assert pattern == f"^(.{{{ADMIN_KEY_MIN_LENGTH},}})?$"
     assert ADMIN_KEY_MIN_LENGTH == 16
+
+
+def test_dashboard_routes_map_s3_errors_redirect_the_slashless_path_and_set_headers(
+    transformed: Template,
+) -> None:
+    body = transformed["Resources"]["BanditApi"]["Properties"]["Body"]
+    for path in ("/dashboard", "/dashboard/{proxy+}"):
+        operation = body["paths"][path]["get"]
+        responses = operation["x-amazon-apigateway-integration"]["responses"]
+        # S3's own errors (XML, its status) become problem+json 404 and 502, never a 200
+        assert [responses[p]["statusCode"] for p in ("4\\d{2}", "5\\d{2}", "default")] == [
+            "404",
+            "502",
+            "200",
+        ]
+        for pattern, status in (("4\\d{2}", 404), ("5\\d{2}", 502)):
+            problem = json.loads(responses[pattern]["responseTemplates"]["application/json"])
+            assert problem["status"] == status
+            params = responses[pattern]["responseParameters"]
+            assert params["method.response.header.Content-Type"] == "'application/problem+json'"
+        ok = responses["default"]["responseParameters"]
+        assert ok["method.response.header.Content-Security-Policy"] == (
+            "integration.response.header.x-amz-meta-csp"
+        )
+        assert ok["method.response.header.X-Content-Type-Options"] == "'nosniff'"
+        assert ok["method.response.header.X-Frame-Options"] == "'DENY'"
+        # API Gateway refuses a mapping to a header the method response does not declare
+        for status, response in (("200", responses["default"]), ("404", responses["4\\d{2}"])):
+            declared = set(operation["responses"][status]["headers"])
+            mapped = {k.rsplit(".", 1)[1] for k in response["responseParameters"]}
+            assert mapped <= declared, (path, status, mapped - declared)
+    entry = body["paths"]["/dashboard"]["get"]["x-amazon-apigateway-integration"]
+    for template in entry["responses"]["default"]["responseTemplates"].values():
+        assert '#if(!$context.path.endsWith("/"))' in template
+        assert "#set($context.responseOverride.status = 301)" in template
+        assert '#set($context.responseOverride.header.Location = "$context.path/")' in template
+        assert template.rstrip().endswith("$input.body")

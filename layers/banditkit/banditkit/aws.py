@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from banditkit import service
 from banditkit.config import get_config
 from banditkit.runtime import default_store
-from banditkit.telemetry import SNAPSHOTS_WRITTEN
+from banditkit.telemetry import RECOMPUTE_FAILURES, SNAPSHOTS_WRITTEN
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Metrics
@@ -88,6 +88,7 @@ def recompute(context: Any, metrics: Metrics, margin_seconds: float = 10.0) -> d
         store, time_left=remaining_seconds(context), margin_seconds=margin_seconds
     )
     EmfTelemetry(metrics).count(SNAPSHOTS_WRITTEN, result.snapshots_written)
+    EmfTelemetry(metrics).count(RECOMPUTE_FAILURES, result.failed)  # 0 too: the alarm's baseline
     if result.failed:
         log.warning("recompute: %d experiment(s) failed", result.failed)
     return result.as_dict()

@@ -19,6 +19,7 @@ ENV_PREFIX = "BANDIT_"
 # The shortest admin key accepted; template.yaml's AdminKey parameter has the same rule
 # (tests/infra/test_template.py holds them together).
 ADMIN_KEY_MIN_LENGTH = 16
+SCOPES = ("read", "write", "admin")  # each includes the ones before it
 
 
 class ConfigError(RuntimeError):
@@ -39,12 +40,28 @@ class AppConfig(BaseModel):
     )
     api_keys: tuple[SecretStr, ...] = Field(
         default=(),
-        description="Comma-separated keys accepted in the x-api-key header; empty = open.",
+        description="Comma-separated admin-scope keys (every route) for the x-api-key header; "
+        "no key of any scope = open.",
+    )
+    write_keys: tuple[SecretStr, ...] = Field(
+        default=(), description="Comma-separated write-scope keys (ingestion, and every read)."
+    )
+    read_keys: tuple[SecretStr, ...] = Field(
+        default=(), description="Comma-separated read-scope keys (dashboards, allocation)."
+    )
+    api_key_ids: tuple[str, ...] = Field(
+        default=(),
+        description="AWS: comma-separated ID=SCOPE of the API Gateway keys (which checked the "
+        "key; the app reads the scope of its id from the request context).",
     )
     admin_key: SecretStr | None = Field(
         default=None,
         description=f"Key for POST /reset_data (header x-admin-key), {ADMIN_KEY_MIN_LENGTH}+ "
         "characters.",
+    )
+    admin_key_secret_arn: str | None = Field(
+        default=None,
+        description="AWS: Secrets Manager ARN holding the admin key (instead of admin_key).",
     )
     enable_reset: bool = Field(default=False, description="1 enables POST /reset_data.")
     recompute_seconds: float = Field(
@@ -58,14 +75,16 @@ class AppConfig(BaseModel):
     )
     tracing: bool = Field(default=False, description="1 turns on the Powertools X-Ray tracer.")
 
-    @field_validator("api_keys", "cors_origins", mode="before")
+    @field_validator(
+        "api_keys", "write_keys", "read_keys", "api_key_ids", "cors_origins", mode="before"
+    )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
-    @field_validator("admin_key", mode="before")
+    @field_validator("admin_key", "admin_key_secret_arn", mode="before")
     @classmethod
     def _blank_admin_key(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -77,13 +96,34 @@ class AppConfig(BaseModel):
             raise ValueError(f"must be at least {ADMIN_KEY_MIN_LENGTH} characters")
         return value
 
+    @field_validator("api_key_ids")
+    @classmethod
+    def _id_scopes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pair in value:
+            key_id, _, scope = pair.partition("=")
+            if not key_id or scope not in SCOPES:
+                raise ValueError(f"each entry must be ID=SCOPE with SCOPE one of {SCOPES}")
+        return value
+
     @property
     def auth_required(self) -> bool:
-        return bool(self.api_keys)
+        return bool(self.api_keys or self.write_keys or self.read_keys or self.api_key_ids)
 
     @property
     def reset_enabled(self) -> bool:
-        return self.enable_reset and self.admin_key is not None
+        has_key = self.admin_key is not None or self.admin_key_secret_arn is not None
+        return self.enable_reset and has_key
+
+    def key_scopes(self) -> dict[str, str]:
+        """Each configured key value -> its scope (a key in two lists gets the wider)."""
+        scopes: dict[str, str] = {}
+        for scope, keys in (("read", self.read_keys), ("write", self.write_keys)):
+            scopes |= {k.get_secret_value(): scope for k in keys}
+        return scopes | {k.get_secret_value(): "admin" for k in self.api_keys}
+
+    def id_scopes(self) -> dict[str, str]:
+        """API Gateway key id -> scope."""
+        return dict(pair.split("=", 1) for pair in self.api_key_ids)
 
 
 @lru_cache(maxsize=1)

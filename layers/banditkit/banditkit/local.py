@@ -198,7 +198,7 @@ def main(argv: Sequence[str] | None = None, serve: Callable[..., None] | None = 
         print(f"banditkit: {err}", file=sys.stderr)
         return 2
     args = parse_args(argv, config)
-    if not is_loopback(args.host) and not config.api_keys:
+    if not is_loopback(args.host) and not config.auth_required:
         print(
             f"banditkit: refusing to listen on {args.host} without API keys; "
             "set BANDIT_API_KEYS or use --host 127.0.0.1",

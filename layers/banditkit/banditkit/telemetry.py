@@ -9,6 +9,7 @@ from typing import Protocol
 EVENTS_INGESTED = "EventsIngested"
 ALLOCATIONS_COMPUTED = "AllocationsComputed"
 SNAPSHOTS_WRITTEN = "SnapshotsWritten"
+RECOMPUTE_FAILURES = "RecomputeFailures"  # experiments a scheduled run could not recompute
 
 
 class Telemetry(Protocol):

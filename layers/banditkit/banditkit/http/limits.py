@@ -1,7 +1,13 @@
-"""Request body limits (1 MB JSON, 10 MB CSV import) enforced before the app reads a byte,
+"""Request body limits (1 MB JSON, 5 MB CSV import) enforced before the app reads a byte,
 and only whole bodies reach the app: a client that goes away mid-body (fewer bytes than its
 Content-Length, or a chunked body without its final chunk) is dropped, so a cut-off upload
-stores nothing."""
+stores nothing.
+
+The CSV cap is set by Lambda, not by the app: a synchronous invocation carries at most 6 MB
+(6,291,456 bytes), and API Gateway sends the body JSON-escaped inside its event with the
+headers. A 5 MB file fits with room for that (tests/api/test_lambda_payload.py); a larger
+one would be refused by Lambda before the app could answer its own 413.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from banditkit.http.errors import problem_response
 
 JSON_LIMIT = 1 * 1024 * 1024
-CSV_LIMIT = 10 * 1024 * 1024
+CSV_LIMIT = 5 * 1024 * 1024
 
 
 def limit_for(path: str) -> int:

@@ -25,6 +25,7 @@ from banditkit.service.experiments import (
     update_experiment,
 )
 from banditkit.service.file_import import import_file, template_csv, upload_data
+from banditkit.service.freshness import experiment_state
 from banditkit.service.history import history, metrics
 from banditkit.service.ingest import import_csv, ingest_events
 from banditkit.service.loading import control_of, engine_settings, even_split, utcnow
@@ -47,6 +48,7 @@ __all__ = [
     "engine_settings",
     "even_split",
     "experiment_out",
+    "experiment_state",
     "get_experiment",
     "history",
     "import_csv",

@@ -4,7 +4,10 @@
   transaction holding an advisory lock, so concurrent starters apply each one once.
 - No extensions, so Aurora PostgreSQL works as is.
 - Every call is one transaction on a pooled connection; the pool checks a connection before
-  lending it, so connections killed by a server restart are replaced. A transaction the
+  lending it, so connections killed by a server restart are replaced.
+- With a `url_source` (credentials from a secret), every new connection asks it for the URL;
+  a connection that fails is tried once more with a URL read afresh, so a rotated password
+  is picked up by the next connection the pool opens. A transaction the
   server rolled back (deadlock, serialization failure) is retried; a dropped connection is
   retried only for reads and for writes that are safe to repeat (`set` batches, batches
   carrying an idempotency record, snapshots, reset).
@@ -148,6 +151,15 @@ _UNAVAILABLE = (
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
+def _conninfo(url: str) -> tuple[str, dict[str, str]]:
+    """The libpq URL of `url` without banditkit's own options, and those options."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    options: dict[str, str] = {n: query.pop(n) for n in ("pool_max", "schema") if n in query}
+    scheme = "postgresql" if parts.scheme == "postgres" else parts.scheme
+    return urlunsplit(parts._replace(scheme=scheme, query=urlencode(query))), options
+
+
 class PostgresStore(SqlStore):
     """The Store protocol on PostgreSQL. The pool opens, and migrations run, at the first call."""
 
@@ -157,6 +169,7 @@ class PostgresStore(SqlStore):
         self,
         url: str,
         *,
+        url_source: Callable[[bool], str] | None = None,
         schema: str | None = None,
         pool_min: int = 1,
         pool_max: int = 10,
@@ -166,14 +179,12 @@ class PostgresStore(SqlStore):
         attempts: int = 3,
         idempotency_ttl: dt.timedelta = dt.timedelta(hours=24),
     ) -> None:
-        parts = urlsplit(url)
-        query = dict(parse_qsl(parts.query))
-        pool_max = int(query.pop("pool_max", pool_max))
-        schema = query.pop("schema", schema)
+        self._conninfo, ours = _conninfo(url)
+        pool_max = int(ours.get("pool_max", pool_max))
+        schema = ours.get("schema", schema)
         if schema is not None and not _IDENTIFIER.fullmatch(schema):
             raise ValueError("schema must be a lower-case SQL identifier")
-        scheme = "postgresql" if parts.scheme == "postgres" else parts.scheme
-        self._conninfo = urlunsplit(parts._replace(scheme=scheme, query=urlencode(query)))
+        self._url_source = url_source
         self.schema = schema
         self._pool_args = {"min_size": pool_min, "max_size": pool_max, "timeout": pool_timeout}
         options = f"-c lock_timeout={int(lock_timeout_ms)}"
@@ -190,6 +201,31 @@ class PostgresStore(SqlStore):
 
     # connections -----------------------------------------------------------------------
 
+    def _current_conninfo(self, fresh: bool = False) -> str:
+        if self._url_source is None:
+            return self._conninfo
+        return _conninfo(self._url_source(fresh))[0]
+
+    def _connection_class(self) -> type[Conn]:
+        """psycopg's Connection, or one whose connect reads the URL source (see module doc)."""
+        if self._url_source is None:
+            return psycopg.Connection
+        current = self._current_conninfo
+
+        class SecretConnection(psycopg.Connection[tuple[Any, ...]]):
+            @classmethod
+            def connect(cls, conninfo: str = "", **kwargs: Any) -> SecretConnection:
+                used = current()
+                try:
+                    return super().connect(used, **kwargs)
+                except psycopg.OperationalError:
+                    fresh = current(fresh=True)  # rotated? the secret as it is now
+                    if fresh == used:
+                        raise
+                    return super().connect(fresh, **kwargs)
+
+        return SecretConnection
+
     def _get_pool(self) -> ConnectionPool[Conn]:
         if self._pool is not None:
             return self._pool
@@ -197,6 +233,7 @@ class PostgresStore(SqlStore):
             if self._pool is None:
                 pool: ConnectionPool[Conn] = ConnectionPool(
                     self._conninfo,
+                    connection_class=self._connection_class(),
                     kwargs=self._connect_kwargs,
                     open=False,
                     check=ConnectionPool.check_connection,

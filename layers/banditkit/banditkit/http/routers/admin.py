@@ -6,12 +6,12 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from banditkit import service
-from banditkit.http.auth import AdminDep, ApiKeyDep
+from banditkit.http.auth import AdminDep, AdminScopeDep
 from banditkit.http.deps import StoreDep
 from banditkit.http.errors import responses
 from banditkit.models.admin import ResetOut
 
-router = APIRouter(tags=["admin"], dependencies=[ApiKeyDep])
+router = APIRouter(tags=["admin"], dependencies=[AdminScopeDep])
 
 
 @router.post("/reset_data", dependencies=[AdminDep], responses=responses(401, 403, 404, 503))

@@ -10,7 +10,7 @@ from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from banditkit import service
-from banditkit.http.auth import ApiKeyDep
+from banditkit.http.auth import WriteDep
 from banditkit.http.deps import StoreDep
 from banditkit.http.errors import responses
 from banditkit.http.params import ExperimentPath
@@ -21,7 +21,7 @@ from banditkit.models.events import EventsIn, EventsOut, FileImportOut, ImportOu
 from banditkit.telemetry import EVENTS_INGESTED
 
 router = APIRouter(
-    tags=["events"], dependencies=[ApiKeyDep], responses=responses(401, 403, 422, 503)
+    tags=["events"], dependencies=[WriteDep], responses=responses(401, 403, 422, 503)
 )
 
 IdempotencyKey = Annotated[

@@ -8,9 +8,18 @@ from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from banditkit import __version__, service
-from banditkit.http.auth import ApiKeyDep
+from banditkit.http.auth import AdminScopeDep, ReadDep
+from banditkit.http.conditional import (
+    NOT_MODIFIED,
+    IfNoneMatch,
+    fresh,
+    not_modified,
+    state_tag,
+    tagged,
+)
 from banditkit.http.deps import ConfigDep, StoreDep
 from banditkit.http.errors import responses
+from banditkit.http.health import store_check
 from banditkit.http.params import ExperimentPath
 from banditkit.models.common import ExperimentStatus
 from banditkit.models.experiments import (
@@ -22,9 +31,11 @@ from banditkit.models.experiments import (
 )
 
 router = APIRouter(tags=["experiments"])
-# Every route but /health needs a key. Declared per route rather than as a second router
-# included into this one: FastAPI builds an included router's routes once more at import.
-KEYED = [ApiKeyDep]
+# Every route but /health needs a key: reading takes the read scope, changing experiments
+# the admin scope. Declared per route rather than as a second router included into this
+# one: FastAPI builds an included router's routes once more at import.
+READ = [ReadDep]
+ADMIN = [AdminScopeDep]
 
 
 def keyed_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -33,8 +44,9 @@ def keyed_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 @router.get("/health", responses=responses(503))
 async def health(store: StoreDep, config: ConfigDep) -> HealthOut:
-    """Liveness and store reachability (open without a key: it reveals no data)."""
-    await run_in_threadpool(store.ping)
+    """Liveness and store reachability, checked at most every few seconds (open without a
+    key: it reveals no data)."""
+    await run_in_threadpool(store_check.ping, store)  # cached a few seconds (no key here)
     return HealthOut(
         status="ok",
         store=store.name,
@@ -47,7 +59,7 @@ async def health(store: StoreDep, config: ConfigDep) -> HealthOut:
 @router.post(
     "/experiments",
     status_code=201,
-    dependencies=KEYED,
+    dependencies=ADMIN,
     responses=keyed_responses(400, 409, 413),
 )
 async def create_experiment(body: ExperimentCreate, store: StoreDep) -> ExperimentOut:
@@ -57,7 +69,7 @@ async def create_experiment(body: ExperimentCreate, store: StoreDep) -> Experime
 
 @router.get(
     "/experiments",
-    dependencies=KEYED,
+    dependencies=READ,
     responses=keyed_responses(400),
 )
 async def list_experiments(
@@ -74,17 +86,28 @@ async def list_experiments(
 
 @router.get(
     "/experiments/{experiment_id}",
-    dependencies=KEYED,
-    responses=keyed_responses(404),
+    dependencies=READ,
+    response_model=ExperimentOut,
+    responses=keyed_responses(404) | NOT_MODIFIED,
 )
-async def get_experiment(experiment_id: ExperimentPath, store: StoreDep) -> ExperimentOut:
-    """One experiment."""
-    return await run_in_threadpool(service.get_experiment, store, experiment_id)
+async def get_experiment(
+    experiment_id: ExperimentPath,
+    store: StoreDep,
+    response: Response,
+    if_none_match: IfNoneMatch = None,
+) -> ExperimentOut | Response:
+    """One experiment (304 to an If-None-Match of the current ETag)."""
+    tag = await state_tag(store, experiment_id, "experiment")
+    if fresh(if_none_match, tag):
+        return not_modified(tag)
+    out = await run_in_threadpool(service.get_experiment, store, experiment_id)
+    tagged(response, tag)
+    return out
 
 
 @router.patch(
     "/experiments/{experiment_id}",
-    dependencies=KEYED,
+    dependencies=ADMIN,
     responses=keyed_responses(400, 404, 409, 413),
 )
 async def update_experiment(
@@ -97,7 +120,7 @@ async def update_experiment(
 @router.delete(
     "/experiments/{experiment_id}",
     status_code=204,
-    dependencies=KEYED,
+    dependencies=ADMIN,
     responses=keyed_responses(404),
 )
 async def delete_experiment(experiment_id: ExperimentPath, store: StoreDep) -> Response:
