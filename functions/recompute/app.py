@@ -1,4 +1,5 @@
-"""recompute function (DESIGN §2): the EventBridge schedule recomputes running experiments."""
+"""recompute planner: the EventBridge Scheduler job finds the running experiments whose data
+changed and queues them for the workers (or, without a queue, recomputes them itself)."""
 
 from typing import Any
 

@@ -20,7 +20,15 @@ from banditkit.store import Store
 ROOT = Path(__file__).resolve().parents[2]
 # Mangum asks asyncio for the current loop at construction; Python 3.12+ warns when none is set.
 pytestmark = pytest.mark.filterwarnings("ignore:There is no current event loop:DeprecationWarning")
-FUNCTIONS = ["experiments", "events", "allocation", "history", "admin", "recompute"]
+FUNCTIONS = [
+    "experiments",
+    "events",
+    "allocation",
+    "history",
+    "admin",
+    "recompute",
+    "recompute_worker",
+]
 
 
 class Context:
