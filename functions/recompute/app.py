@@ -1,5 +1,5 @@
-"""recompute function: an EventBridge Scheduler schedule recomputes running experiments (see
-docs/architecture.md)."""
+"""recompute planner: the EventBridge Scheduler job finds the running experiments whose data
+changed and queues them for the workers (or, without a queue, recomputes them itself)."""
 
 from typing import Any
 

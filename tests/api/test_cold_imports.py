@@ -46,14 +46,15 @@ def loaded_at_import(function: str) -> tuple[list[str], list[str]]:
 
 
 @pytest.mark.parametrize(
-    "function", ["experiments", "events", "allocation", "history", "admin", "recompute"]
+    "function",
+    ["experiments", "events", "allocation", "history", "admin", "recompute", "recompute_worker"],
 )
 def test_handler_import_loads_its_router_only_and_no_maths_aws_sdk_or_driver(
     function: str,
 ) -> None:
     heavy, routers = loaded_at_import(function)
     assert heavy == []
-    own = [] if function == "recompute" else [f"banditkit.http.routers.{function}"]
+    own = [] if function.startswith("recompute") else [f"banditkit.http.routers.{function}"]
     assert routers == own
 
 

@@ -21,7 +21,15 @@ from lambda_local import api_event as apigw_event  # bench/lambda_local.py
 ROOT = Path(__file__).resolve().parents[2]
 # Mangum asks asyncio for the current loop at construction; Python 3.12+ warns when none is set.
 pytestmark = pytest.mark.filterwarnings("ignore:There is no current event loop:DeprecationWarning")
-FUNCTIONS = ["experiments", "events", "allocation", "history", "admin", "recompute"]
+FUNCTIONS = [
+    "experiments",
+    "events",
+    "allocation",
+    "history",
+    "admin",
+    "recompute",
+    "recompute_worker",
+]
 ADMIN_KEY = "admin-key-0123456789"
 
 

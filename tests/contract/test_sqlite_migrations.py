@@ -13,7 +13,8 @@ from banditkit.store.sqlite import SCHEMA, SQLiteStore
 def test_a_file_without_data_version_gains_it_and_keeps_its_experiments(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     old_schema = SCHEMA.replace(
-        "version INTEGER NOT NULL,\n    data_version INTEGER NOT NULL DEFAULT 0\n",
+        "version INTEGER NOT NULL,\n    data_version INTEGER NOT NULL DEFAULT 0,\n"
+        "    snapshot_state TEXT NOT NULL DEFAULT ''\n",
         "version INTEGER NOT NULL\n",
     )
     assert old_schema != SCHEMA
@@ -27,7 +28,7 @@ def test_a_file_without_data_version_gains_it_and_keeps_its_experiments(tmp_path
     conn.close()
     store = SQLiteStore(path)
     exp = store.get_experiment("exp-1")
-    assert (exp.name, exp.version, exp.data_version) == ("old", 3, 0)
+    assert (exp.name, exp.version, exp.data_version, exp.snapshot_state) == ("old", 3, 0, "")
     store.write_daily("exp-1", [DailyRow(dt.date(2026, 1, 1), "a", 5, 1)], "set")
     assert store.get_experiment("exp-1").data_version == 1
     store.close()

@@ -30,7 +30,7 @@ API_FUNCTIONS = {
     "History": "history",
     "Admin": "admin",
 }
-ALL_FUNCTIONS = [*API_FUNCTIONS, "Recompute"]
+ALL_FUNCTIONS = [*API_FUNCTIONS, "Recompute", "RecomputeWorker"]
 
 Template = dict[str, Any]
 

@@ -33,7 +33,18 @@ EXPECTED = {
     "Allocation": READ | WRITE,
     "History": READ,
     "Recompute": READ | WRITE,
+    "RecomputeWorker": READ | WRITE,
     "Admin": READ | DELETE | SCAN,
+}
+# The recompute fan-out: the planner only sends to its queue, the worker only drains it.
+QUEUE = {
+    "Recompute": {"sqs:SendMessage"},
+    "RecomputeWorker": {
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:ChangeMessageVisibility",
+    },
 }
 READ_ONLY_PREFIXES = ("Get", "Describe", "List", "Query", "BatchGet", "Scan")
 
@@ -71,7 +82,7 @@ def test_each_function_gets_only_its_table_access(function: str, deployed: Deplo
     resources = deployed(Stage="dev", StoreBackend="dynamodb")
     role = resources[f"{function}Function"]["Properties"]["Role"]["Fn::GetAtt"][0]
     assert role == f"{function}Role"  # one role per function
-    assert actions(resources, role) == EXPECTED[function] | LOGS
+    assert actions(resources, role) == EXPECTED[function] | LOGS | QUEUE.get(function, set())
 
 
 @pytest.mark.parametrize("function", sorted(EXPECTED))
@@ -80,9 +91,16 @@ def test_postgres_functions_read_only_their_secret(function: str, deployed: Depl
     statements = list(role_statements(resources, f"{function}Role"))
     assert {a for s in statements for a in as_list(s["Action"])} == {
         "secretsmanager:GetSecretValue"
-    } | LOGS
+    } | LOGS | QUEUE.get(function, set())
     (secret,) = [s for s in statements if s["Action"] == "secretsmanager:GetSecretValue"]
     assert secret["Resource"] == {"Fn::Sub": "${DatabaseSecretArn}"}
+
+
+def test_queue_access_names_only_the_recompute_queue(deployed: Deployed) -> None:
+    resources = deployed(Stage="dev")
+    for function in QUEUE:
+        granted = [s for s in role_statements(resources, f"{function}Role") if "sqs:" in str(s)]
+        assert [s["Resource"] for s in granted] == [{"Fn::GetAtt": ["RecomputeQueue", "Arn"]}]
 
 
 def test_logs_go_only_to_the_functions_own_log_group(deployed: Deployed) -> None:
@@ -124,7 +142,14 @@ def test_aws_managed_policies_only_when_their_feature_is_on(
     attached only with tracing on or inside a VPC. No AWSLambdaBasicExecutionRole (any log
     group) and nothing else."""
     resources = deployed(**parameters)
-    for function in ("Experiments", "Events", "Allocation", "History", "Recompute"):
+    for function in (
+        "Experiments",
+        "Events",
+        "Allocation",
+        "History",
+        "Recompute",
+        "RecomputeWorker",
+    ):
         assert aws_managed(resources, f"{function}Role") == expected
 
 
@@ -141,8 +166,8 @@ def test_no_wildcards_and_every_resource_is_this_stacks(
 ) -> None:
     resources = deployed(**parameters)
     roles = [name for name, res in resources.items() if res["Type"] == "AWS::IAM::Role"]
-    # six functions (five in prod), the scheduler and the dashboard reader
-    assert len(roles) == (7 if parameters.get("Stage") == "prod" else 8)
+    # seven functions (six in prod), the scheduler and the dashboard reader
+    assert len(roles) == (8 if parameters.get("Stage") == "prod" else 9)
     for role in roles:
         for statement in role_statements(resources, role):
             assert statement["Effect"] == "Allow", (role, statement)

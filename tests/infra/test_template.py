@@ -17,7 +17,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
-ALL_FUNCTIONS = ["Experiments", "Events", "Allocation", "History", "Admin", "Recompute"]
+ALL_FUNCTIONS = [
+    "Experiments",
+    "Events",
+    "Allocation",
+    "History",
+    "Admin",
+    "Recompute",
+    "RecomputeWorker",
+]
 SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:banditkit-dsn-AbCdEf"
 Template = dict[str, Any]
 Deployed = Callable[..., dict[str, dict[str, Any]]]
@@ -75,9 +83,11 @@ def test_every_function_has_fitted_memory_and_timeout(deployed: Deployed) -> Non
     assert sorted(functions) == sorted(f"{f}Function" for f in ALL_FUNCTIONS)
     for name, props in functions.items():
         assert 128 <= props["MemorySize"] <= 3008, name
-        assert props["Timeout"] <= (300 if name == "RecomputeFunction" else 29), name
+        limit = {"RecomputeFunction": 300, "RecomputeWorkerFunction": 60}.get(name, 29)
+        assert props["Timeout"] <= limit, name
         assert props["Handler"] == "app.handler"
-        assert props["Code"]["S3Key"] == f"functions/{name.removesuffix('Function').lower()}"
+        folder = re.sub(r"(?<!^)(?=[A-Z])", "_", name.removesuffix("Function")).lower()
+        assert props["Code"]["S3Key"] == f"functions/{folder}"
     # The numpy-heavy jobs get more memory (hence CPU) than the CRUD ones.
     assert (
         functions["AllocationFunction"]["MemorySize"] > functions["HistoryFunction"]["MemorySize"]
@@ -95,6 +105,46 @@ def test_layer_is_built_by_sam_for_python313_and_used_by_every_function(
         for f in ALL_FUNCTIONS:
             layers = resources[f"{f}Function"]["Properties"]["Layers"]
             assert len(layers) == expected, (backend, f, layers)
+
+
+def test_the_planner_fills_a_queue_that_workers_drain_with_a_dead_letter_queue(
+    deployed: Deployed,
+) -> None:
+    """The transformed stack wires the fan-out: the planner knows the queue, the queue
+    redrives to its dead-letter queue, and the worker reads it in batches that report their
+    failures one by one, at a bounded concurrency, with a visibility timeout six times its
+    own timeout."""
+    resources = deployed(RecomputeConcurrency="25")
+    planner = resources["RecomputeFunction"]["Properties"]
+    assert planner["Environment"]["Variables"]["BANDIT_RECOMPUTE_QUEUE_URL"] == {
+        "Ref": "RecomputeQueue"
+    }
+    queue = resources["RecomputeQueue"]["Properties"]
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["RecomputeDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": 3,
+    }
+    worker = resources["RecomputeWorkerFunction"]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * worker["Timeout"]
+    (mapping,) = [r for r in resources.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    props = mapping["Properties"]
+    assert props["EventSourceArn"] == {"Fn::GetAtt": ["RecomputeQueue", "Arn"]}
+    assert props["FunctionName"] == {"Ref": "RecomputeWorkerFunction"}
+    assert (props["BatchSize"], props["FunctionResponseTypes"]) == (
+        10,
+        ["ReportBatchItemFailures"],
+    )
+    assert props["ScalingConfig"] == {"MaximumConcurrency": "25"}  # the parameter, resolved
+    alarms = {
+        r["Properties"].get("MetricName")
+        or r["Properties"]["Metrics"][1]["MetricStat"]["Metric"]["MetricName"]
+        for r in resources.values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+    }
+    assert {
+        "ApproximateNumberOfMessagesVisible",  # the dead-letter queue
+        "ApproximateAgeOfOldestMessage",  # a run that did not finish inside its period
+    } <= alarms
 
 
 def test_admin_function_exists_only_in_dev(deployed: Deployed) -> None:
@@ -359,6 +409,8 @@ def test_alarms_cover_api_errors_latency_lambda_errors_throttles_recompute_and_d
         "DynamoDbThrottlesAlarm",
         "RecomputeFailuresAlarm",
         *latency,
+        "RecomputeDeadLettersAlarm",
+        "RecomputeBacklogAlarm",
     }
     assert alarms["ApiServerErrorsAlarm"]["MetricName"] == "5XXError"
     assert alarms["ApiClientErrorsAlarm"]["MetricName"] == "4XXError"
@@ -384,7 +436,11 @@ def test_alarms_cover_api_errors_latency_lambda_errors_throttles_recompute_and_d
         for m in alarms["RecomputeFailuresAlarm"]["Metrics"]
         if "MetricStat" in m
     }
-    assert recompute == {("banditkit", "RecomputeFailures"), ("AWS/Lambda", "Errors")}
+    assert recompute == {
+        ("banditkit", "RecomputeFailures"),
+        ("banditkit", "RecomputePlanIncomplete"),
+        ("AWS/Lambda", "Errors"),
+    }
     prod = deployed(Stage="prod")
     watched_prod = [
         m for m in prod["LambdaErrorsAlarm"]["Properties"]["Metrics"] if "MetricStat" in m

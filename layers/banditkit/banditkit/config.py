@@ -74,6 +74,11 @@ class AppConfig(BaseModel):
         default=None, description="Aurora: Secrets Manager ARN holding the database credentials."
     )
     tracing: bool = Field(default=False, description="1 turns on the Powertools X-Ray tracer.")
+    recompute_queue_url: str = Field(
+        default="",
+        description="AWS: the SQS queue the recompute planner sends changed experiments to; "
+        "empty = the planner recomputes them itself.",
+    )
 
     @field_validator(
         "api_keys", "write_keys", "read_keys", "api_key_ids", "cors_origins", mode="before"

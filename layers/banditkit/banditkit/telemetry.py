@@ -9,7 +9,15 @@ from typing import Protocol
 EVENTS_INGESTED = "EventsIngested"
 ALLOCATIONS_COMPUTED = "AllocationsComputed"
 SNAPSHOTS_WRITTEN = "SnapshotsWritten"
-RECOMPUTE_FAILURES = "RecomputeFailures"  # experiments a scheduled run could not recompute
+# The scheduled recompute: the planner's page walk and the workers' outcomes.
+RECOMPUTE_SEEN = "RecomputeExperimentsSeen"
+RECOMPUTE_QUEUED = "RecomputeExperimentsQueued"
+RECOMPUTE_SKIPPED = "RecomputeExperimentsSkipped"
+RECOMPUTE_INCOMPLETE = "RecomputePlanIncomplete"
+RECOMPUTED = "RecomputeExperimentsRecomputed"
+RECOMPUTE_UNCHANGED = "RecomputeExperimentsUnchanged"
+RECOMPUTE_FAILURES = "RecomputeFailures"  # experiments a run could not recompute
+RECOMPUTE_SECONDS = "RecomputeSeconds"
 
 
 class Telemetry(Protocol):

@@ -29,7 +29,13 @@ from banditkit.service.freshness import experiment_state
 from banditkit.service.history import history, metrics
 from banditkit.service.ingest import import_csv, ingest_events
 from banditkit.service.loading import control_of, engine_settings, even_split, utcnow
-from banditkit.service.recompute import RecomputeResult, recompute_all
+from banditkit.service.recompute import (
+    RecomputeResult,
+    plan_pages,
+    plan_recompute,
+    recompute_all,
+    recompute_one,
+)
 from banditkit.service.simulation import simulate
 
 __all__ = [
@@ -57,7 +63,10 @@ __all__ = [
     "list_experiments",
     "metrics",
     "pick",
+    "plan_pages",
+    "plan_recompute",
     "recompute_all",
+    "recompute_one",
     "report",
     "reset",
     "simulate",

@@ -19,8 +19,8 @@ from banditkit.service.loading import (
     utcnow,
 )
 from banditkit.service.past import past_allocations
-from banditkit.store import Snapshot, Store
-from banditkit.store.base import Trigger
+from banditkit.store import Experiment, Snapshot, Store
+from banditkit.store.base import Trigger, snapshot_state_of
 
 
 def _previous_shares(store: Store, loaded: Loaded) -> dict[str, float] | None:
@@ -159,8 +159,12 @@ def _snapshot(
 def compute(
     store: Store, loaded: Loaded, trigger: Trigger | None, at: dt.datetime
 ) -> tuple[engine.Allocation | None, dict[str, float], str, bool]:
-    """Run the engine; store a snapshot when running, asked to and the data changed."""
+    """Run the engine; store a snapshot when running, asked to and the data changed, and
+    mark on the experiment the state the snapshot saw (the scheduled recompute skips it
+    until the state moves)."""
     if not loaded.variants:
+        if trigger is not None:
+            _mark(store, loaded.experiment)  # nothing to snapshot until variants appear
         return None, {}, "warming_up", False
     allocation = _engine_allocate(loaded, _previous_shares(store, loaded))
     shares, status = _shown(store, loaded, allocation)
@@ -176,8 +180,15 @@ def compute(
         latest = store.latest_snapshot(exp.id)
         if latest is None or latest.data_fingerprint != loaded.fingerprint:
             written = store.write_snapshot(_snapshot(loaded, allocation, trigger, at))
+        _mark(store, exp)
         snapshotted.put(key, state)
     return allocation, shares, status, written
+
+
+def _mark(store: Store, exp: Experiment) -> None:
+    state = snapshot_state_of(exp)
+    if exp.snapshot_state != state:
+        store.mark_snapshot_state(exp.id, state)
 
 
 def allocate(

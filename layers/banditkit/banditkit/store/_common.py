@@ -171,6 +171,7 @@ EXPERIMENT_FIELDS = (
     "updated_at",
     "version",
     "data_version",
+    "snapshot_state",
 )
 SNAPSHOT_FIELDS = (
     "experiment_id",
@@ -198,6 +199,7 @@ def experiment_fields(e: Experiment) -> dict[str, Any]:
         "updated_at": ts(e.updated_at),
         "version": e.version,
         "data_version": e.data_version,
+        "snapshot_state": e.snapshot_state,
     }
 
 
@@ -214,6 +216,7 @@ def experiment_from_fields(f: dict[str, Any]) -> Experiment:
         updated_at=parse_ts(f["updated_at"]),
         version=int(f["version"]),
         data_version=int(f.get("data_version", 0)),
+        snapshot_state=str(f.get("snapshot_state", "")),
     )
 
 

@@ -85,6 +85,16 @@ class Experiment:
     # Bumped by every write_daily that stores rows (never by a replay): a reader that saw
     # the same (created_at, version, data_version) before has already read the same data.
     data_version: int = 0
+    # The state (snapshot_state_of) whose data the latest snapshot was computed from, set by
+    # mark_snapshot_state; "" before the first. The scheduled recompute skips an experiment
+    # whose state has not moved since, without reading anything else of it.
+    snapshot_state: str = ""
+
+
+def snapshot_state_of(experiment: Experiment) -> str:
+    """What a snapshot is computed from, as far as the experiment item tells: its settings
+    (version) and its data (data_version). Equal states mean equal inputs to the engine."""
+    return f"{experiment.version}:{experiment.data_version}"
 
 
 @dataclass(frozen=True)
@@ -203,6 +213,11 @@ class Store(Protocol):
         unknown experiment (callers check the experiment first)."""
 
     # snapshots
+    def mark_snapshot_state(self, experiment_id: str, state: str) -> None:
+        """Record the state the latest snapshot was computed from (Experiment.snapshot_state),
+        without bumping the experiment's version. ExperimentNotFound if it is gone."""
+        ...
+
     def write_snapshot(self, snapshot: Snapshot) -> bool:
         """Store unless the latest snapshot has the same data_fingerprint (checked atomically:
         concurrent writers of one fingerprint store one row). True when stored.

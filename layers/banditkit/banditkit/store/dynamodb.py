@@ -685,6 +685,23 @@ class DynamoDBStore:
 
     # snapshots -------------------------------------------------------------------------
 
+    def mark_snapshot_state(self, experiment_id: str, state: str) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            self._call(
+                "update_item",
+                TableName=self.table,
+                Key={tables.PK: _s(_exp_key(experiment_id)), tables.SK: _s("META")},
+                UpdateExpression="SET snapshot_state = :state",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeValues={":state": _s(state)},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise ExperimentNotFound(experiment_id) from None
+            raise
+
     def write_snapshot(self, snapshot: Snapshot) -> bool:
         f = snapshot_fields(snapshot)
         pk = _s(_exp_key(snapshot.experiment_id))

@@ -177,6 +177,17 @@ class SqlStore:
 
         return self._experiment(self._transact(work, repeatable=False))
 
+    def mark_snapshot_state(self, experiment_id: str, state: str) -> None:
+        def work(execute: Execute) -> None:
+            found = execute(
+                "UPDATE experiments SET snapshot_state = %s WHERE id = %s RETURNING 1",
+                (state, experiment_id),
+            ).fetchall()  # all: SQLite commits only once the statement is done
+            if not found:
+                raise ExperimentNotFound(experiment_id)
+
+        self._transact(work, repeatable=False)
+
     def write_snapshot(self, snapshot: Snapshot) -> bool:
         f = snapshot_fields(snapshot)
 

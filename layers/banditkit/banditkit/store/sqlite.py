@@ -55,7 +55,8 @@ CREATE TABLE IF NOT EXISTS experiments (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     version INTEGER NOT NULL,
-    data_version INTEGER NOT NULL DEFAULT 0
+    data_version INTEGER NOT NULL DEFAULT 0,
+    snapshot_state TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS experiments_by_created ON experiments (created_at, id);
 CREATE INDEX IF NOT EXISTS experiments_by_status ON experiments (status, created_at, id);
@@ -115,7 +116,10 @@ _BUMP_DATA_VERSION = (
     "UPDATE experiments SET data_version = data_version + 1 WHERE id = ? RETURNING 1"
 )
 # Columns added after the first release: (table, column, definition) for older files.
-_ADDED_COLUMNS = (("experiments", "data_version", "INTEGER NOT NULL DEFAULT 0"),)
+_ADDED_COLUMNS = (
+    ("experiments", "data_version", "INTEGER NOT NULL DEFAULT 0"),
+    ("experiments", "snapshot_state", "TEXT NOT NULL DEFAULT ''"),
+)
 
 
 def _add_columns(conn: sqlite3.Connection) -> None:
@@ -274,7 +278,7 @@ class SQLiteStore(SqlStore):
             with self._write() as conn:
                 conn.execute(
                     f"INSERT INTO experiments ({_EXPERIMENT_COLUMNS}) "  # noqa: S608
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"VALUES ({', '.join('?' * len(f))})",
                     tuple(f.values()),
                 )
         except sqlite3.IntegrityError:
