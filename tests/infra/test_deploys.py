@@ -105,6 +105,7 @@ NAMED = {
     "AWS::Logs::LogGroup": "LogGroupName",
     "AWS::S3::Bucket": "BucketName",
     "AWS::SNS::Topic": "TopicName",
+    "AWS::SQS::Queue": "QueueName",
     "AWS::Scheduler::Schedule": "Name",
     "AWS::SecretsManager::Secret": "Name",
 }
@@ -114,6 +115,7 @@ UNNAMED = {
     "AWS::ApiGateway::Stage",
     "AWS::ApiGateway::UsagePlanKey",
     "AWS::Lambda::Alias",
+    "AWS::Lambda::EventSourceMapping",
     "AWS::Lambda::Permission",
     "AWS::Lambda::Version",
     "AWS::S3::BucketPolicy",

@@ -113,6 +113,10 @@ def recompute(context: Any, metrics: Metrics, margin_seconds: float = 10.0) -> d
         telemetry.count(RECOMPUTE_INCOMPLETE, int(not out["complete"]))
     else:
         result = service.recompute_all(store, time_left=time_left, margin_seconds=margin_seconds)
+        seen = result.considered + result.remaining
+        telemetry.count(RECOMPUTE_SEEN, seen)
+        telemetry.count(RECOMPUTE_QUEUED, result.planned)  # planned, and worked on in-process
+        telemetry.count(RECOMPUTE_SKIPPED, seen - result.planned)
         _count_outcomes(telemetry, result)
         telemetry.count(RECOMPUTE_INCOMPLETE, int(result.stopped_early))
         out = result.as_dict()

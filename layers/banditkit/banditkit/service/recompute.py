@@ -80,6 +80,7 @@ class RecomputeResult:
     failures: list[dict[str, str]] = dataclasses.field(default_factory=list)
     stopped_early: bool = False
     remaining: int = 0
+    planned: int = 0  # changed experiments the plan found (recompute_all)
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -119,6 +120,7 @@ def recompute_all(
         result.unchanged += plan.unchanged
         result.considered += plan.unchanged
     changed.sort(key=lambda e: e.snapshot_state != "")  # stable: pages' order otherwise
+    result.planned = len(changed)
     for index, exp in enumerate(changed):
         if time_left() < margin_seconds:
             result.stopped_early = True
