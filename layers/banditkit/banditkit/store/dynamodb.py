@@ -5,8 +5,13 @@
   timeouts and dropped connections are retried by botocore with backoff.
 - Every multi-variant write is ONE TransactWriteItems: a condition that the experiment
   exists, one Put (`set`) or Update with ADD (`increment`) per row, and the idempotency
-  record as a conditional Put in the idempotency table. A retry therefore never counts
-  twice: the record and the counts commit together or not at all. A batch beyond one
+  record as a conditional Put in the idempotency table: the record and the counts commit
+  together or not at all. Every transaction carries a ClientRequestToken minted once for
+  the request (the write_daily or write_snapshot call) and the part, and kept on every
+  retry of it, botocore's and the store's: DynamoDB applies a token once within 10 minutes
+  and answers a retry of a committed one with success, so a retry after a lost answer or
+  an "in progress" never counts twice, with or without an idempotency record (a client
+  that retries a whole request after a 503 needs its Idempotency-Key). A batch beyond one
   transaction (a CSV import) is a sequence of such transactions, each with its own
   idempotency record derived from the request's (see `write_daily`). Cancellations caused
   by conflicts or throttling inside the transaction are retried here (botocore does not
@@ -80,11 +85,16 @@ _BUSY_CODES = frozenset(
         "RequestLimitExceeded",
         "InternalServerError",
         "ServiceUnavailable",
+    }
+)
+# Error codes the callers turn into Conflict, ExperimentNotFound, replays, retries.
+_HANDLED_CODES = frozenset(
+    {
+        "ConditionalCheckFailedException",
+        "TransactionCanceledException",
         "TransactionInProgressException",
     }
 )
-# Error codes the callers turn into Conflict, ExperimentNotFound, replays and the like.
-_HANDLED_CODES = frozenset({"ConditionalCheckFailedException", "TransactionCanceledException"})
 # Cancellation reasons after which running the same transaction again is safe.
 _RETRY_REASONS = frozenset(
     {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
@@ -209,6 +219,14 @@ def part_records(
     return out
 
 
+def request_tokens(parts: int) -> list[str]:
+    """The ClientRequestToken of each transaction of one request: a random request id and
+    the part's index, hashed to DynamoDB's 36-character limit. Random, not a hash of the
+    content: two identical requests are two writes, each counted."""
+    request = uuid.uuid4().hex
+    return [hashlib.sha256(f"{request}#{i}".encode()).hexdigest()[:36] for i in range(parts)]
+
+
 def _exp_key(experiment_id: str) -> str:
     return f"EXP#{experiment_id}"
 
@@ -291,18 +309,25 @@ class DynamoDBStore:
             raise StoreUnavailable("dynamodb is unreachable") from None
         return response
 
-    def _transact(self, items: list[dict[str, Any]]) -> list[str] | None:
-        """Run one transaction; None when it committed, else the cancellation reason codes
-        (conflicts and throttling inside the transaction are retried first)."""
+    def _transact(self, items: list[dict[str, Any]], token: str) -> list[str] | None:
+        """Run one transaction under its ClientRequestToken; None when it committed, else
+        the cancellation reason codes. Conflicts and throttling inside the transaction, and
+        the same token still in progress, are retried first (with the same token)."""
         from botocore.exceptions import ClientError
 
         _check_transaction(items)
         for attempt in range(1, self.max_attempts + 1):
             try:
-                self._call("transact_write_items", TransactItems=items)
+                self._call("transact_write_items", TransactItems=items, ClientRequestToken=token)
                 return None
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                code = exc.response.get("Error", {}).get("Code")
+                if code == "TransactionInProgressException":
+                    if attempt < self.max_attempts:
+                        self._backoff(attempt)
+                        continue
+                    raise StoreUnavailable("dynamodb transaction stayed in progress") from None
+                if code != "TransactionCanceledException":
                     raise
                 reasons = [
                     str(r.get("Code", "None")) for r in exc.response.get("CancellationReasons", [])
@@ -610,8 +635,9 @@ class DynamoDBStore:
             if done is not None:
                 return done
         first: dict[str, Any] | None = None  # set when part 0 was stored before this call
+        tokens = request_tokens(len(transactions))
         for i, (items, record) in enumerate(zip(transactions, records, strict=True)):
-            reasons = self._transact(items)
+            reasons = self._transact(items, tokens[i])
             if reasons is None:
                 continue
             if reasons[0] == "ConditionalCheckFailed":
@@ -709,7 +735,8 @@ class DynamoDBStore:
                     }
                 },
                 {"Put": {"TableName": self.table, "Item": item}},
-            ]
+            ],
+            request_tokens(1)[0],
         )
         if reasons is None:
             return True
