@@ -222,7 +222,8 @@ def test_a_keyless_increment_whose_answer_was_lost_counts_once(
     assert store.write_daily("e", ROWS, "increment") is None
     assert server.seen == 2
     assert totals(store) == {"a": (10, 1), "b": (20, 2)}
-    assert server.tokens[0] is not None and server.tokens == [server.tokens[0]] * 2
+    assert server.tokens[0] is not None
+    assert server.tokens == [server.tokens[0]] * 2
 
 
 def test_a_keyless_increment_still_in_progress_past_the_retries_counts_once(
