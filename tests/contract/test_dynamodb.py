@@ -225,3 +225,29 @@ def test_an_expired_key_is_free_again_for_a_batch_of_parts(store: DynamoDBStore)
     # When the key comes again, it is a new request, as with a single transaction
     assert store.write_daily("e", rows(150), "increment", record) is None
     assert {r.impressions for r in store.read_daily("e")} == {20}
+
+
+def snap(fingerprint: str, minute: int) -> Snapshot:
+    at = T0 + dt.timedelta(minutes=minute)
+    return Snapshot("e", at, "api", {"a": 1.0}, {"a": 1.0}, {}, fingerprint)
+
+
+def test_a_meta_item_from_before_newest_snapshot_finds_the_newest_among_snapshots(
+    store: DynamoDBStore,
+) -> None:
+    # Given an experiment whose META knows only the last fingerprint written (older code)
+    assert store.write_snapshot(snap("fb", 2))
+    assert store.write_snapshot(snap("fa", 1))
+    meta = {tables.PK: {"S": "EXP#e"}, tables.SK: {"S": "META"}}
+    store.client.update_item(
+        TableName=store.table,
+        Key=meta,
+        UpdateExpression="SET latest_fingerprint = :fa REMOVE newest_snapshot",
+        ExpressionAttributeValues={":fa": {"S": "fa"}},
+    )
+    # Then the newest by time (fb) is the one compared, and META learns its name again
+    assert store.write_snapshot(snap("fb", 3)) is False
+    assert store.write_snapshot(snap("fa", 3)) is True
+    item = store.client.get_item(TableName=store.table, Key=meta)["Item"]
+    assert item["latest_fingerprint"] == {"S": "fa"}
+    assert item["newest_snapshot"]["S"].startswith("ALLOC#2026-01-01T00:03:00.000000Z#fa#")

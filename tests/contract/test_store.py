@@ -507,6 +507,40 @@ def test_snapshot_written_only_when_fingerprint_changes(store: Store) -> None:
     assert store.latest_snapshot("exp-1") == items[0]
 
 
+def test_the_latest_snapshot_is_the_newest_by_time_then_fingerprint(store: Store) -> None:
+    # Given snapshots written out of order, and some at one instant
+    store.create_experiment(experiment())
+    at = [T0 + dt.timedelta(minutes=m) for m in range(4)]
+    assert store.write_snapshot(snapshot("fa", at[2])) is True
+    # an older snapshot is compared with the newest, not with the last written
+    assert store.write_snapshot(snapshot("fb", at[1])) is True
+    assert store.write_snapshot(snapshot("fa", at[0])) is False
+    latest = store.latest_snapshot("exp-1")
+    assert latest is not None
+    assert (latest.data_fingerprint, latest.computed_at) == ("fa", at[2])
+    # at one instant the greatest fingerprint is the newest, whatever the write order
+    assert store.write_snapshot(snapshot("fc", at[3])) is True
+    assert store.write_snapshot(snapshot("fd", at[3])) is True
+    assert store.write_snapshot(snapshot("fb", at[3])) is True
+    assert store.write_snapshot(snapshot("fd", at[3])) is False
+    items = store.list_snapshots("exp-1").items
+    assert [(s.data_fingerprint, s.computed_at) for s in items] == [
+        ("fd", at[3]),
+        ("fc", at[3]),
+        ("fb", at[3]),
+        ("fa", at[2]),
+        ("fb", at[1]),
+    ]
+    assert store.latest_snapshot("exp-1") == items[0]
+    # and pages follow the same order
+    pages, page = [], store.list_snapshots("exp-1", limit=2)
+    pages += page.items
+    while page.next_cursor is not None:
+        page = store.list_snapshots("exp-1", limit=2, cursor=page.next_cursor)
+        pages += page.items
+    assert pages == items
+
+
 def test_concurrent_writers_of_one_fingerprint_store_one_row(store: Store) -> None:
     store.create_experiment(experiment())
     stored: list[bool] = []

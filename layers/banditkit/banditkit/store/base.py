@@ -206,9 +206,12 @@ class Store(Protocol):
     def write_snapshot(self, snapshot: Snapshot) -> bool:
         """Store unless the latest snapshot has the same data_fingerprint (checked atomically:
         concurrent writers of one fingerprint store one row). True when stored.
-        ExperimentNotFound if the experiment is absent."""
+        An older snapshot written late is compared with the latest too, and kept in its
+        place in the history. ExperimentNotFound if the experiment is absent."""
 
-    def latest_snapshot(self, experiment_id: str) -> Snapshot | None: ...
+    def latest_snapshot(self, experiment_id: str) -> Snapshot | None:
+        """The first of list_snapshots: the newest by computed_at, and among snapshots of
+        one instant the greatest data_fingerprint (whatever the order they were written)."""
 
     def list_snapshots(
         self,
@@ -218,7 +221,8 @@ class Store(Protocol):
         limit: int = 100,
         cursor: str | None = None,
     ) -> Page[Snapshot]:
-        """Newest first; start <= computed_at <= end; empty for an unknown experiment."""
+        """Newest first (computed_at, then data_fingerprint, descending); start <=
+        computed_at <= end; empty for an unknown experiment."""
 
     def reset(self) -> None:
         """Delete everything."""

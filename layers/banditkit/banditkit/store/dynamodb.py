@@ -713,38 +713,63 @@ class DynamoDBStore:
     # snapshots -------------------------------------------------------------------------
 
     def write_snapshot(self, snapshot: Snapshot) -> bool:
+        """Compare with the newest snapshot, and set: META names the newest (its sort key
+        and fingerprint); the transaction stores the snapshot only if META still names the
+        newest this call read, and moves META's names when the snapshot is the newer.
+        Snapshots sort by SK = ALLOC#<computed_at>#<fingerprint>#<random>: newest by time,
+        then by fingerprint, as in the SQL stores."""
         f = snapshot_fields(snapshot)
         pk = _s(_exp_key(snapshot.experiment_id))
-        item: Item = {
-            tables.PK: pk,
-            tables.SK: _s(f"ALLOC#{f['computed_at']}#{uuid.uuid4().hex[:12]}"),
-            **{name: _s(value) for name, value in f.items()},
-        }
-        reasons = self._transact(
-            [
-                {  # the fingerprint of the latest snapshot lives on META: compare and set
-                    "Update": {
-                        "TableName": self.table,
-                        "Key": {tables.PK: pk, tables.SK: _s("META")},
-                        "UpdateExpression": "SET latest_fingerprint = :fp",
-                        "ConditionExpression": (
-                            "attribute_exists(PK) AND (attribute_not_exists(latest_fingerprint)"
-                            " OR latest_fingerprint <> :fp)"
-                        ),
-                        "ExpressionAttributeValues": {":fp": _s(snapshot.data_fingerprint)},
-                    }
-                },
-                {"Put": {"TableName": self.table, "Item": item}},
-            ],
-            request_tokens(1)[0],
-        )
-        if reasons is None:
-            return True
-        if reasons[0] == "ConditionalCheckFailed":
-            if self._get_meta(snapshot.experiment_id) is None:
+        meta_key = {tables.PK: pk, tables.SK: _s("META")}
+        sk = f"ALLOC#{f['computed_at']}#{snapshot.data_fingerprint}#{uuid.uuid4().hex[:12]}"
+        item: Item = {tables.PK: pk, tables.SK: _s(sk), **{n: _s(v) for n, v in f.items()}}
+        for _ in range(self.max_attempts):
+            meta = self._get_meta(snapshot.experiment_id)
+            if meta is None:
                 raise ExperimentNotFound(snapshot.experiment_id)
-            return False
-        raise StoreError("dynamodb refused the snapshot")
+            newest, newest_fp = self._newest_snapshot(pk, meta)
+            if newest_fp == snapshot.data_fingerprint:
+                return False
+            values: dict[str, Any] = {}
+            if "newest_snapshot" not in meta:  # (set here, by the first snapshot written)
+                condition = "attribute_exists(PK) AND attribute_not_exists(newest_snapshot)"
+            else:
+                condition = "newest_snapshot = :seen"
+                values[":seen"] = meta["newest_snapshot"]
+            guard: dict[str, Any] = {"TableName": self.table, "Key": meta_key}
+            guard["ConditionExpression"] = condition
+            if newest is None or sk > newest:
+                values |= {":sk": _s(sk), ":fp": _s(snapshot.data_fingerprint)}
+                guard["UpdateExpression"] = "SET newest_snapshot = :sk, latest_fingerprint = :fp"
+            if values:
+                guard["ExpressionAttributeValues"] = values
+            op = "Update" if "UpdateExpression" in guard else "ConditionCheck"
+            put = {"Put": {"TableName": self.table, "Item": item}}
+            reasons = self._transact([{op: guard}, put], request_tokens(1)[0])
+            if reasons is None:
+                return True
+            if reasons[0] != "ConditionalCheckFailed":
+                raise StoreError("dynamodb refused the snapshot")
+            # another writer moved the newest snapshot (or the experiment went): read again
+        raise StoreUnavailable("dynamodb snapshot writers kept conflicting")
+
+    def _newest_snapshot(self, pk: dict[str, str], meta: Item) -> tuple[str | None, str | None]:
+        """The sort key and fingerprint of the newest snapshot, from META (or, for an
+        experiment whose META predates `newest_snapshot`, from its snapshots)."""
+        if "newest_snapshot" in meta:
+            return meta["newest_snapshot"]["S"], meta["latest_fingerprint"]["S"]
+        if "latest_fingerprint" not in meta:
+            return None, None
+        for found in self._query(
+            TableName=self.table,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :alloc)",
+            ExpressionAttributeValues={":pk": pk, ":alloc": _s("ALLOC#")},
+            ScanIndexForward=False,
+            ConsistentRead=True,
+            Limit=1,
+        ):
+            return found[tables.SK]["S"], found["data_fingerprint"]["S"]
+        return None, None
 
     def latest_snapshot(self, experiment_id: str) -> Snapshot | None:
         page = self.list_snapshots(experiment_id, limit=1)
