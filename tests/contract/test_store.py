@@ -22,6 +22,7 @@ from banditkit.store import (
     Snapshot,
     Store,
     StoreError,
+    TooManyVariants,
     Variant,
 )
 from banditkit.store._common import encode_cursor
@@ -392,6 +393,70 @@ def test_concurrent_replays_of_one_key_count_once(store: Store) -> None:
     run_threads(8, work)
     assert counts(store) == {(D1, "control"): (1, 1, 0)}
     assert sorted(answers, key=repr) == [None] + [{"ok": 1}] * 7
+
+
+# the variant cap ---------------------------------------------------------------------------
+
+
+def names_of(store: Store, experiment_id: str = "exp-1") -> list[str]:
+    return [v.name for v in store.get_experiment(experiment_id).variants]
+
+
+def test_new_variants_are_recorded_with_their_counts(store: Store) -> None:
+    store.create_experiment(experiment(variants=()))
+    version = store.get_experiment("exp-1").version
+    rows = [DailyRow(D1, "b", 1, 0), DailyRow(D1, "a", 1, 0)]
+    assert store.write_daily("exp-1", rows, "increment", max_variants=3) is None
+    assert names_of(store) == ["b", "a"]  # in the order of the batch
+    assert store.get_experiment("exp-1").version == version + 1
+    store.write_daily("exp-1", [DailyRow(D2, "a", 1, 0)], "set", max_variants=3)
+    assert store.get_experiment("exp-1").version == version + 1  # nothing new: unchanged
+    with pytest.raises(TooManyVariants) as caught:
+        store.write_daily(
+            "exp-1", [DailyRow(D2, "c", 1, 0), DailyRow(D2, "d", 1, 0)], "set", max_variants=3
+        )
+    assert caught.value.limit == 3
+    assert names_of(store) == ["b", "a"]
+    assert {r.variant_name for r in store.read_daily("exp-1")} == {"a", "b"}
+
+
+def test_the_variant_cap_holds_under_concurrent_writers(store: Store) -> None:
+    # Given an experiment with 40 of its 50 variants
+    store.create_experiment(experiment(variants=()))
+    seed = [DailyRow(D1, f"v{i:02d}", 1, 0) for i in range(40)]
+    store.write_daily("exp-1", seed, "increment", max_variants=50)
+    refused: list[int] = []
+
+    # When 8 writers each add 5 new variants at once
+    def work(i: int) -> None:
+        rows = [DailyRow(D1, f"t{i}-{j}", 1, 0) for j in range(5)]
+        try:
+            store.write_daily("exp-1", rows, "increment", max_variants=50)
+        except TooManyVariants:
+            refused.append(i)
+
+    run_threads(8, work)
+    # Then two of them fit and six are refused, with nothing of theirs stored
+    assert len(refused) == 6
+    stored = {r.variant_name for r in store.read_daily("exp-1")}
+    assert len(stored) == 50
+    assert sorted(names_of(store)) == sorted(stored)
+    # and the full experiment still takes counts for its variants, none for a new one
+    store.write_daily("exp-1", [DailyRow(D2, "v00", 5, 1)], "increment", max_variants=50)
+    with pytest.raises(TooManyVariants):
+        store.write_daily("exp-1", [DailyRow(D2, "new", 5, 1)], "increment", max_variants=50)
+    assert counts(store)[(D2, "v00")] == (5, 1, 0)
+
+
+def test_an_experiment_past_the_cap_still_takes_its_variants(store: Store) -> None:
+    # Given an experiment that holds more variants than the cap (stored by older code)
+    many = tuple(Variant(f"v{i:02d}") for i in range(55))
+    store.create_experiment(dataclasses.replace(experiment(variants=many), variants_declared=False))
+    rows = [DailyRow(D1, v.name, 1, 0) for v in many]
+    assert store.write_daily("exp-1", rows, "set", max_variants=50) is None
+    assert len(store.read_daily("exp-1")) == 55
+    with pytest.raises(TooManyVariants):
+        store.write_daily("exp-1", [DailyRow(D1, "v55", 1, 0)], "set", max_variants=50)
 
 
 # batches beyond one DynamoDB transaction (98 rows with a key, 99 without) ----------------

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from banditkit import models
 from banditkit.service.errors import FieldError, InvalidRequest
-from banditkit.service.experiments import add_discovered, check_variant_names
+from banditkit.service.experiments import check_variant_names
 from banditkit.store import DailyRow, IdempotencyRecord, Store
 
 MAX_CSV_ERRORS = 200
@@ -32,7 +32,7 @@ def ingest_events(
     """Write one day of counts (all variants or none); replays return the first answer."""
     exp = store.get_experiment(body.experiment_id)
     names = [v.variant_name for v in body.variants]
-    new = check_variant_names(exp, names, lambda i: f"variants.{i}.variant_name")
+    check_variant_names(exp, names, lambda i: f"variants.{i}.variant_name")
     rows = [
         DailyRow(body.date, v.variant_name, v.impressions, v.clicks, v.conversions)
         for v in body.variants
@@ -47,7 +47,7 @@ def ingest_events(
         total_conversions=sum(r.conversions for r in rows),
     )
     key = None if idempotency_key is None else (idempotency_key, request_hash(body))
-    return _write_once(store, exp.id, rows, body.mode, key, new, out)
+    return _write_once(store, exp.id, rows, body.mode, key, out)
 
 
 Out = TypeVar("Out", models.EventsOut, models.ImportOut)
@@ -59,18 +59,15 @@ def _write_once(
     rows: Sequence[DailyRow],
     mode: models.WriteMode,
     key: tuple[str, str] | None,
-    new: Sequence[str],
     out: Out,
 ) -> Out:
     """Store the rows; with (Idempotency-Key, request hash) a replay answers the first
-    response, marked replayed. Variants first seen here are recorded either way: a first
-    attempt may have failed after its counts committed."""
+    response, marked replayed. The store records variants first seen here with their
+    counts, and holds the variant cap in the same transaction (TooManyVariants)."""
     record = None
     if key is not None:
         record = IdempotencyRecord(f"{experiment_id}:{key[0]}", key[1], out.model_dump(mode="json"))
-    first = store.write_daily(experiment_id, rows, mode, record)
-    if new:
-        add_discovered(store, experiment_id, new)
+    first = store.write_daily(experiment_id, rows, mode, record, max_variants=models.MAX_VARIANTS)
     if first is not None:
         return type(out).model_validate({**first, "replayed": True})
     return out
@@ -165,11 +162,10 @@ def import_csv(
         )
     if not rows and not problems:
         problems.append(FieldError("body", "no data rows"))
-    new: list[str] = []
     if not problems:
         names = list(dict.fromkeys(r.variant_name for r in rows))
         try:
-            new = check_variant_names(exp, names, lambda i: "variant_name")
+            check_variant_names(exp, names, lambda i: "variant_name")
         except InvalidRequest as err:
             problems.extend(err.errors)
     if problems:
@@ -188,4 +184,4 @@ def import_csv(
         total_conversions=sum(r.conversions for r in rows),
     )
     guard = None if idempotency_key is None else (idempotency_key, import_request_hash(data, mode))
-    return _write_once(store, exp.id, rows, mode, guard, new, out)
+    return _write_once(store, exp.id, rows, mode, guard, out)

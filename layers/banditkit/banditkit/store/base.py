@@ -55,6 +55,15 @@ class InvalidMetrics(StoreError):
     twice in a batch. Nothing of the batch was written."""
 
 
+class TooManyVariants(StoreError):
+    """A batch naming variants the experiment does not have yet, beyond its cap. Nothing of
+    the batch was written."""
+
+    def __init__(self, experiment_id: str, limit: int) -> None:
+        super().__init__(f"experiment {experiment_id!r} has at most {limit} variants")
+        self.limit = limit
+
+
 class InvalidCursor(StoreError):
     """A pagination cursor this store did not issue."""
 
@@ -163,8 +172,16 @@ class Store(Protocol):
         rows: Sequence[DailyRow],
         mode: WriteMode,
         idempotency: IdempotencyRecord | None = None,
+        *,
+        max_variants: int | None = None,
     ) -> dict[str, Any] | None:
         """Write the rows: `set` replaces each (date, variant); `increment` adds.
+
+        Variants the experiment does not have yet are appended to its variants (in the
+        order of the batch, bumping its version) in the same transaction as their counts;
+        with max_variants, TooManyVariants (nothing written) when that would take the
+        experiment past it. Counts for variants it has are taken even when it holds more
+        than max_variants (on DynamoDB: in the batch's first transaction).
 
         With an idempotency record: if its key is new, the rows and the record are written
         together and None is returned; if the key exists with the same request_hash,

@@ -46,6 +46,7 @@ from banditkit.store._common import (
     snapshot_fields,
     snapshot_from_fields,
     ts,
+    with_new_variants,
 )
 from banditkit.store.base import (
     MAX_COUNT,
@@ -608,9 +609,13 @@ class DynamoDBStore:
         rows: Sequence[DailyRow],
         mode: WriteMode,
         idempotency: IdempotencyRecord | None = None,
+        *,
+        max_variants: int | None = None,
     ) -> dict[str, Any] | None:
         """One transaction per part of the batch (see Store.write_daily for what holds
-        when there are several); every part is built and checked before the first runs."""
+        when there are several); every part is built and checked before the first runs.
+        New variant names go on META with the first part, on the condition that META's
+        version is the one read: a concurrent writer's names make it read again."""
         check_rows(rows)
         pk = _s(_exp_key(experiment_id))
         writes = [self._row_write(pk, row, mode) for row in rows]
@@ -622,12 +627,8 @@ class DynamoDBStore:
                 "(or write in set mode)"
             )
         records = part_records(idempotency, parts)
-        transactions = [
-            self._daily_transaction(pk, part, record)
-            for part, record in zip(parts, records, strict=True)
-        ]
-        for items in transactions:
-            _check_transaction(items)
+        for part, record in zip(parts, records, strict=True):
+            _check_transaction(self._daily_transaction(pk, part, record))
         last = records[-1]
         if len(parts) > 1 and last is not None:
             # parts commit in order, by every caller: with the last one stored, all are
@@ -635,9 +636,17 @@ class DynamoDBStore:
             if done is not None:
                 return done
         first: dict[str, Any] | None = None  # set when part 0 was stored before this call
-        tokens = request_tokens(len(transactions))
-        for i, (items, record) in enumerate(zip(transactions, records, strict=True)):
-            reasons = self._transact(items, tokens[i])
+        tokens = request_tokens(len(parts) + self.max_attempts)
+        for i, (part, record) in enumerate(zip(parts, records, strict=True)):
+            for attempt in range(self.max_attempts):
+                names = self._variants_to_add(experiment_id, rows, max_variants) if i == 0 else None
+                items = self._daily_transaction(pk, part, record, names)
+                # a new token when part 0 is built again (its META update changed)
+                reasons = self._transact(items, tokens[i if attempt == 0 else len(parts) + attempt])
+                if names is None or reasons is None or reasons[0] != "ConditionalCheckFailed":
+                    break
+            else:
+                raise StoreUnavailable("dynamodb variant writers kept conflicting")
             if reasons is None:
                 continue
             if reasons[0] == "ConditionalCheckFailed":
@@ -651,23 +660,43 @@ class DynamoDBStore:
             raise StoreError("dynamodb refused the write")
         return first
 
+    def _variants_to_add(
+        self, experiment_id: str, rows: Sequence[DailyRow], max_variants: int | None
+    ) -> tuple[str, int] | None:
+        """META's variants with the batch's new names (as JSON) and the version read; None
+        when the batch names none. ExperimentNotFound, TooManyVariants."""
+        meta = self._get_meta(experiment_id)
+        if meta is None:
+            raise ExperimentNotFound(experiment_id)
+        variants = with_new_variants(experiment_id, meta["variants"]["S"], rows, max_variants)
+        return None if variants is None else (variants, int(meta["version"]["N"]))
+
     def _daily_transaction(
-        self, pk: dict[str, str], writes: list[dict[str, Any]], record: IdempotencyRecord | None
+        self,
+        pk: dict[str, str],
+        writes: list[dict[str, Any]],
+        record: IdempotencyRecord | None,
+        variants: tuple[str, int] | None = None,
     ) -> list[dict[str, Any]]:
-        """The experiment's data_version bump (its existence check), the row writes, and
-        the idempotency record (if any) last."""
-        items: list[dict[str, Any]] = [
-            {
-                "Update": {
-                    "TableName": self.table,
-                    "Key": {tables.PK: pk, tables.SK: _s("META")},
-                    "UpdateExpression": "ADD data_version :one",
-                    "ConditionExpression": "attribute_exists(PK)",
-                    "ExpressionAttributeValues": {":one": _n(1)},
-                }
-            },
-            *writes,
-        ]
+        """The experiment's data_version bump (its existence check; with `variants`, the
+        new list of variants, on the condition that META is at the version read), the row
+        writes, and the idempotency record (if any) last."""
+        meta: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": {tables.PK: pk, tables.SK: _s("META")},
+            "UpdateExpression": "ADD data_version :one",
+            "ConditionExpression": "attribute_exists(PK)",
+            "ExpressionAttributeValues": {":one": _n(1)},
+        }
+        if variants is not None:
+            meta["UpdateExpression"] = "SET variants = :v, version = :next ADD data_version :one"
+            meta["ConditionExpression"] = "version = :seen"
+            meta["ExpressionAttributeValues"] |= {
+                ":v": _s(variants[0]),
+                ":next": _n(variants[1] + 1),
+                ":seen": _n(variants[1]),
+            }
+        items: list[dict[str, Any]] = [{"Update": meta}, *writes]
         if record is not None:
             now = int(dt.datetime.now(dt.UTC).timestamp())
             items.append(

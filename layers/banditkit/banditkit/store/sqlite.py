@@ -26,6 +26,7 @@ from banditkit.store._common import (
     first_response,
     snapshot_from_fields,
     ts,
+    with_new_variants,
 )
 from banditkit.store.base import (
     Conflict,
@@ -112,8 +113,9 @@ _UPSERT = {
 
 
 _BUMP_DATA_VERSION = (
-    "UPDATE experiments SET data_version = data_version + 1 WHERE id = ? RETURNING 1"
+    "UPDATE experiments SET data_version = data_version + 1 WHERE id = ? RETURNING variants"
 )
+_ADD_VARIANTS = "UPDATE experiments SET variants = ?, version = version + 1 WHERE id = ?"
 # Columns added after the first release: (table, column, definition) for older files.
 _ADDED_COLUMNS = (("experiments", "data_version", "INTEGER NOT NULL DEFAULT 0"),)
 
@@ -296,6 +298,8 @@ class SQLiteStore(SqlStore):
         rows: Sequence[DailyRow],
         mode: WriteMode,
         idempotency: IdempotencyRecord | None = None,
+        *,
+        max_variants: int | None = None,
     ) -> dict[str, Any] | None:
         check_rows(rows)
         try:
@@ -339,8 +343,12 @@ class SQLiteStore(SqlStore):
                     ],
                 )
                 # last: the existence check (a missing experiment rolls all of it back)
-                if conn.execute(_BUMP_DATA_VERSION, (experiment_id,)).fetchone() is None:
+                found = conn.execute(_BUMP_DATA_VERSION, (experiment_id,)).fetchone()
+                if found is None:
                     raise ExperimentNotFound(experiment_id)
+                variants = with_new_variants(experiment_id, found[0], rows, max_variants)
+                if variants is not None:
+                    conn.execute(_ADD_VARIANTS, (variants, experiment_id))
         except sqlite3.IntegrityError:
             raise InvalidMetrics("a count would leave the 64-bit integer range") from None
         return None
