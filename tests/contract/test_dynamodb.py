@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 from banditkit.store import (
+    Conflict,
     DailyRow,
     Experiment,
     IdempotencyKeyRequired,
@@ -167,8 +168,8 @@ def test_reads_follow_pagination(store: DynamoDBStore) -> None:
     assert calls["Query"] == 5  # 7 + 7 + 7 + 7 + 2
     calls.clear()
     store.delete_experiment("e")
-    # one Query per table page, one BatchWriteItem per 25 keys
-    assert calls["BatchWriteItem"] == 2
+    # the sweep: one transaction per 99 keys, each checking META is still a tombstone
+    assert calls["TransactWriteItems"] == 1
     assert store.read_daily("e") == []
 
 
@@ -255,3 +256,19 @@ def test_a_meta_item_from_before_newest_snapshot_finds_the_newest_among_snapshot
     item = store.client.get_item(TableName=store.table, Key=meta)["Item"]
     assert item["latest_fingerprint"] == {"S": "fa"}
     assert item["newest_snapshot"]["S"].startswith("ALLOC#2026-01-01T00:03:00.000000Z#fa#")
+
+
+def test_a_late_sweep_of_a_deleted_experiment_spares_the_one_made_again(
+    store: DynamoDBStore,
+) -> None:
+    # Given "e" deleted (a tombstone swept) and then made again, with new counts
+    store.write_daily("e", rows(3), "set")
+    store.delete_experiment("e")
+    store.create_experiment(Experiment("e", "E2", "", "running", (), False, {}, T0, T0))
+    store.write_daily("e", rows(2), "set")
+    # When a sweep of the old experiment arrives late (a slow deleter or creator)
+    with pytest.raises(Conflict):
+        store._sweep({"S": "EXP#e"})
+    # Then the new experiment keeps everything
+    assert store.get_experiment("e").name == "E2"
+    assert store.read_daily("e") == rows(2)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
+import psycopg
 import pytest
 from banditkit.store import (
     MAX_COUNT,
@@ -22,10 +26,13 @@ from banditkit.store import (
     Snapshot,
     Store,
     StoreError,
+    StoreUnavailable,
     TooManyVariants,
     Variant,
 )
 from banditkit.store._common import encode_cursor
+
+from .conftest import pg_url
 
 T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
 D1 = dt.date(2026, 1, 1)
@@ -665,6 +672,89 @@ def test_delete_removes_everything_of_one_experiment(store: Store) -> None:
     assert len(store.list_snapshots("exp-2").items) == 1
     with pytest.raises(IdempotencyConflict):
         store.write_daily("exp-2", [], "set", IdempotencyRecord("k", "other"))
+
+
+@contextmanager
+def deletes_interrupted(store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Make delete_experiment fail part-way: SQL stores fail deleting the snapshots (a trigger
+    raising in the delete's transaction); DynamoDB deletes a few items, then the sweep fails."""
+    if store.name == "dynamodb":
+        sweep = store._sweep_part  # type: ignore[attr-defined]
+
+        def partly(*args: Any) -> None:
+            table, keys, *rest = args
+            sweep(table, keys[:3], *rest)
+            raise StoreUnavailable("the sweep was interrupted")
+
+        monkeypatch.setattr(store, "_sweep_part", partly)
+        yield
+        monkeypatch.setattr(store, "_sweep_part", sweep)
+        return
+    create, drop = {
+        "sqlite": (
+            [
+                "CREATE TRIGGER interrupt BEFORE DELETE ON snapshots "
+                "BEGIN SELECT RAISE(ABORT, 'interrupted'); END"
+            ],
+            ["DROP TRIGGER interrupt"],
+        ),
+        "postgres": (
+            [
+                "CREATE FUNCTION interrupt() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'interrupted'; END $$",
+                "CREATE TRIGGER interrupt BEFORE DELETE ON snapshots "
+                "FOR EACH ROW EXECUTE FUNCTION interrupt()",
+            ],
+            ["DROP TRIGGER interrupt ON snapshots", "DROP FUNCTION interrupt()"],
+        ),
+    }[store.name]
+    if store.name == "sqlite":
+        conn: Any = sqlite3.connect(store.path, isolation_level=None)  # type: ignore[attr-defined]
+    else:
+        conn = psycopg.connect(pg_url(), autocommit=True)
+        conn.execute(f"SET search_path = {store.schema}")  # type: ignore[attr-defined]
+    try:
+        for sql in create:
+            conn.execute(sql)
+        yield
+        for sql in drop:
+            conn.execute(sql)
+    finally:
+        conn.close()
+
+
+def test_a_recreated_id_starts_empty_after_an_interrupted_delete(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an experiment with days, snapshots and an idempotency key
+    store.create_experiment(experiment())
+    rows = grid(10)
+    store.write_daily("exp-1", rows, "increment", IdempotencyRecord("k", "h1"))
+    for i in range(3):
+        store.write_snapshot(snapshot(f"f{i}", T0 + dt.timedelta(minutes=i)))
+    # When its delete fails part-way
+    with deletes_interrupted(store, monkeypatch), pytest.raises(StoreError):
+        store.delete_experiment("exp-1")
+    # Then either nothing was deleted (one transaction) ...
+    try:
+        whole = store.get_experiment("exp-1")
+    except ExperimentNotFound:
+        whole = None
+        # ... or the experiment is gone from every listing
+        assert store.list_experiments().items == []
+    if whole is not None:
+        assert store.read_daily("exp-1") == rows
+        assert len(store.list_snapshots("exp-1").items) == 3
+        store.delete_experiment("exp-1")
+    # and the same id made again starts empty: no days, snapshots or keys of the old one
+    store.create_experiment(experiment(created_at=T0 + dt.timedelta(days=1)))
+    assert store.read_daily("exp-1") == []
+    assert store.list_snapshots("exp-1").items == []
+    assert store.latest_snapshot("exp-1") is None
+    assert store.write_snapshot(snapshot("f2", T0 + dt.timedelta(days=1))) is True
+    fresh = [DailyRow(D1, "control", 1, 0)]
+    assert store.write_daily("exp-1", fresh, "increment", IdempotencyRecord("k", "h2")) is None
+    assert counts(store) == {(D1, "control"): (1, 0, 0)}
 
 
 def test_delete_of_many_rows(store: Store) -> None:

@@ -102,6 +102,9 @@ _RETRY_REASONS = frozenset(
 )
 
 Item = dict[str, dict[str, Any]]
+# A META item marked `deleting` is a tombstone: its experiment is gone (reads say not found,
+# writes fail this condition) while the sweep of its items runs, or after it was cut off.
+LIVE = "attribute_exists(PK) AND attribute_not_exists(deleting)"
 
 
 def client_config(
@@ -402,6 +405,11 @@ class DynamoDBStore:
         return experiment_from_fields({k: next(iter(v.values())) for k, v in item.items()})
 
     def _get_meta(self, experiment_id: str) -> Item | None:
+        """The experiment's META item; None when absent or a tombstone."""
+        item = self._get_meta_item(experiment_id)
+        return None if item is None or "deleting" in item else item
+
+    def _get_meta_item(self, experiment_id: str) -> Item | None:
         response = self._call(
             "get_item",
             TableName=self.table,
@@ -412,16 +420,32 @@ class DynamoDBStore:
         return item
 
     def create_experiment(self, experiment: Experiment) -> Experiment:
+        """A tombstone first, then the sweep of whatever an interrupted delete left under
+        the id, then the experiment in the tombstone's place: a re-created id starts empty.
+        Conflict when the id is live, or another creator went live first."""
         from botocore.exceptions import ClientError
 
         item = self._meta_item(experiment)
         _check_item(item)
+        pk = item[tables.PK]
+        meta_key = {tables.PK: pk, tables.SK: _s("META")}
+        found = self._get_meta_item(experiment.id)
+        if found is not None and "deleting" not in found:
+            raise Conflict(f"experiment {experiment.id!r} exists")
         try:
+            if found is None:
+                self._call(
+                    "put_item",
+                    TableName=self.table,
+                    Item={**meta_key, "deleting": {"BOOL": True}},
+                    ConditionExpression="attribute_not_exists(PK)",
+                )
+            self._sweep(pk)
             self._call(
                 "put_item",
                 TableName=self.table,
                 Item=item,
-                ConditionExpression="attribute_not_exists(PK)",
+                ConditionExpression="attribute_exists(deleting)",
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
@@ -456,7 +480,7 @@ class DynamoDBStore:
                 UpdateExpression="SET "
                 + ", ".join(f"#{n} = :{n}" for n in names)
                 + ", variants_declared = :declared, GSI1PK = :gsi1pk, version = :version",
-                ConditionExpression="attribute_exists(PK) AND version = :expected",
+                ConditionExpression=f"{LIVE} AND version = :expected",
                 ExpressionAttributeNames={f"#{n}": n for n in names},
                 ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
@@ -470,34 +494,78 @@ class DynamoDBStore:
         return self._experiment(response["Attributes"])
 
     def delete_experiment(self, experiment_id: str) -> None:
+        """META becomes a tombstone (out of every read, listing and write), the experiment's
+        items are swept, then the tombstone goes. Cut off part-way, the experiment stays
+        gone, and the next delete or create of the id finishes the sweep."""
         from botocore.exceptions import ClientError
 
         pk = _s(_exp_key(experiment_id))
+        meta_key = {tables.PK: pk, tables.SK: _s("META")}
         found = True
         try:
-            # the experiment goes first, so concurrent writes fail their existence check
             self._call(
-                "delete_item",
+                "update_item",
                 TableName=self.table,
-                Key={tables.PK: pk, tables.SK: _s("META")},
-                ConditionExpression="attribute_exists(PK)",
+                Key=meta_key,
+                UpdateExpression="SET deleting = :yes REMOVE GSI1PK, GSI1SK",
+                ConditionExpression=LIVE,
+                ExpressionAttributeValues={":yes": {"BOOL": True}},
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
-            found = False  # still sweep what an interrupted delete may have left
+            if self._get_meta_item(experiment_id) is None:
+                raise ExperimentNotFound(experiment_id) from None
+            found = False  # a tombstone: finish the delete it stands for
+        try:
+            self._sweep(pk)
+            self._call(
+                "delete_item",
+                TableName=self.table,
+                Key=meta_key,
+                ConditionExpression="attribute_exists(deleting)",
+            )
+        except (ClientError, Conflict) as exc:
+            if isinstance(exc, ClientError) and (
+                exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException"
+            ):
+                raise
+            # the id was created again meanwhile; what this delete removed is gone
+        if not found:
+            raise ExperimentNotFound(experiment_id)
+
+    def _sweep(self, pk: dict[str, str]) -> None:
+        """Delete every item of a tombstoned experiment but META, from both tables, in
+        transactions that each check the tombstone is still there: once the id is created
+        again, a late sweep deletes nothing of the new experiment (Conflict)."""
         for table in (self.table, self.idempotency_table):
-            keys = list(
-                self._query(
+            keys = [
+                key
+                for key in self._query(
                     TableName=table,
                     KeyConditionExpression="PK = :pk",
                     ExpressionAttributeValues={":pk": pk},
                     ProjectionExpression="PK, SK",
+                    ConsistentRead=True,
                 )
-            )
-            self._batch_delete(table, keys)
-        if not found:
-            raise ExperimentNotFound(experiment_id)
+                if not (table == self.table and key[tables.SK]["S"] == "META")
+            ]
+            step = MAX_TRANSACTION_ITEMS - 1
+            for start in range(0, len(keys), step):
+                self._sweep_part(table, keys[start : start + step], pk)
+
+    def _sweep_part(self, table: str, keys: Sequence[Item], pk: dict[str, str]) -> None:
+        tombstone = {
+            "ConditionCheck": {
+                "TableName": self.table,
+                "Key": {tables.PK: pk, tables.SK: _s("META")},
+                "ConditionExpression": "attribute_exists(deleting)",
+            }
+        }
+        deletes = [{"Delete": {"TableName": table, "Key": key}} for key in keys]
+        reasons = self._transact([tombstone, *deletes], request_tokens(1)[0])
+        if reasons is not None:
+            raise Conflict("the experiment was created again during the sweep")
 
     def list_experiments(
         self, status: ExperimentStatus | None = None, limit: int = 50, cursor: str | None = None
@@ -685,12 +753,12 @@ class DynamoDBStore:
             "TableName": self.table,
             "Key": {tables.PK: pk, tables.SK: _s("META")},
             "UpdateExpression": "ADD data_version :one",
-            "ConditionExpression": "attribute_exists(PK)",
+            "ConditionExpression": LIVE,
             "ExpressionAttributeValues": {":one": _n(1)},
         }
         if variants is not None:
             meta["UpdateExpression"] = "SET variants = :v, version = :next ADD data_version :one"
-            meta["ConditionExpression"] = "version = :seen"
+            meta["ConditionExpression"] = f"{LIVE} AND version = :seen"
             meta["ExpressionAttributeValues"] |= {
                 ":v": _s(variants[0]),
                 ":next": _n(variants[1] + 1),
@@ -761,9 +829,9 @@ class DynamoDBStore:
                 return False
             values: dict[str, Any] = {}
             if "newest_snapshot" not in meta:  # (set here, by the first snapshot written)
-                condition = "attribute_exists(PK) AND attribute_not_exists(newest_snapshot)"
+                condition = f"{LIVE} AND attribute_not_exists(newest_snapshot)"
             else:
-                condition = "newest_snapshot = :seen"
+                condition = f"{LIVE} AND newest_snapshot = :seen"
                 values[":seen"] = meta["newest_snapshot"]
             guard: dict[str, Any] = {"TableName": self.table, "Key": meta_key}
             guard["ConditionExpression"] = condition

@@ -284,11 +284,16 @@ class SQLiteStore(SqlStore):
         return experiment_from_fields(f)
 
     def delete_experiment(self, experiment_id: str) -> None:
-        with self._write() as conn:
-            if conn.execute("DELETE FROM experiments WHERE id = ?", (experiment_id,)).rowcount == 0:
-                raise ExperimentNotFound(experiment_id)
-            for table in ("daily", "snapshots", "idempotency"):
-                conn.execute(f"DELETE FROM {table} WHERE experiment_id = ?", (experiment_id,))  # noqa: S608
+        """One transaction: a delete that fails part-way leaves the experiment whole."""
+        try:
+            with self._write() as conn:
+                deleted = conn.execute("DELETE FROM experiments WHERE id = ?", (experiment_id,))
+                if deleted.rowcount == 0:
+                    raise ExperimentNotFound(experiment_id)
+                for table in ("daily", "snapshots", "idempotency"):
+                    conn.execute(f"DELETE FROM {table} WHERE experiment_id = ?", (experiment_id,))  # noqa: S608
+        except sqlite3.IntegrityError as exc:
+            raise StoreError("sqlite refused the delete") from exc
 
     # daily metrics ---------------------------------------------------------------------
 
