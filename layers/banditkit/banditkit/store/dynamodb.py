@@ -70,6 +70,7 @@ from banditkit.store.base import (
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+VARIANT_ROUNDS = 8  # x max_attempts: tries of a write whose new variants race others'
 MAX_TRANSACTION_ITEMS = 100
 MAX_BATCH_WRITE = 25
 MAX_ITEM_BYTES = 400 * 1024
@@ -704,9 +705,13 @@ class DynamoDBStore:
             if done is not None:
                 return done
         first: dict[str, Any] | None = None  # set when part 0 was stored before this call
-        tokens = request_tokens(len(parts) + self.max_attempts)
+        # writers adding variants to one experiment at once take turns on META's version
+        rounds = VARIANT_ROUNDS * self.max_attempts
+        tokens = request_tokens(len(parts) + rounds)
         for i, (part, record) in enumerate(zip(parts, records, strict=True)):
-            for attempt in range(self.max_attempts):
+            for attempt in range(rounds):
+                if attempt:
+                    self._backoff(min(attempt, 5))
                 names = self._variants_to_add(experiment_id, rows, max_variants) if i == 0 else None
                 items = self._daily_transaction(pk, part, record, names)
                 # a new token when part 0 is built again (its META update changed)

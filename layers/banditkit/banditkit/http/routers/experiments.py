@@ -11,6 +11,7 @@ from banditkit import __version__, service
 from banditkit.http.auth import ApiKeyDep
 from banditkit.http.deps import ConfigDep, StoreDep
 from banditkit.http.errors import responses
+from banditkit.http.health import check_store
 from banditkit.http.params import ExperimentPath
 from banditkit.models.common import ExperimentStatus
 from banditkit.models.experiments import (
@@ -33,8 +34,9 @@ def keyed_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 @router.get("/health", responses=responses(503))
 async def health(store: StoreDep, config: ConfigDep) -> HealthOut:
-    """Liveness and store reachability (open without a key: it reveals no data)."""
-    await run_in_threadpool(store.ping)
+    """Liveness and store reachability (open without a key: it reveals no data). 503 within
+    2 s when the store fails or does not answer, naming it in `errors` (field `store`)."""
+    await check_store(store)
     return HealthOut(
         status="ok",
         store=store.name,
