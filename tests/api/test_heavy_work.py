@@ -13,6 +13,8 @@ import pytest
 from banditkit import engine, models, service
 from banditkit.service import allocation as allocation_service
 from banditkit.service.cpu import CPU_SLOTS
+from banditkit.service.errors import PayloadTooLarge
+from banditkit.service.ingest import MAX_IMPORT_ROWS
 from banditkit.store.sqlite import SQLiteStore
 
 
@@ -100,3 +102,17 @@ def test_at_most_cpu_slots_reports_compute_at_once(
     for t in threads:
         t.join()
     assert most == CPU_SLOTS
+
+
+def test_an_import_past_the_row_cap_is_refused_before_it_is_parsed_whole(
+    store: SQLiteStore,
+) -> None:
+    service.create_experiment(
+        store, models.ExperimentCreate.model_validate({"id": "big", "name": "x"})
+    )
+    lines = ["date,variant_name,impressions,clicks"]
+    lines += [f"2020-01-01,v{i},10,1" for i in range(MAX_IMPORT_ROWS + 1)]
+    with pytest.raises(PayloadTooLarge) as caught:
+        service.import_csv(store, "big", "\n".join(lines).encode())
+    assert f"{MAX_IMPORT_ROWS:,}" in str(caught.value)
+    assert store.read_daily("big") == []
