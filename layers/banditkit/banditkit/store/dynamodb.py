@@ -556,11 +556,13 @@ class DynamoDBStore:
                 self._sweep_part(table, keys[start : start + step], pk)
 
     def _sweep_part(self, table: str, keys: Sequence[Item], pk: dict[str, str]) -> None:
-        tombstone = {
-            "ConditionCheck": {
+        tombstone = {  # an Update that changes nothing, as the functions' roles may update
+            "Update": {
                 "TableName": self.table,
                 "Key": {tables.PK: pk, tables.SK: _s("META")},
+                "UpdateExpression": "SET deleting = :yes",
                 "ConditionExpression": "attribute_exists(deleting)",
+                "ExpressionAttributeValues": {":yes": {"BOOL": True}},
             }
         }
         deletes = [{"Delete": {"TableName": table, "Key": key}} for key in keys]
@@ -843,11 +845,12 @@ class DynamoDBStore:
             if newest is None or sk > newest:
                 values |= {":sk": _s(sk), ":fp": _s(snapshot.data_fingerprint)}
                 guard["UpdateExpression"] = "SET newest_snapshot = :sk, latest_fingerprint = :fp"
-            if values:
-                guard["ExpressionAttributeValues"] = values
-            op = "Update" if "UpdateExpression" in guard else "ConditionCheck"
+            else:  # an older snapshot: META stays (an Update, not a ConditionCheck: no new IAM)
+                values[":fp"] = meta["latest_fingerprint"]
+                guard["UpdateExpression"] = "SET latest_fingerprint = :fp"
+            guard["ExpressionAttributeValues"] = values
             put = {"Put": {"TableName": self.table, "Item": item}}
-            reasons = self._transact([{op: guard}, put], request_tokens(1)[0])
+            reasons = self._transact([{"Update": guard}, put], request_tokens(1)[0])
             if reasons is None:
                 return True
             if reasons[0] != "ConditionalCheckFailed":
