@@ -144,7 +144,8 @@ class Store(Protocol):
 
     # experiments
     def create_experiment(self, experiment: Experiment) -> Experiment:
-        """Insert; Conflict if the id exists."""
+        """Insert; Conflict if the id exists. An id used before starts empty: nothing of a
+        deleted experiment (days, snapshots, idempotency keys) comes back."""
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         """ExperimentNotFound if absent."""
@@ -156,7 +157,9 @@ class Store(Protocol):
 
     def delete_experiment(self, experiment_id: str) -> None:
         """Delete the experiment with all its days, snapshots and idempotency records.
-        ExperimentNotFound if absent."""
+        ExperimentNotFound if absent. A delete that fails part-way leaves the experiment
+        either whole (SQL: one transaction) or gone from every read (DynamoDB: a tombstone
+        that the next delete or create of the id sweeps)."""
 
     def list_experiments(
         self, status: ExperimentStatus | None = None, limit: int = 50, cursor: str | None = None
