@@ -7,6 +7,9 @@ answering is reported down within 2 s instead of after the driver's own timeouts
 
 from __future__ import annotations
 
+import asyncio
+import weakref
+
 import anyio
 import anyio.to_thread
 
@@ -17,16 +20,16 @@ from banditkit.store import Store, StoreUnavailable
 HEALTH_TIMEOUT = 1.5  # seconds
 PING_THREADS = 2  # pings abandoned on a hung store hold these until the driver gives up
 
-_limiters: dict[int, anyio.CapacityLimiter] = {}  # one per event loop (per thread)
+_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
+    weakref.WeakKeyDictionary()
+)  # one per event loop: a Lambda may run each request on a new one
 
 
 def _limiter() -> anyio.CapacityLimiter:
-    import threading
-
-    key = threading.get_ident()
-    limiter = _limiters.get(key)
+    loop = asyncio.get_running_loop()
+    limiter = _limiters.get(loop)
     if limiter is None:
-        limiter = _limiters.setdefault(key, anyio.CapacityLimiter(PING_THREADS))
+        limiter = _limiters.setdefault(loop, anyio.CapacityLimiter(PING_THREADS))
     return limiter
 
 
