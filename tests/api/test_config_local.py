@@ -116,7 +116,15 @@ def test_main_refuses_a_public_host_without_keys(
     assert served == []
     store_url = f"sqlite:///{tmp_path}/x.db"
     assert local.main(["--port", "8123", "--store", store_url], serve=serve) == 0
-    assert served == [{"host": "127.0.0.1", "port": 8123, "log_level": "info"}]
+    (options,) = served
+    assert {k: options.pop(k) for k in ("host", "port", "log_level")} == {
+        "host": "127.0.0.1",
+        "port": 8123,
+        "log_level": "info",
+    }
+    limits = local.server_limits()
+    assert options.pop("http").header_timeout == limits.pop("http").header_timeout  # type: ignore[attr-defined]
+    assert options == limits == {"limit_concurrency": 200, "timeout_keep_alive": 5.0}
     monkeypatch.setenv("BANDIT_API_KEYS", "k")
     assert local.main(["--host", "0.0.0.0", "--store", store_url], serve=serve) == 0
 

@@ -34,7 +34,6 @@ def test_health_checks_the_store_once_per_interval(store: Store, monkeypatch: An
 
     now = [1000.0]
     monkeypatch.setattr(health, "store_check", health.PingCache(5.0, clock=lambda: now[0]))
-    monkeypatch.setattr("banditkit.http.routers.experiments.store_check", health.store_check)
     counting = CountingStore(store)
     c = TestClient(create_app(store=counting, config=config()))  # type: ignore[arg-type]
     for _ in range(50):

@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 from banditkit.store import (
+    Conflict,
     DailyRow,
     Experiment,
     IdempotencyKeyRequired,
@@ -68,9 +69,10 @@ def test_a_batch_is_split_at_the_transaction_item_limit(
     calls = count_calls(store)
     record = IdempotencyRecord("k", "h", {"n": n}) if keyed else None
     assert store.write_daily("e", rows(n), mode, record) is None  # type: ignore[arg-type]
-    # a keyed batch of several parts first looks for its last part's record
-    looked = {"GetItem": 1} if keyed and transactions > 1 else {}
-    assert calls == Counter({"TransactWriteItems": transactions, **looked})
+    # the experiment's variants are read once (new names go on META with part 0), and a
+    # keyed batch of several parts first looks for its last part's record
+    looked = 1 + (1 if keyed and transactions > 1 else 0)
+    assert calls == Counter({"TransactWriteItems": transactions, "GetItem": looked})
     assert len(store.read_daily("e")) == n
     keys = store.client.scan(TableName=store.idempotency_table)["Items"]
     expected = ["KEY#k"] + [f"KEY#k #{i}" for i in range(1, transactions)] if keyed else []
@@ -79,7 +81,8 @@ def test_a_batch_is_split_at_the_transaction_item_limit(
         # a replay: the last part's record answers (one read); nothing is written
         calls.clear()
         assert store.write_daily("e", rows(n), mode, record) == {"n": n}  # type: ignore[arg-type]
-        replay = {"GetItem": 1} if transactions > 1 else {"TransactWriteItems": 1, "GetItem": 1}
+        # (one part: META's variants, the refused transaction, then the first answer)
+        replay = {"GetItem": 1} if transactions > 1 else {"TransactWriteItems": 1, "GetItem": 2}
         assert calls == Counter(replay)
 
 
@@ -138,7 +141,9 @@ def test_key_size_limits_are_ours(store: DynamoDBStore) -> None:
     assert store.read_daily("e") == []
 
 
-def test_one_transaction_per_ingest_and_one_query_per_read(store: DynamoDBStore) -> None:
+def test_one_read_and_one_transaction_per_ingest_and_one_query_per_read(
+    store: DynamoDBStore,
+) -> None:
     calls = count_calls(store)
     days = [D1 + dt.timedelta(days=d) for d in range(30)]
     for day in days:
@@ -148,7 +153,7 @@ def test_one_transaction_per_ingest_and_one_query_per_read(store: DynamoDBStore)
             "increment",
             IdempotencyRecord(f"k{day}", "h"),
         )
-    assert calls == Counter({"TransactWriteItems": 30})
+    assert calls == Counter({"TransactWriteItems": 30, "GetItem": 30})
     calls.clear()
     assert len(store.read_daily("e")) == 150
     assert calls == Counter({"Query": 1})
@@ -163,8 +168,8 @@ def test_reads_follow_pagination(store: DynamoDBStore) -> None:
     assert calls["Query"] == 5  # 7 + 7 + 7 + 7 + 2
     calls.clear()
     store.delete_experiment("e")
-    # one Query per table page, one BatchWriteItem per 25 keys
-    assert calls["BatchWriteItem"] == 2
+    # the sweep: one transaction per 99 keys, each checking META is still a tombstone
+    assert calls["TransactWriteItems"] == 1
     assert store.read_daily("e") == []
 
 
@@ -225,3 +230,45 @@ def test_an_expired_key_is_free_again_for_a_batch_of_parts(store: DynamoDBStore)
     # When the key comes again, it is a new request, as with a single transaction
     assert store.write_daily("e", rows(150), "increment", record) is None
     assert {r.impressions for r in store.read_daily("e")} == {20}
+
+
+def snap(fingerprint: str, minute: int) -> Snapshot:
+    at = T0 + dt.timedelta(minutes=minute)
+    return Snapshot("e", at, "api", {"a": 1.0}, {"a": 1.0}, {}, fingerprint)
+
+
+def test_a_meta_item_from_before_newest_snapshot_finds_the_newest_among_snapshots(
+    store: DynamoDBStore,
+) -> None:
+    # Given an experiment whose META knows only the last fingerprint written (older code)
+    assert store.write_snapshot(snap("fb", 2))
+    assert store.write_snapshot(snap("fa", 1))
+    meta = {tables.PK: {"S": "EXP#e"}, tables.SK: {"S": "META"}}
+    store.client.update_item(
+        TableName=store.table,
+        Key=meta,
+        UpdateExpression="SET latest_fingerprint = :fa REMOVE newest_snapshot",
+        ExpressionAttributeValues={":fa": {"S": "fa"}},
+    )
+    # Then the newest by time (fb) is the one compared, and META learns its name again
+    assert store.write_snapshot(snap("fb", 3)) is False
+    assert store.write_snapshot(snap("fa", 3)) is True
+    item = store.client.get_item(TableName=store.table, Key=meta)["Item"]
+    assert item["latest_fingerprint"] == {"S": "fa"}
+    assert item["newest_snapshot"]["S"].startswith("ALLOC#2026-01-01T00:03:00.000000Z#fa#")
+
+
+def test_a_late_sweep_of_a_deleted_experiment_spares_the_one_made_again(
+    store: DynamoDBStore,
+) -> None:
+    # Given "e" deleted (a tombstone swept) and then made again, with new counts
+    store.write_daily("e", rows(3), "set")
+    store.delete_experiment("e")
+    store.create_experiment(Experiment("e", "E2", "", "running", (), False, {}, T0, T0))
+    store.write_daily("e", rows(2), "set")
+    # When a sweep of the old experiment arrives late (a slow deleter or creator)
+    with pytest.raises(Conflict):
+        store._sweep({"S": "EXP#e"})
+    # Then the new experiment keeps everything
+    assert store.get_experiment("e").name == "E2"
+    assert store.read_daily("e") == rows(2)

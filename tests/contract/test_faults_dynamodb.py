@@ -15,6 +15,7 @@ from banditkit.store import (
     DailyRow,
     Experiment,
     IdempotencyRecord,
+    Snapshot,
     StoreError,
     StoreUnavailable,
 )
@@ -29,11 +30,17 @@ D1 = dt.date(2026, 1, 1)
 ATTEMPTS = 3
 ROWS = [DailyRow(D1, "a", 10, 1), DailyRow(D1, "b", 20, 2)]
 ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
+SNAP = Snapshot("e", T0, "api", {"a": 0.5, "b": 0.5}, {"a": 0.5, "b": 0.5}, {}, "fp")
 
 
 class FaultyServer:
     """Wraps moto's request handling: each request for `operation` takes the next fault of
-    `plan` (None = serve normally); `forever` repeats the last fault."""
+    `plan` (None = serve normally); `forever` repeats the last fault.
+
+    It also keeps DynamoDB's promise for TransactWriteItems that moto ignores: a
+    ClientRequestToken that committed is not applied again (the same parameters answer 200
+    without a change, others IdempotentParameterMismatchException). `tokens` lists the
+    token of every TransactWriteItems request seen."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         from moto.core.models import botocore_stubber
@@ -43,7 +50,24 @@ class FaultyServer:
         self.operation = "TransactWriteItems"
         self.seen = 0
         self.delays: list[float] = []
-        serve = botocore_stubber.process_request
+        self.tokens: list[str | None] = []
+        committed: dict[str, bytes] = {}  # token -> the request body that committed
+        moto_serve = botocore_stubber.process_request
+
+        def serve(request: Any) -> Any:
+            target = request.headers.get("X-Amz-Target", b"")
+            target = target.decode() if isinstance(target, bytes) else target
+            if not target.endswith(".TransactWriteItems"):
+                return moto_serve(request)
+            token = json.loads(request.body).get("ClientRequestToken")
+            if token in committed:
+                if committed[token] != request.body:
+                    return error(400, "IdempotentParameterMismatchException")
+                return 200, {"Content-Type": "application/x-amz-json-1.0"}, "{}"
+            response = moto_serve(request)
+            if token is not None and response[0] == 200:
+                committed[token] = request.body
+            return response
 
         def process(request: Any) -> Any:
             target = request.headers.get("X-Amz-Target", b"")
@@ -51,6 +75,8 @@ class FaultyServer:
             if not target.endswith("." + self.operation):
                 return serve(request)
             self.seen += 1
+            if self.operation == "TransactWriteItems":
+                self.tokens.append(json.loads(request.body).get("ClientRequestToken"))
             fault = self.plan.pop(0) if self.plan else None
             if self.forever and not self.plan:
                 self.plan.append(fault)
@@ -64,6 +90,8 @@ class FaultyServer:
                     {"Code": "TransactionConflict", "Message": "conflict"}
                 ]
                 return error(400, "TransactionCanceledException", CancellationReasons=reasons)
+            if fault == "in-progress":  # the same token's transaction is still running
+                return error(400, "TransactionInProgressException")
             if fault == "validation":
                 return error(400, "ValidationException", message="secret driver detail")
             if fault == "timeout-after":
@@ -174,11 +202,54 @@ def test_timeout_after_the_server_applied_the_write_counts_once(
     store, server = faulty
     server.plan = ["timeout-after"]
     first = IdempotencyRecord("k", "h", {"total_impressions": 30})
-    # When botocore retries the same transaction, the idempotency record stops the second
-    # application and the store answers with the first response
-    assert store.write_daily("e", ROWS, "increment", first) == {"total_impressions": 30}
+    # When botocore retries the same transaction, its token stops the second application
+    # and the call answers as the one that wrote (None)
+    assert store.write_daily("e", ROWS, "increment", first) is None
+    assert server.seen == 2
+    # and the idempotency record was stored with it: the client's retry is a replay
+    again = IdempotencyRecord("k", "h", {})
+    assert store.write_daily("e", ROWS, "increment", again) == {"total_impressions": 30}
+    assert totals(store) == {"a": (10, 1), "b": (20, 2)}
+
+
+def test_a_keyless_increment_whose_answer_was_lost_counts_once(
+    faulty: tuple[DynamoDBStore, FaultyServer],
+) -> None:
+    # Given no Idempotency-Key, a first attempt that commits and loses its answer
+    store, server = faulty
+    server.plan = ["timeout-after"]
+    # When botocore retries, the transaction's token makes DynamoDB skip the second one
+    assert store.write_daily("e", ROWS, "increment") is None
     assert server.seen == 2
     assert totals(store) == {"a": (10, 1), "b": (20, 2)}
+    assert server.tokens[0] is not None
+    assert server.tokens == [server.tokens[0]] * 2
+
+
+def test_a_keyless_increment_still_in_progress_past_the_retries_counts_once(
+    faulty: tuple[DynamoDBStore, FaultyServer],
+) -> None:
+    # Given a first attempt that commits late: botocore's retries all hear "in progress"
+    store, server = faulty
+    server.plan = ["timeout-after"] + ["in-progress"] * (ATTEMPTS - 1)
+    # When the store asks again with the same token, DynamoDB answers the committed one
+    assert store.write_daily("e", ROWS, "increment") is None
+    assert server.seen == ATTEMPTS + 1
+    assert totals(store) == {"a": (10, 1), "b": (20, 2)}
+    assert len(set(server.tokens)) == 1
+
+
+def test_every_write_carries_its_own_token(faulty: tuple[DynamoDBStore, FaultyServer]) -> None:
+    # two identical keyless increments are two requests: both count
+    store, server = faulty
+    store.write_daily("e", ROWS, "increment")
+    store.write_daily("e", ROWS, "increment")
+    store.write_daily("e", BIG, "set")  # five parts, a token each
+    store.write_snapshot(SNAP)
+    assert totals(store)["b"] == (40, 4)
+    assert None not in server.tokens
+    assert len(server.tokens) == len(set(server.tokens)) == 2 + PARTS + 1
+    assert all(1 <= len(t or "") <= 36 for t in server.tokens)
 
 
 def test_throttled_reads_become_store_unavailable(

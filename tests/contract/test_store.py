@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
+import psycopg
 import pytest
 from banditkit.store import (
     MAX_COUNT,
@@ -22,9 +26,13 @@ from banditkit.store import (
     Snapshot,
     Store,
     StoreError,
+    StoreUnavailable,
+    TooManyVariants,
     Variant,
 )
 from banditkit.store._common import encode_cursor
+
+from .conftest import pg_url
 
 T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
 D1 = dt.date(2026, 1, 1)
@@ -394,6 +402,70 @@ def test_concurrent_replays_of_one_key_count_once(store: Store) -> None:
     assert sorted(answers, key=repr) == [None] + [{"ok": 1}] * 7
 
 
+# the variant cap ---------------------------------------------------------------------------
+
+
+def names_of(store: Store, experiment_id: str = "exp-1") -> list[str]:
+    return [v.name for v in store.get_experiment(experiment_id).variants]
+
+
+def test_new_variants_are_recorded_with_their_counts(store: Store) -> None:
+    store.create_experiment(experiment(variants=()))
+    version = store.get_experiment("exp-1").version
+    rows = [DailyRow(D1, "b", 1, 0), DailyRow(D1, "a", 1, 0)]
+    assert store.write_daily("exp-1", rows, "increment", max_variants=3) is None
+    assert names_of(store) == ["b", "a"]  # in the order of the batch
+    assert store.get_experiment("exp-1").version == version + 1
+    store.write_daily("exp-1", [DailyRow(D2, "a", 1, 0)], "set", max_variants=3)
+    assert store.get_experiment("exp-1").version == version + 1  # nothing new: unchanged
+    with pytest.raises(TooManyVariants) as caught:
+        store.write_daily(
+            "exp-1", [DailyRow(D2, "c", 1, 0), DailyRow(D2, "d", 1, 0)], "set", max_variants=3
+        )
+    assert caught.value.limit == 3
+    assert names_of(store) == ["b", "a"]
+    assert {r.variant_name for r in store.read_daily("exp-1")} == {"a", "b"}
+
+
+def test_the_variant_cap_holds_under_concurrent_writers(store: Store) -> None:
+    # Given an experiment with 40 of its 50 variants
+    store.create_experiment(experiment(variants=()))
+    seed = [DailyRow(D1, f"v{i:02d}", 1, 0) for i in range(40)]
+    store.write_daily("exp-1", seed, "increment", max_variants=50)
+    refused: list[int] = []
+
+    # When 8 writers each add 5 new variants at once
+    def work(i: int) -> None:
+        rows = [DailyRow(D1, f"t{i}-{j}", 1, 0) for j in range(5)]
+        try:
+            store.write_daily("exp-1", rows, "increment", max_variants=50)
+        except TooManyVariants:
+            refused.append(i)
+
+    run_threads(8, work)
+    # Then two of them fit and six are refused, with nothing of theirs stored
+    assert len(refused) == 6
+    stored = {r.variant_name for r in store.read_daily("exp-1")}
+    assert len(stored) == 50
+    assert sorted(names_of(store)) == sorted(stored)
+    # and the full experiment still takes counts for its variants, none for a new one
+    store.write_daily("exp-1", [DailyRow(D2, "v00", 5, 1)], "increment", max_variants=50)
+    with pytest.raises(TooManyVariants):
+        store.write_daily("exp-1", [DailyRow(D2, "new", 5, 1)], "increment", max_variants=50)
+    assert counts(store)[(D2, "v00")] == (5, 1, 0)
+
+
+def test_an_experiment_past_the_cap_still_takes_its_variants(store: Store) -> None:
+    # Given an experiment that holds more variants than the cap (stored by older code)
+    many = tuple(Variant(f"v{i:02d}") for i in range(55))
+    store.create_experiment(dataclasses.replace(experiment(variants=many), variants_declared=False))
+    rows = [DailyRow(D1, v.name, 1, 0) for v in many]
+    assert store.write_daily("exp-1", rows, "set", max_variants=50) is None
+    assert len(store.read_daily("exp-1")) == 55
+    with pytest.raises(TooManyVariants):
+        store.write_daily("exp-1", [DailyRow(D1, "v55", 1, 0)], "set", max_variants=50)
+
+
 # batches beyond one DynamoDB transaction (98 rows with a key, 99 without) ----------------
 
 
@@ -507,6 +579,40 @@ def test_snapshot_written_only_when_fingerprint_changes(store: Store) -> None:
     assert store.latest_snapshot("exp-1") == items[0]
 
 
+def test_the_latest_snapshot_is_the_newest_by_time_then_fingerprint(store: Store) -> None:
+    # Given snapshots written out of order, and some at one instant
+    store.create_experiment(experiment())
+    at = [T0 + dt.timedelta(minutes=m) for m in range(4)]
+    assert store.write_snapshot(snapshot("fa", at[2])) is True
+    # an older snapshot is compared with the newest, not with the last written
+    assert store.write_snapshot(snapshot("fb", at[1])) is True
+    assert store.write_snapshot(snapshot("fa", at[0])) is False
+    latest = store.latest_snapshot("exp-1")
+    assert latest is not None
+    assert (latest.data_fingerprint, latest.computed_at) == ("fa", at[2])
+    # at one instant the greatest fingerprint is the newest, whatever the write order
+    assert store.write_snapshot(snapshot("fc", at[3])) is True
+    assert store.write_snapshot(snapshot("fd", at[3])) is True
+    assert store.write_snapshot(snapshot("fb", at[3])) is True
+    assert store.write_snapshot(snapshot("fd", at[3])) is False
+    items = store.list_snapshots("exp-1").items
+    assert [(s.data_fingerprint, s.computed_at) for s in items] == [
+        ("fd", at[3]),
+        ("fc", at[3]),
+        ("fb", at[3]),
+        ("fa", at[2]),
+        ("fb", at[1]),
+    ]
+    assert store.latest_snapshot("exp-1") == items[0]
+    # and pages follow the same order
+    pages, page = [], store.list_snapshots("exp-1", limit=2)
+    pages += page.items
+    while page.next_cursor is not None:
+        page = store.list_snapshots("exp-1", limit=2, cursor=page.next_cursor)
+        pages += page.items
+    assert pages == items
+
+
 def test_concurrent_writers_of_one_fingerprint_store_one_row(store: Store) -> None:
     store.create_experiment(experiment())
     stored: list[bool] = []
@@ -566,6 +672,89 @@ def test_delete_removes_everything_of_one_experiment(store: Store) -> None:
     assert len(store.list_snapshots("exp-2").items) == 1
     with pytest.raises(IdempotencyConflict):
         store.write_daily("exp-2", [], "set", IdempotencyRecord("k", "other"))
+
+
+@contextmanager
+def deletes_interrupted(store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Make delete_experiment fail part-way: SQL stores fail deleting the snapshots (a trigger
+    raising in the delete's transaction); DynamoDB deletes a few items, then the sweep fails."""
+    if store.name == "dynamodb":
+        sweep = store._sweep_part  # type: ignore[attr-defined]
+
+        def partly(*args: Any) -> None:
+            table, keys, *rest = args
+            sweep(table, keys[:3], *rest)
+            raise StoreUnavailable("the sweep was interrupted")
+
+        monkeypatch.setattr(store, "_sweep_part", partly)
+        yield
+        monkeypatch.setattr(store, "_sweep_part", sweep)
+        return
+    create, drop = {
+        "sqlite": (
+            [
+                "CREATE TRIGGER interrupt BEFORE DELETE ON snapshots "
+                "BEGIN SELECT RAISE(ABORT, 'interrupted'); END"
+            ],
+            ["DROP TRIGGER interrupt"],
+        ),
+        "postgres": (
+            [
+                "CREATE FUNCTION interrupt() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'interrupted'; END $$",
+                "CREATE TRIGGER interrupt BEFORE DELETE ON snapshots "
+                "FOR EACH ROW EXECUTE FUNCTION interrupt()",
+            ],
+            ["DROP TRIGGER interrupt ON snapshots", "DROP FUNCTION interrupt()"],
+        ),
+    }[store.name]
+    if store.name == "sqlite":
+        conn: Any = sqlite3.connect(store.path, isolation_level=None)  # type: ignore[attr-defined]
+    else:
+        conn = psycopg.connect(pg_url(), autocommit=True)
+        conn.execute(f"SET search_path = {store.schema}")  # type: ignore[attr-defined]
+    try:
+        for sql in create:
+            conn.execute(sql)
+        yield
+        for sql in drop:
+            conn.execute(sql)
+    finally:
+        conn.close()
+
+
+def test_a_recreated_id_starts_empty_after_an_interrupted_delete(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an experiment with days, snapshots and an idempotency key
+    store.create_experiment(experiment())
+    rows = grid(10)
+    store.write_daily("exp-1", rows, "increment", IdempotencyRecord("k", "h1"))
+    for i in range(3):
+        store.write_snapshot(snapshot(f"f{i}", T0 + dt.timedelta(minutes=i)))
+    # When its delete fails part-way
+    with deletes_interrupted(store, monkeypatch), pytest.raises(StoreError):
+        store.delete_experiment("exp-1")
+    # Then either nothing was deleted (one transaction) ...
+    try:
+        whole = store.get_experiment("exp-1")
+    except ExperimentNotFound:
+        whole = None
+        # ... or the experiment is gone from every listing
+        assert store.list_experiments().items == []
+    if whole is not None:
+        assert store.read_daily("exp-1") == rows
+        assert len(store.list_snapshots("exp-1").items) == 3
+        store.delete_experiment("exp-1")
+    # and the same id made again starts empty: no days, snapshots or keys of the old one
+    store.create_experiment(experiment(created_at=T0 + dt.timedelta(days=1)))
+    assert store.read_daily("exp-1") == []
+    assert store.list_snapshots("exp-1").items == []
+    assert store.latest_snapshot("exp-1") is None
+    assert store.write_snapshot(snapshot("f2", T0 + dt.timedelta(days=1))) is True
+    fresh = [DailyRow(D1, "control", 1, 0)]
+    assert store.write_daily("exp-1", fresh, "increment", IdempotencyRecord("k", "h2")) is None
+    assert counts(store) == {(D1, "control"): (1, 0, 0)}
 
 
 def test_delete_of_many_rows(store: Store) -> None:

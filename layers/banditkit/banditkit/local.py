@@ -15,6 +15,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI
@@ -32,6 +33,12 @@ log = logging.getLogger("banditkit.local")
 
 WORKER_THREADS = 4
 SWITCH_INTERVAL = 0.001
+# What one client can hold of the local server: connections beyond MAX_CONNECTIONS (open
+# at once, idle ones included) are answered 503; an idle kept-alive connection closes after
+# KEEP_ALIVE seconds; a request's headers and body must arrive within the deadlines of
+# local_timeouts.py (10 s and 30 s), else its connection is closed.
+MAX_CONNECTIONS = 200
+KEEP_ALIVE = 5.0
 
 DASHBOARD_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -191,6 +198,27 @@ def parse_args(argv: Sequence[str] | None, config: AppConfig) -> argparse.Namesp
     return parser.parse_args(argv)
 
 
+def server_limits(
+    *,
+    max_connections: int = MAX_CONNECTIONS,
+    keep_alive: float = KEEP_ALIVE,
+    header_timeout: float | None = None,
+    body_timeout: float | None = None,
+) -> dict[str, Any]:
+    """uvicorn's options that bound what a client can hold: the connection cap, the idle
+    keep-alive and the request read deadlines (local_timeouts.py)."""
+    from banditkit import local_timeouts
+
+    return {
+        "http": local_timeouts.timed_protocol(
+            header_timeout or local_timeouts.HEADER_TIMEOUT,
+            body_timeout or local_timeouts.BODY_TIMEOUT,
+        ),
+        "limit_concurrency": max_connections,
+        "timeout_keep_alive": keep_alive,
+    }
+
+
 def main(argv: Sequence[str] | None = None, serve: Callable[..., None] | None = None) -> int:
     try:
         config = load_config()
@@ -218,7 +246,7 @@ def main(argv: Sequence[str] | None = None, serve: Callable[..., None] | None = 
         serve = uvicorn.run
     print(f"banditkit: http://{args.host}:{args.port}/dashboard/  (API docs at /docs)")
     try:
-        serve(app, host=args.host, port=args.port, log_level=args.log_level)
+        serve(app, host=args.host, port=args.port, log_level=args.log_level, **server_limits())
     finally:
         store.close()
     return 0

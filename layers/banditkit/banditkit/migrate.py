@@ -33,7 +33,7 @@ import json
 import math
 import sqlite3
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -423,9 +423,7 @@ def migrate(
                 store.create_experiment(exp)
         else:
             report.experiments.already += 1
-            rows = _undeclared(existing, rows, report)
-            if apply:
-                _add_variants(store, exp_id, rows)
+            rows = _undeclared(existing, rows, report)  # write_daily records new variants
         stored = {} if existing is None else _stored_days(store, exp_id)
         new = [r for r in rows if stored.get((r.date, r.variant_name)) != r]
         report.daily_rows.to_write += len(new)
@@ -468,12 +466,6 @@ def _undeclared(existing: Experiment, rows: list[DailyRow], report: Report) -> l
                 f"the stored experiment declares only {', '.join(sorted(known))}"
             )
     return kept
-
-
-def _add_variants(store: Store, exp_id: str, rows: Iterable[DailyRow]) -> None:
-    from banditkit.service.experiments import add_discovered
-
-    add_discovered(store, exp_id, list(dict.fromkeys(r.variant_name for r in rows)))
 
 
 def _stored_days(store: Store, exp_id: str) -> dict[tuple[dt.date, str], DailyRow]:

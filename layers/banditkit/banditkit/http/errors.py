@@ -29,6 +29,7 @@ from banditkit.store import (
     InvalidMetrics,
     StoreLimitExceeded,
     StoreUnavailable,
+    TooManyVariants,
 )
 
 log = logging.getLogger("banditkit.http")
@@ -200,6 +201,16 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(PayloadTooLarge)
     async def _too_large(request: Request, exc: PayloadTooLarge) -> JSONResponse:
         return problem_response(413, "too-large", str(exc))
+
+    @app.exception_handler(TooManyVariants)
+    async def _too_many_variants(request: Request, exc: TooManyVariants) -> JSONResponse:
+        message = f"an experiment has at most {exc.limit} variants"
+        return problem_response(
+            422,
+            "validation-error",
+            f"{message}; nothing was stored",
+            [FieldError("variants", message)],
+        )
 
     @app.exception_handler(IdempotencyKeyRequired)
     async def _key_required(request: Request, exc: IdempotencyKeyRequired) -> JSONResponse:

@@ -9,6 +9,7 @@ from typing import Any
 
 from banditkit import engine, models
 from banditkit.cache import BoundedCache
+from banditkit.service.cpu import cpu_slot
 from banditkit.service.loading import (
     Clock,
     Loaded,
@@ -59,16 +60,38 @@ def _frozen_shares(store: Store, loaded: Loaded) -> dict[str, float]:
 _ALLOCATIONS: BoundedCache[engine.Allocation] = BoundedCache(512)
 
 
+_REPORTS: BoundedCache[engine.Report] = BoundedCache(256)
+
+
+def _cache_key(loaded: Loaded, previous: dict[str, float] | None) -> tuple[object, ...]:
+    return (loaded.fingerprint, tuple(sorted(previous.items())) if previous is not None else None)
+
+
 def _engine_allocate(loaded: Loaded, previous: dict[str, float] | None) -> engine.Allocation:
-    key = (loaded.fingerprint, tuple(sorted(previous.items())) if previous is not None else None)
+    key = _cache_key(loaded, previous)
     hit = _ALLOCATIONS.get(key)
     if hit is not None:
         return hit
-    allocation = engine.allocate(
-        loaded.variants, loaded.days, loaded.settings, control=loaded.control, previous=previous
-    )
+    with cpu_slot():
+        allocation = engine.allocate(
+            loaded.variants, loaded.days, loaded.settings, control=loaded.control, previous=previous
+        )
     _ALLOCATIONS.put(key, allocation)
     return allocation
+
+
+def _engine_report(loaded: Loaded, previous: dict[str, float] | None) -> engine.Report:
+    """engine.report, cached like the allocation: unchanged data is not computed again."""
+    key = _cache_key(loaded, previous)
+    hit = _REPORTS.get(key)
+    if hit is not None:
+        return hit
+    with cpu_slot():
+        rep = engine.report(
+            loaded.variants, loaded.days, loaded.settings, control=loaded.control, previous=previous
+        )
+    _REPORTS.put(key, rep)
+    return rep
 
 
 @dataclasses.dataclass(frozen=True)
@@ -236,13 +259,7 @@ def report(store: Store, experiment_id: str, *, now: Clock = utcnow) -> models.R
                 "recommendation": "No data yet: post daily counts to start the experiment.",
             }
         )
-    rep = engine.report(
-        loaded.variants,
-        loaded.days,
-        loaded.settings,
-        control=loaded.control,
-        previous=_previous_shares(store, loaded),
-    )
+    rep = _engine_report(loaded, _previous_shares(store, loaded))
     shares, status = _shown(store, loaded, rep.allocation)
     base = _allocation_out(loaded, rep.allocation, shares, status, at)
     return models.ReportOut.model_validate(

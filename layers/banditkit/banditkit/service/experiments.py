@@ -141,28 +141,10 @@ def delete_experiment(store: Store, experiment_id: str) -> None:
     seen(store).clear()  # an experiment made again under this id starts afresh
 
 
-def add_discovered(store: Store, experiment_id: str, names: Sequence[str]) -> None:
-    """Record variants first seen in events on an experiment that declared none."""
-    for _ in range(UPDATE_RETRIES):
-        exp = store.get_experiment(experiment_id)
-        known = {v.name for v in exp.variants}
-        new = [n for n in dict.fromkeys(names) if n not in known]
-        if not new or exp.variants_declared:
-            return
-        updated = dataclasses.replace(exp, variants=exp.variants + tuple(Variant(n) for n in new))
-        try:
-            store.update_experiment(updated, expected_version=exp.version)
-            return
-        except Conflict:
-            continue
-    # The counts are stored; allocation reads variants from the data too, so nothing is lost.
-    log.warning("could not record new variants of %s after retries", experiment_id)
-
-
-def check_variant_names(
-    exp: Experiment, names: Sequence[str], field: Callable[[int], str]
-) -> list[str]:
-    """Raise InvalidRequest for names a declared experiment does not know; return new names."""
+def check_variant_names(exp: Experiment, names: Sequence[str], field: Callable[[int], str]) -> None:
+    """Raise InvalidRequest for names a declared experiment does not know, or for new names
+    past the cap (the store checks the cap again in its write, against concurrent writers;
+    names an experiment already has always pass, even past the cap)."""
     known = {v.name for v in exp.variants}
     if exp.variants_declared:
         problems = [
@@ -172,13 +154,12 @@ def check_variant_names(
         ]
         if problems:
             raise InvalidRequest(problems)
-        return []
+        return
     new = [n for n in dict.fromkeys(names) if n not in known]
-    if len(known) + len(new) > models.MAX_VARIANTS:
+    if new and len(known) + len(new) > models.MAX_VARIANTS:
         raise InvalidRequest(
             [FieldError("variants", f"an experiment has at most {models.MAX_VARIANTS} variants")]
         )
-    return new
 
 
 def reset(store: Store) -> None:

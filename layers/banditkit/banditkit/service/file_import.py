@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from banditkit import models
 from banditkit.models.common import ID_MAX_LENGTH, ID_PATTERN
 from banditkit.service.errors import FieldError, InvalidRequest
-from banditkit.service.experiments import add_discovered, check_variant_names
+from banditkit.service.experiments import check_variant_names
 from banditkit.store import DailyRow, Experiment, ExperimentNotFound, IdempotencyRecord, Store
 
 MAX_FILE_ERRORS = 200
@@ -159,14 +159,13 @@ def import_file(
         )
     if not rows and not problems:
         problems.append(FieldError("body", "no data rows"))
-    new: dict[str, list[str]] = {}
     if not problems:
         for exp_id, batch in rows.items():
             exp = experiments[exp_id]
             assert exp is not None
             names = list(dict.fromkeys(r.variant_name for r in batch))
             try:
-                new[exp_id] = check_variant_names(exp, names, lambda i: "variant_name")
+                check_variant_names(exp, names, lambda i: "variant_name")
             except InvalidRequest as err:
                 problems.extend(
                     FieldError(f"experiment.{exp_id}.{e.field}", e.message) for e in err.errors
@@ -192,9 +191,8 @@ def import_file(
             record = IdempotencyRecord(
                 f"{exp_id}:{idempotency_key}", request_hash, part.model_dump(mode="json")
             )
-        first = store.write_daily(exp_id, batch, mode, record)
-        if new[exp_id]:
-            add_discovered(store, exp_id, new[exp_id])
+        # new variants are recorded with their counts, the cap held in the same transaction
+        first = store.write_daily(exp_id, batch, mode, record, max_variants=models.MAX_VARIANTS)
         replayed = replayed and first is not None
         parts.append(part.model_copy(update={"replayed": first is not None}))
     return models.FileImportOut(

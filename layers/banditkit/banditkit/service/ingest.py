@@ -14,11 +14,14 @@ from typing import TypeVar
 from pydantic import ValidationError
 
 from banditkit import models
-from banditkit.service.errors import FieldError, InvalidRequest
-from banditkit.service.experiments import add_discovered, check_variant_names
-from banditkit.store import DailyRow, IdempotencyRecord, Store
+from banditkit.service.cpu import cpu_slot
+from banditkit.service.errors import FieldError, InvalidRequest, PayloadTooLarge
+from banditkit.service.experiments import check_variant_names
+from banditkit.store import DailyRow, Experiment, IdempotencyRecord, Store
 
 MAX_CSV_ERRORS = 200
+# Rows of one import: its parse holds them all (about 0.5 KB each) before the write.
+MAX_IMPORT_ROWS = 100_000
 
 
 def request_hash(body: models.EventsIn) -> str:
@@ -32,7 +35,7 @@ def ingest_events(
     """Write one day of counts (all variants or none); replays return the first answer."""
     exp = store.get_experiment(body.experiment_id)
     names = [v.variant_name for v in body.variants]
-    new = check_variant_names(exp, names, lambda i: f"variants.{i}.variant_name")
+    check_variant_names(exp, names, lambda i: f"variants.{i}.variant_name")
     rows = [
         DailyRow(body.date, v.variant_name, v.impressions, v.clicks, v.conversions)
         for v in body.variants
@@ -47,7 +50,7 @@ def ingest_events(
         total_conversions=sum(r.conversions for r in rows),
     )
     key = None if idempotency_key is None else (idempotency_key, request_hash(body))
-    return _write_once(store, exp.id, rows, body.mode, key, new, out)
+    return _write_once(store, exp.id, rows, body.mode, key, out)
 
 
 Out = TypeVar("Out", models.EventsOut, models.ImportOut)
@@ -59,18 +62,15 @@ def _write_once(
     rows: Sequence[DailyRow],
     mode: models.WriteMode,
     key: tuple[str, str] | None,
-    new: Sequence[str],
     out: Out,
 ) -> Out:
     """Store the rows; with (Idempotency-Key, request hash) a replay answers the first
-    response, marked replayed. Variants first seen here are recorded either way: a first
-    attempt may have failed after its counts committed."""
+    response, marked replayed. The store records variants first seen here with their
+    counts, and holds the variant cap in the same transaction (TooManyVariants)."""
     record = None
     if key is not None:
         record = IdempotencyRecord(f"{experiment_id}:{key[0]}", key[1], out.model_dump(mode="json"))
-    first = store.write_daily(experiment_id, rows, mode, record)
-    if new:
-        add_discovered(store, experiment_id, new)
+    first = store.write_daily(experiment_id, rows, mode, record, max_variants=models.MAX_VARIANTS)
     if first is not None:
         return type(out).model_validate({**first, "replayed": True})
     return out
@@ -91,15 +91,33 @@ def import_csv(
     mode: models.WriteMode = "set",
     idempotency_key: str | None = None,
 ) -> models.ImportOut:
-    """Store every row of a CSV file: InvalidRequest lists every bad row, nothing stored.
+    """Store every row of a CSV file: InvalidRequest lists every bad row, nothing stored;
+    PayloadTooLarge past MAX_IMPORT_ROWS rows (found before the rest is parsed).
     On DynamoDB a file beyond one transaction is written in parts (Store.write_daily): an
     increment import then needs an Idempotency-Key, and a retry with it counts once."""
     exp = store.get_experiment(experiment_id)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidRequest([FieldError("body", "the file is not UTF-8 text")]) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    with cpu_slot():
+        try:
+            rows = _read_csv(exp, data)
+        except UnicodeDecodeError:
+            raise InvalidRequest([FieldError("body", "the file is not UTF-8 text")]) from None
+    out = models.ImportOut(
+        experiment_id=exp.id,
+        mode=mode,
+        rows_imported=len(rows),
+        days=len({r.date for r in rows}),
+        variants=list(dict.fromkeys(r.variant_name for r in rows)),
+        total_impressions=sum(r.impressions for r in rows),
+        total_clicks=sum(r.clicks for r in rows),
+        total_conversions=sum(r.conversions for r in rows),
+    )
+    guard = None if idempotency_key is None else (idempotency_key, import_request_hash(data, mode))
+    return _write_once(store, exp.id, rows, mode, guard, out)
+
+
+def _read_csv(exp: Experiment, data: bytes) -> list[DailyRow]:
+    """The file's rows, decoded as they are read (no second copy of the file as text)."""
+    reader = csv.DictReader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""))
     header = [h.strip() for h in reader.fieldnames or ()]
     missing = [c for c in _CSV_REQUIRED if c not in header]
     unknown = [c for c in header if c not in _CSV_REQUIRED + _CSV_OPTIONAL]
@@ -113,6 +131,7 @@ def import_csv(
     known = {v.name for v in exp.variants}
     records = iter(reader)
     line = 1  # the header
+    read = 0  # records
     while True:
         try:
             record = next(records)
@@ -122,6 +141,11 @@ def import_csv(
             problems.append(FieldError(f"line.{line + 1}", f"unreadable CSV: {err}"))
             break
         line = reader.line_num
+        read += 1
+        if read > MAX_IMPORT_ROWS:
+            raise PayloadTooLarge(
+                f"the file has more than {MAX_IMPORT_ROWS:,} rows; import it in parts"
+            )
         if None in record:
             problems.append(FieldError(f"line.{line}", "more cells than header columns"))
             continue
@@ -168,11 +192,10 @@ def import_csv(
         )
     if not rows and not problems:
         problems.append(FieldError("body", "no data rows"))
-    new: list[str] = []
     if not problems:
         names = list(dict.fromkeys(r.variant_name for r in rows))
         try:
-            new = check_variant_names(exp, names, lambda i: "variant_name")
+            check_variant_names(exp, names, lambda i: "variant_name")
         except InvalidRequest as err:
             problems.extend(err.errors)
     if problems:
@@ -180,15 +203,4 @@ def import_csv(
         more = len(problems) - len(shown)
         detail = f"{len(problems)} problem(s) in the file; nothing was stored"
         raise InvalidRequest(shown, detail + (f" ({more} more not listed)" if more else ""))
-    out = models.ImportOut(
-        experiment_id=exp.id,
-        mode=mode,
-        rows_imported=len(rows),
-        days=len({r.date for r in rows}),
-        variants=list(dict.fromkeys(r.variant_name for r in rows)),
-        total_impressions=sum(r.impressions for r in rows),
-        total_clicks=sum(r.clicks for r in rows),
-        total_conversions=sum(r.conversions for r in rows),
-    )
-    guard = None if idempotency_key is None else (idempotency_key, import_request_hash(data, mode))
-    return _write_once(store, exp.id, rows, mode, guard, new, out)
+    return rows

@@ -14,6 +14,7 @@ from typing import Any
 from banditkit import engine, models
 from banditkit.cache import BoundedCache
 from banditkit.engine import DailyCounts, InvalidSettings, Settings
+from banditkit.service.cpu import cpu_slot
 from banditkit.service.errors import FieldError, InvalidRequest
 from banditkit.store import Experiment, Store, Variant
 
@@ -108,7 +109,8 @@ def load(store: Store, experiment_id: str, window_days: int | None = None) -> Lo
         exp.data_version,
     ):
         return hit
-    loaded = read(store, exp, window_days)
+    with cpu_slot():  # tens of thousands of rows decoded, fingerprinted
+        loaded = read(store, exp, window_days)
     cache.put(key, loaded, weight=len(loaded.days) + 1)
     return loaded
 

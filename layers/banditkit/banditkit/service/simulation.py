@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from banditkit import engine, models
 from banditkit.engine import RateChange
+from banditkit.service.cpu import cpu_slot
 from banditkit.service.errors import FieldError, InvalidRequest, PayloadTooLarge
 from banditkit.service.loading import check_feasible, control_of, engine_settings
 from banditkit.store import Variant
@@ -27,16 +28,17 @@ def simulate(body: models.SimulateIn) -> models.SimulateOut:
     variants = [Variant(v.name, v.is_control) for v in body.variants]
     check_feasible(settings, variants)
     control = control_of(variants, names)
-    sim = engine.simulate(
-        names,
-        [v.rate for v in body.variants],
-        body.daily_impressions,
-        body.days,
-        settings,
-        control=control,
-        changes=[RateChange(c.day, tuple(c.rates)) for c in body.changes],
-        seed=body.seed,
-    )
+    with cpu_slot():
+        sim = engine.simulate(
+            names,
+            [v.rate for v in body.variants],
+            body.daily_impressions,
+            body.days,
+            settings,
+            control=control,
+            changes=[RateChange(c.day, tuple(c.rates)) for c in body.changes],
+            seed=body.seed,
+        )
     return models.SimulateOut(
         variants=list(sim.variants),
         days=[

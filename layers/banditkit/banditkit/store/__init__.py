@@ -21,6 +21,7 @@ from banditkit.store.base import (
     StoreError,
     StoreLimitExceeded,
     StoreUnavailable,
+    TooManyVariants,
     Variant,
 )
 
@@ -41,6 +42,7 @@ __all__ = [
     "StoreError",
     "StoreLimitExceeded",
     "StoreUnavailable",
+    "TooManyVariants",
     "Variant",
     "open_store",
 ]

@@ -22,6 +22,7 @@ from banditkit.store.base import (
     Page,
     Snapshot,
     StoreError,
+    TooManyVariants,
     Variant,
 )
 
@@ -42,6 +43,21 @@ def check_rows(rows: Sequence[DailyRow]) -> None:
             value = getattr(row, name)
             if type(value) is not int or not 0 <= value <= MAX_COUNT:
                 raise InvalidMetrics(f"{name} of {row.variant_name!r} must be an integer >= 0")
+
+
+def with_new_variants(
+    experiment_id: str, stored: str, rows: Sequence[DailyRow], max_variants: int | None
+) -> str | None:
+    """The experiment's variants (as stored JSON) with the batch's unknown names appended;
+    None when the batch names none. TooManyVariants past max_variants."""
+    variants = variants_from_json(stored)
+    known = {v.name for v in variants}
+    new = [n for n in dict.fromkeys(r.variant_name for r in rows) if n not in known]
+    if not new:
+        return None
+    if max_variants is not None and len(variants) + len(new) > max_variants:
+        raise TooManyVariants(experiment_id, max_variants)
+    return variants_json([*variants, *(Variant(n) for n in new)])
 
 
 def first_response(record: IdempotencyRecord, stored: tuple[str, Any] | None) -> dict[str, Any]:

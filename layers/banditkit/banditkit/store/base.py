@@ -55,6 +55,15 @@ class InvalidMetrics(StoreError):
     twice in a batch. Nothing of the batch was written."""
 
 
+class TooManyVariants(StoreError):
+    """A batch naming variants the experiment does not have yet, beyond its cap. Nothing of
+    the batch was written."""
+
+    def __init__(self, experiment_id: str, limit: int) -> None:
+        super().__init__(f"experiment {experiment_id!r} has at most {limit} variants")
+        self.limit = limit
+
+
 class InvalidCursor(StoreError):
     """A pagination cursor this store did not issue."""
 
@@ -145,7 +154,8 @@ class Store(Protocol):
 
     # experiments
     def create_experiment(self, experiment: Experiment) -> Experiment:
-        """Insert; Conflict if the id exists."""
+        """Insert; Conflict if the id exists. An id used before starts empty: nothing of a
+        deleted experiment (days, snapshots, idempotency keys) comes back."""
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         """ExperimentNotFound if absent."""
@@ -157,7 +167,9 @@ class Store(Protocol):
 
     def delete_experiment(self, experiment_id: str) -> None:
         """Delete the experiment with all its days, snapshots and idempotency records.
-        ExperimentNotFound if absent."""
+        ExperimentNotFound if absent. A delete that fails part-way leaves the experiment
+        either whole (SQL: one transaction) or gone from every read (DynamoDB: a tombstone
+        that the next delete or create of the id sweeps)."""
 
     def list_experiments(
         self, status: ExperimentStatus | None = None, limit: int = 50, cursor: str | None = None
@@ -173,8 +185,16 @@ class Store(Protocol):
         rows: Sequence[DailyRow],
         mode: WriteMode,
         idempotency: IdempotencyRecord | None = None,
+        *,
+        max_variants: int | None = None,
     ) -> dict[str, Any] | None:
         """Write the rows: `set` replaces each (date, variant); `increment` adds.
+
+        Variants the experiment does not have yet are appended to its variants (in the
+        order of the batch, bumping its version) in the same transaction as their counts;
+        with max_variants, TooManyVariants (nothing written) when that would take the
+        experiment past it. Counts for variants it has are taken even when it holds more
+        than max_variants (on DynamoDB: in the batch's first transaction).
 
         With an idempotency record: if its key is new, the rows and the record are written
         together and None is returned; if the key exists with the same request_hash,
@@ -221,9 +241,12 @@ class Store(Protocol):
     def write_snapshot(self, snapshot: Snapshot) -> bool:
         """Store unless the latest snapshot has the same data_fingerprint (checked atomically:
         concurrent writers of one fingerprint store one row). True when stored.
-        ExperimentNotFound if the experiment is absent."""
+        An older snapshot written late is compared with the latest too, and kept in its
+        place in the history. ExperimentNotFound if the experiment is absent."""
 
-    def latest_snapshot(self, experiment_id: str) -> Snapshot | None: ...
+    def latest_snapshot(self, experiment_id: str) -> Snapshot | None:
+        """The first of list_snapshots: the newest by computed_at, and among snapshots of
+        one instant the greatest data_fingerprint (whatever the order they were written)."""
 
     def list_snapshots(
         self,
@@ -233,7 +256,8 @@ class Store(Protocol):
         limit: int = 100,
         cursor: str | None = None,
     ) -> Page[Snapshot]:
-        """Newest first; start <= computed_at <= end; empty for an unknown experiment."""
+        """Newest first (computed_at, then data_fingerprint, descending); start <=
+        computed_at <= end; empty for an unknown experiment."""
 
     def reset(self) -> None:
         """Delete everything."""

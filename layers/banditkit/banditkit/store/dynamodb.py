@@ -5,8 +5,13 @@
   timeouts and dropped connections are retried by botocore with backoff.
 - Every multi-variant write is ONE TransactWriteItems: a condition that the experiment
   exists, one Put (`set`) or Update with ADD (`increment`) per row, and the idempotency
-  record as a conditional Put in the idempotency table. A retry therefore never counts
-  twice: the record and the counts commit together or not at all. A batch beyond one
+  record as a conditional Put in the idempotency table: the record and the counts commit
+  together or not at all. Every transaction carries a ClientRequestToken minted once for
+  the request (the write_daily or write_snapshot call) and the part, and kept on every
+  retry of it, botocore's and the store's: DynamoDB applies a token once within 10 minutes
+  and answers a retry of a committed one with success, so a retry after a lost answer or
+  an "in progress" never counts twice, with or without an idempotency record (a client
+  that retries a whole request after a 503 needs its Idempotency-Key). A batch beyond one
   transaction (a CSV import) is a sequence of such transactions, each with its own
   idempotency record derived from the request's (see `write_daily`). Cancellations caused
   by conflicts or throttling inside the transaction are retried here (botocore does not
@@ -43,6 +48,7 @@ from banditkit.store._common import (
     snapshot_fields,
     snapshot_from_fields,
     ts,
+    with_new_variants,
 )
 from banditkit.store.base import (
     MAX_COUNT,
@@ -66,6 +72,7 @@ from banditkit.store.base import (
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+VARIANT_ROUNDS = 8  # x max_attempts: tries of a write whose new variants race others'
 MAX_TRANSACTION_ITEMS = 100
 MAX_BATCH_WRITE = 25
 MAX_ITEM_BYTES = 400 * 1024
@@ -82,17 +89,25 @@ _BUSY_CODES = frozenset(
         "RequestLimitExceeded",
         "InternalServerError",
         "ServiceUnavailable",
+    }
+)
+# Error codes the callers turn into Conflict, ExperimentNotFound, replays, retries.
+_HANDLED_CODES = frozenset(
+    {
+        "ConditionalCheckFailedException",
+        "TransactionCanceledException",
         "TransactionInProgressException",
     }
 )
-# Error codes the callers turn into Conflict, ExperimentNotFound, replays and the like.
-_HANDLED_CODES = frozenset({"ConditionalCheckFailedException", "TransactionCanceledException"})
 # Cancellation reasons after which running the same transaction again is safe.
 _RETRY_REASONS = frozenset(
     {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
 )
 
 Item = dict[str, dict[str, Any]]
+# A META item marked `deleting` is a tombstone: its experiment is gone (reads say not found,
+# writes fail this condition) while the sweep of its items runs, or after it was cut off.
+LIVE = "attribute_exists(PK) AND attribute_not_exists(deleting)"
 
 
 def client_config(
@@ -211,6 +226,14 @@ def part_records(
     return out
 
 
+def request_tokens(parts: int) -> list[str]:
+    """The ClientRequestToken of each transaction of one request: a random request id and
+    the part's index, hashed to DynamoDB's 36-character limit. Random, not a hash of the
+    content: two identical requests are two writes, each counted."""
+    request = uuid.uuid4().hex
+    return [hashlib.sha256(f"{request}#{i}".encode()).hexdigest()[:36] for i in range(parts)]
+
+
 def _exp_key(experiment_id: str) -> str:
     return f"EXP#{experiment_id}"
 
@@ -293,18 +316,25 @@ class DynamoDBStore:
             raise StoreUnavailable("dynamodb is unreachable") from None
         return response
 
-    def _transact(self, items: list[dict[str, Any]]) -> list[str] | None:
-        """Run one transaction; None when it committed, else the cancellation reason codes
-        (conflicts and throttling inside the transaction are retried first)."""
+    def _transact(self, items: list[dict[str, Any]], token: str) -> list[str] | None:
+        """Run one transaction under its ClientRequestToken; None when it committed, else
+        the cancellation reason codes. Conflicts and throttling inside the transaction, and
+        the same token still in progress, are retried first (with the same token)."""
         from botocore.exceptions import ClientError
 
         _check_transaction(items)
         for attempt in range(1, self.max_attempts + 1):
             try:
-                self._call("transact_write_items", TransactItems=items)
+                self._call("transact_write_items", TransactItems=items, ClientRequestToken=token)
                 return None
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                code = exc.response.get("Error", {}).get("Code")
+                if code == "TransactionInProgressException":
+                    if attempt < self.max_attempts:
+                        self._backoff(attempt)
+                        continue
+                    raise StoreUnavailable("dynamodb transaction stayed in progress") from None
+                if code != "TransactionCanceledException":
                     raise
                 reasons = [
                     str(r.get("Code", "None")) for r in exc.response.get("CancellationReasons", [])
@@ -378,6 +408,11 @@ class DynamoDBStore:
         return experiment_from_fields({k: next(iter(v.values())) for k, v in item.items()})
 
     def _get_meta(self, experiment_id: str) -> Item | None:
+        """The experiment's META item; None when absent or a tombstone."""
+        item = self._get_meta_item(experiment_id)
+        return None if item is None or "deleting" in item else item
+
+    def _get_meta_item(self, experiment_id: str) -> Item | None:
         response = self._call(
             "get_item",
             TableName=self.table,
@@ -388,16 +423,32 @@ class DynamoDBStore:
         return item
 
     def create_experiment(self, experiment: Experiment) -> Experiment:
+        """A tombstone first, then the sweep of whatever an interrupted delete left under
+        the id, then the experiment in the tombstone's place: a re-created id starts empty.
+        Conflict when the id is live, or another creator went live first."""
         from botocore.exceptions import ClientError
 
         item = self._meta_item(experiment)
         _check_item(item)
+        pk = item[tables.PK]
+        meta_key = {tables.PK: pk, tables.SK: _s("META")}
+        found = self._get_meta_item(experiment.id)
+        if found is not None and "deleting" not in found:
+            raise Conflict(f"experiment {experiment.id!r} exists")
         try:
+            if found is None:
+                self._call(
+                    "put_item",
+                    TableName=self.table,
+                    Item={**meta_key, "deleting": {"BOOL": True}},
+                    ConditionExpression="attribute_not_exists(PK)",
+                )
+            self._sweep(pk)
             self._call(
                 "put_item",
                 TableName=self.table,
                 Item=item,
-                ConditionExpression="attribute_not_exists(PK)",
+                ConditionExpression="attribute_exists(deleting)",
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
@@ -432,7 +483,7 @@ class DynamoDBStore:
                 UpdateExpression="SET "
                 + ", ".join(f"#{n} = :{n}" for n in names)
                 + ", variants_declared = :declared, GSI1PK = :gsi1pk, version = :version",
-                ConditionExpression="attribute_exists(PK) AND version = :expected",
+                ConditionExpression=f"{LIVE} AND version = :expected",
                 ExpressionAttributeNames={f"#{n}": n for n in names},
                 ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
@@ -446,34 +497,80 @@ class DynamoDBStore:
         return self._experiment(response["Attributes"])
 
     def delete_experiment(self, experiment_id: str) -> None:
+        """META becomes a tombstone (out of every read, listing and write), the experiment's
+        items are swept, then the tombstone goes. Cut off part-way, the experiment stays
+        gone, and the next delete or create of the id finishes the sweep."""
         from botocore.exceptions import ClientError
 
         pk = _s(_exp_key(experiment_id))
+        meta_key = {tables.PK: pk, tables.SK: _s("META")}
         found = True
         try:
-            # the experiment goes first, so concurrent writes fail their existence check
             self._call(
-                "delete_item",
+                "update_item",
                 TableName=self.table,
-                Key={tables.PK: pk, tables.SK: _s("META")},
-                ConditionExpression="attribute_exists(PK)",
+                Key=meta_key,
+                UpdateExpression="SET deleting = :yes REMOVE GSI1PK, GSI1SK",
+                ConditionExpression=LIVE,
+                ExpressionAttributeValues={":yes": {"BOOL": True}},
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
-            found = False  # still sweep what an interrupted delete may have left
+            if self._get_meta_item(experiment_id) is None:
+                raise ExperimentNotFound(experiment_id) from None
+            found = False  # a tombstone: finish the delete it stands for
+        try:
+            self._sweep(pk)
+            self._call(
+                "delete_item",
+                TableName=self.table,
+                Key=meta_key,
+                ConditionExpression="attribute_exists(deleting)",
+            )
+        except (ClientError, Conflict) as exc:
+            if isinstance(exc, ClientError) and (
+                exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException"
+            ):
+                raise
+            # the id was created again meanwhile; what this delete removed is gone
+        if not found:
+            raise ExperimentNotFound(experiment_id)
+
+    def _sweep(self, pk: dict[str, str]) -> None:
+        """Delete every item of a tombstoned experiment but META, from both tables, in
+        transactions that each check the tombstone is still there: once the id is created
+        again, a late sweep deletes nothing of the new experiment (Conflict)."""
         for table in (self.table, self.idempotency_table):
-            keys = list(
-                self._query(
+            keys = [
+                key
+                for key in self._query(
                     TableName=table,
                     KeyConditionExpression="PK = :pk",
                     ExpressionAttributeValues={":pk": pk},
                     ProjectionExpression="PK, SK",
+                    ConsistentRead=True,
                 )
-            )
-            self._batch_delete(table, keys)
-        if not found:
-            raise ExperimentNotFound(experiment_id)
+                if not (table == self.table and key[tables.SK]["S"] == "META")
+            ]
+            step = MAX_TRANSACTION_ITEMS - 1
+            for start in range(0, len(keys), step):
+                self._sweep_part(table, keys[start : start + step], pk)
+
+    def _sweep_part(self, table: str, keys: Sequence[Item], pk: dict[str, str]) -> None:
+        tombstone = {  # an Update that changes nothing, as the functions' roles may update
+            "Update": {
+                "TableName": self.table,
+                "Key": {tables.PK: pk, tables.SK: _s("META")},
+                "UpdateExpression": "SET deleting = :yes",
+                "ConditionExpression": "attribute_exists(deleting)",
+                "ExpressionAttributeValues": {":yes": {"BOOL": True}},
+            }
+        }
+        deletes = [{"Delete": {"TableName": table, "Key": key}} for key in keys]
+        reasons = self._transact([tombstone, *deletes], request_tokens(1)[0])
+        if reasons is not None:
+            raise Conflict("the experiment was created again during the sweep")
 
     def list_experiments(
         self, status: ExperimentStatus | None = None, limit: int = 50, cursor: str | None = None
@@ -582,9 +679,13 @@ class DynamoDBStore:
         rows: Sequence[DailyRow],
         mode: WriteMode,
         idempotency: IdempotencyRecord | None = None,
+        *,
+        max_variants: int | None = None,
     ) -> dict[str, Any] | None:
         """One transaction per part of the batch (see Store.write_daily for what holds
-        when there are several); every part is built and checked before the first runs."""
+        when there are several); every part is built and checked before the first runs.
+        New variant names go on META with the first part, on the condition that META's
+        version is the one read: a concurrent writer's names make it read again."""
         check_rows(rows)
         pk = _s(_exp_key(experiment_id))
         writes = [self._row_write(pk, row, mode) for row in rows]
@@ -596,12 +697,8 @@ class DynamoDBStore:
                 "(or write in set mode)"
             )
         records = part_records(idempotency, parts)
-        transactions = [
-            self._daily_transaction(pk, part, record)
-            for part, record in zip(parts, records, strict=True)
-        ]
-        for items in transactions:
-            _check_transaction(items)
+        for part, record in zip(parts, records, strict=True):
+            _check_transaction(self._daily_transaction(pk, part, record))
         last = records[-1]
         if len(parts) > 1 and last is not None:
             # parts commit in order, by every caller: with the last one stored, all are
@@ -609,8 +706,21 @@ class DynamoDBStore:
             if done is not None:
                 return done
         first: dict[str, Any] | None = None  # set when part 0 was stored before this call
-        for i, (items, record) in enumerate(zip(transactions, records, strict=True)):
-            reasons = self._transact(items)
+        # writers adding variants to one experiment at once take turns on META's version
+        rounds = VARIANT_ROUNDS * self.max_attempts
+        tokens = request_tokens(len(parts) + rounds)
+        for i, (part, record) in enumerate(zip(parts, records, strict=True)):
+            for attempt in range(rounds):
+                if attempt:
+                    self._backoff(min(attempt, 5))
+                names = self._variants_to_add(experiment_id, rows, max_variants) if i == 0 else None
+                items = self._daily_transaction(pk, part, record, names)
+                # a new token when part 0 is built again (its META update changed)
+                reasons = self._transact(items, tokens[i if attempt == 0 else len(parts) + attempt])
+                if names is None or reasons is None or reasons[0] != "ConditionalCheckFailed":
+                    break
+            else:
+                raise StoreUnavailable("dynamodb variant writers kept conflicting")
             if reasons is None:
                 continue
             if reasons[0] == "ConditionalCheckFailed":
@@ -624,23 +734,43 @@ class DynamoDBStore:
             raise StoreError("dynamodb refused the write")
         return first
 
+    def _variants_to_add(
+        self, experiment_id: str, rows: Sequence[DailyRow], max_variants: int | None
+    ) -> tuple[str, int] | None:
+        """META's variants with the batch's new names (as JSON) and the version read; None
+        when the batch names none. ExperimentNotFound, TooManyVariants."""
+        meta = self._get_meta(experiment_id)
+        if meta is None:
+            raise ExperimentNotFound(experiment_id)
+        variants = with_new_variants(experiment_id, meta["variants"]["S"], rows, max_variants)
+        return None if variants is None else (variants, int(meta["version"]["N"]))
+
     def _daily_transaction(
-        self, pk: dict[str, str], writes: list[dict[str, Any]], record: IdempotencyRecord | None
+        self,
+        pk: dict[str, str],
+        writes: list[dict[str, Any]],
+        record: IdempotencyRecord | None,
+        variants: tuple[str, int] | None = None,
     ) -> list[dict[str, Any]]:
-        """The experiment's data_version bump (its existence check), the row writes, and
-        the idempotency record (if any) last."""
-        items: list[dict[str, Any]] = [
-            {
-                "Update": {
-                    "TableName": self.table,
-                    "Key": {tables.PK: pk, tables.SK: _s("META")},
-                    "UpdateExpression": "ADD data_version :one",
-                    "ConditionExpression": "attribute_exists(PK)",
-                    "ExpressionAttributeValues": {":one": _n(1)},
-                }
-            },
-            *writes,
-        ]
+        """The experiment's data_version bump (its existence check; with `variants`, the
+        new list of variants, on the condition that META is at the version read), the row
+        writes, and the idempotency record (if any) last."""
+        meta: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": {tables.PK: pk, tables.SK: _s("META")},
+            "UpdateExpression": "ADD data_version :one",
+            "ConditionExpression": LIVE,
+            "ExpressionAttributeValues": {":one": _n(1)},
+        }
+        if variants is not None:
+            meta["UpdateExpression"] = "SET variants = :v, version = :next ADD data_version :one"
+            meta["ConditionExpression"] = f"{LIVE} AND version = :seen"
+            meta["ExpressionAttributeValues"] |= {
+                ":v": _s(variants[0]),
+                ":next": _n(variants[1] + 1),
+                ":seen": _n(variants[1]),
+            }
+        items: list[dict[str, Any]] = [{"Update": meta}, *writes]
         if record is not None:
             now = int(dt.datetime.now(dt.UTC).timestamp())
             items.append(
@@ -703,37 +833,64 @@ class DynamoDBStore:
             raise
 
     def write_snapshot(self, snapshot: Snapshot) -> bool:
+        """Compare with the newest snapshot, and set: META names the newest (its sort key
+        and fingerprint); the transaction stores the snapshot only if META still names the
+        newest this call read, and moves META's names when the snapshot is the newer.
+        Snapshots sort by SK = ALLOC#<computed_at>#<fingerprint>#<random>: newest by time,
+        then by fingerprint, as in the SQL stores."""
         f = snapshot_fields(snapshot)
         pk = _s(_exp_key(snapshot.experiment_id))
-        item: Item = {
-            tables.PK: pk,
-            tables.SK: _s(f"ALLOC#{f['computed_at']}#{uuid.uuid4().hex[:12]}"),
-            **{name: _s(value) for name, value in f.items()},
-        }
-        reasons = self._transact(
-            [
-                {  # the fingerprint of the latest snapshot lives on META: compare and set
-                    "Update": {
-                        "TableName": self.table,
-                        "Key": {tables.PK: pk, tables.SK: _s("META")},
-                        "UpdateExpression": "SET latest_fingerprint = :fp",
-                        "ConditionExpression": (
-                            "attribute_exists(PK) AND (attribute_not_exists(latest_fingerprint)"
-                            " OR latest_fingerprint <> :fp)"
-                        ),
-                        "ExpressionAttributeValues": {":fp": _s(snapshot.data_fingerprint)},
-                    }
-                },
-                {"Put": {"TableName": self.table, "Item": item}},
-            ]
-        )
-        if reasons is None:
-            return True
-        if reasons[0] == "ConditionalCheckFailed":
-            if self._get_meta(snapshot.experiment_id) is None:
+        meta_key = {tables.PK: pk, tables.SK: _s("META")}
+        sk = f"ALLOC#{f['computed_at']}#{snapshot.data_fingerprint}#{uuid.uuid4().hex[:12]}"
+        item: Item = {tables.PK: pk, tables.SK: _s(sk), **{n: _s(v) for n, v in f.items()}}
+        for _ in range(self.max_attempts):
+            meta = self._get_meta(snapshot.experiment_id)
+            if meta is None:
                 raise ExperimentNotFound(snapshot.experiment_id)
-            return False
-        raise StoreError("dynamodb refused the snapshot")
+            newest, newest_fp = self._newest_snapshot(pk, meta)
+            if newest_fp == snapshot.data_fingerprint:
+                return False
+            values: dict[str, Any] = {}
+            if "newest_snapshot" not in meta:  # (set here, by the first snapshot written)
+                condition = f"{LIVE} AND attribute_not_exists(newest_snapshot)"
+            else:
+                condition = f"{LIVE} AND newest_snapshot = :seen"
+                values[":seen"] = meta["newest_snapshot"]
+            guard: dict[str, Any] = {"TableName": self.table, "Key": meta_key}
+            guard["ConditionExpression"] = condition
+            if newest is None or sk > newest:
+                values |= {":sk": _s(sk), ":fp": _s(snapshot.data_fingerprint)}
+                guard["UpdateExpression"] = "SET newest_snapshot = :sk, latest_fingerprint = :fp"
+            else:  # an older snapshot: META stays (an Update, not a ConditionCheck: no new IAM)
+                values[":fp"] = meta["latest_fingerprint"]
+                guard["UpdateExpression"] = "SET latest_fingerprint = :fp"
+            guard["ExpressionAttributeValues"] = values
+            put = {"Put": {"TableName": self.table, "Item": item}}
+            reasons = self._transact([{"Update": guard}, put], request_tokens(1)[0])
+            if reasons is None:
+                return True
+            if reasons[0] != "ConditionalCheckFailed":
+                raise StoreError("dynamodb refused the snapshot")
+            # another writer moved the newest snapshot (or the experiment went): read again
+        raise StoreUnavailable("dynamodb snapshot writers kept conflicting")
+
+    def _newest_snapshot(self, pk: dict[str, str], meta: Item) -> tuple[str | None, str | None]:
+        """The sort key and fingerprint of the newest snapshot, from META (or, for an
+        experiment whose META predates `newest_snapshot`, from its snapshots)."""
+        if "newest_snapshot" in meta:
+            return meta["newest_snapshot"]["S"], meta["latest_fingerprint"]["S"]
+        if "latest_fingerprint" not in meta:
+            return None, None
+        for found in self._query(
+            TableName=self.table,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :alloc)",
+            ExpressionAttributeValues={":pk": pk, ":alloc": _s("ALLOC#")},
+            ScanIndexForward=False,
+            ConsistentRead=True,
+            Limit=1,
+        ):
+            return found[tables.SK]["S"], found["data_fingerprint"]["S"]
+        return None, None
 
     def latest_snapshot(self, experiment_id: str) -> Snapshot | None:
         page = self.list_snapshots(experiment_id, limit=1)

@@ -39,6 +39,7 @@ from banditkit.store._common import (
     snapshot_from_fields,
     ts,
     utc,
+    with_new_variants,
 )
 from banditkit.store.base import (
     Conflict,
@@ -364,6 +365,8 @@ class PostgresStore(SqlStore):
         rows: Sequence[DailyRow],
         mode: WriteMode,
         idempotency: IdempotencyRecord | None = None,
+        *,
+        max_variants: int | None = None,
     ) -> dict[str, Any] | None:
         check_rows(rows)
         # one lock order for every writer, so concurrent batches cannot deadlock
@@ -407,12 +410,19 @@ class PostgresStore(SqlStore):
                     # is always the last lock taken: no deadlock with the row locks above)
                     cur.execute(
                         "UPDATE experiments SET data_version = data_version + 1 "
-                        "WHERE id = %s RETURNING 1",
+                        "WHERE id = %s RETURNING variants::text",
                         (experiment_id,),
                     )
                     bumped = cur.fetchone()
                 if bumped is None:
                     raise ExperimentNotFound(experiment_id)
+                # under the experiment's row lock: concurrent writers see each other's names
+                variants = with_new_variants(experiment_id, bumped[0], rows, max_variants)
+                if variants is not None:
+                    conn.execute(
+                        "UPDATE experiments SET variants = %s, version = version + 1 WHERE id = %s",
+                        (variants, experiment_id),
+                    )
             except pg_errors.ForeignKeyViolation:
                 raise ExperimentNotFound(experiment_id) from None
             except (pg_errors.NumericValueOutOfRange, pg_errors.CheckViolation):

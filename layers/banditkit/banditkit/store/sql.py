@@ -36,6 +36,9 @@ from banditkit.store.base import (
 )
 
 Row = tuple[Any, ...]
+# The snapshots' order, newest first, on every backend: by computed_at, then by fingerprint
+# (snapshots of one instant), then by insertion (only equal snapshots remain to order).
+NEWEST_FIRST = "computed_at DESC, data_fingerprint DESC, id DESC"
 Execute = Callable[[str, Sequence[Any]], Any]  # conn.execute with %s placeholders: a cursor
 R = TypeVar("R")
 # What update_experiment writes (the id, created_at and data_version stay; version is bumped).
@@ -147,15 +150,18 @@ class SqlStore:
             sql += " AND computed_at <= %s"
             params.append(self._instant(end))
         if cursor is not None:
-            at, last_id = decode_cursor(cursor, (str, int))
-            sql += " AND (computed_at, id) < (%s, %s)"
-            params += [self._instant(cursor_ts(at)), last_id]
-        sql += " ORDER BY computed_at DESC, id DESC LIMIT %s"
+            at, fingerprint, last_id = decode_cursor(cursor, (str, str, int))
+            sql += " AND (computed_at, data_fingerprint, id) < (%s, %s, %s)"
+            params += [self._instant(cursor_ts(at)), fingerprint, last_id]
+        sql += f" ORDER BY {NEWEST_FIRST} LIMIT %s"
         rows = self._fetch(sql, (*params, limit + 1))
         items = [self._snapshot(r[1:]) for r in rows[:limit]]
         next_cursor = None
         if len(rows) > limit:
-            next_cursor = encode_cursor(ts(items[-1].computed_at), int(rows[limit - 1][0]))
+            last = items[-1]
+            next_cursor = encode_cursor(
+                ts(last.computed_at), last.data_fingerprint, int(rows[limit - 1][0])
+            )
         return Page(items, next_cursor)
 
     def update_experiment(self, experiment: Experiment, expected_version: int) -> Experiment:
@@ -201,8 +207,8 @@ class SqlStore:
             if found is None:
                 raise ExperimentNotFound(snapshot.experiment_id)
             latest = execute(
-                "SELECT data_fingerprint FROM snapshots WHERE experiment_id = %s "
-                "ORDER BY computed_at DESC, id DESC LIMIT 1",
+                "SELECT data_fingerprint FROM snapshots WHERE experiment_id = %s "  # noqa: S608
+                f"ORDER BY {NEWEST_FIRST} LIMIT 1",
                 (f["experiment_id"],),
             ).fetchone()
             if latest is not None and latest[0] == snapshot.data_fingerprint:

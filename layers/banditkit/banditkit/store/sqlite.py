@@ -26,6 +26,7 @@ from banditkit.store._common import (
     first_response,
     snapshot_from_fields,
     ts,
+    with_new_variants,
 )
 from banditkit.store.base import (
     Conflict,
@@ -113,8 +114,9 @@ _UPSERT = {
 
 
 _BUMP_DATA_VERSION = (
-    "UPDATE experiments SET data_version = data_version + 1 WHERE id = ? RETURNING 1"
+    "UPDATE experiments SET data_version = data_version + 1 WHERE id = ? RETURNING variants"
 )
+_ADD_VARIANTS = "UPDATE experiments SET variants = ?, version = version + 1 WHERE id = ?"
 # Columns added after the first release: (table, column, definition) for older files.
 _ADDED_COLUMNS = (
     ("experiments", "data_version", "INTEGER NOT NULL DEFAULT 0"),
@@ -286,11 +288,16 @@ class SQLiteStore(SqlStore):
         return experiment_from_fields(f)
 
     def delete_experiment(self, experiment_id: str) -> None:
-        with self._write() as conn:
-            if conn.execute("DELETE FROM experiments WHERE id = ?", (experiment_id,)).rowcount == 0:
-                raise ExperimentNotFound(experiment_id)
-            for table in ("daily", "snapshots", "idempotency"):
-                conn.execute(f"DELETE FROM {table} WHERE experiment_id = ?", (experiment_id,))  # noqa: S608
+        """One transaction: a delete that fails part-way leaves the experiment whole."""
+        try:
+            with self._write() as conn:
+                deleted = conn.execute("DELETE FROM experiments WHERE id = ?", (experiment_id,))
+                if deleted.rowcount == 0:
+                    raise ExperimentNotFound(experiment_id)
+                for table in ("daily", "snapshots", "idempotency"):
+                    conn.execute(f"DELETE FROM {table} WHERE experiment_id = ?", (experiment_id,))  # noqa: S608
+        except sqlite3.IntegrityError as exc:
+            raise StoreError("sqlite refused the delete") from exc
 
     # daily metrics ---------------------------------------------------------------------
 
@@ -300,6 +307,8 @@ class SQLiteStore(SqlStore):
         rows: Sequence[DailyRow],
         mode: WriteMode,
         idempotency: IdempotencyRecord | None = None,
+        *,
+        max_variants: int | None = None,
     ) -> dict[str, Any] | None:
         check_rows(rows)
         try:
@@ -343,8 +352,12 @@ class SQLiteStore(SqlStore):
                     ],
                 )
                 # last: the existence check (a missing experiment rolls all of it back)
-                if conn.execute(_BUMP_DATA_VERSION, (experiment_id,)).fetchone() is None:
+                found = conn.execute(_BUMP_DATA_VERSION, (experiment_id,)).fetchone()
+                if found is None:
                     raise ExperimentNotFound(experiment_id)
+                variants = with_new_variants(experiment_id, found[0], rows, max_variants)
+                if variants is not None:
+                    conn.execute(_ADD_VARIANTS, (variants, experiment_id))
         except sqlite3.IntegrityError:
             raise InvalidMetrics("a count would leave the 64-bit integer range") from None
         return None
