@@ -9,6 +9,7 @@ from typing import Any
 
 from banditkit import engine, models
 from banditkit.cache import BoundedCache
+from banditkit.service import signals
 from banditkit.service.loading import (
     Clock,
     Loaded,
@@ -165,9 +166,10 @@ def allocate(
     allocation, shares, status, written = compute(
         store, loaded, trigger if window_days is None else None, at
     )
-    out = models.AllocationOut.model_validate(
-        _allocation_out(loaded, allocation, shares, status, at)
-    )
+    body = _allocation_out(loaded, allocation, shares, status, at)
+    body["warnings"] = signals.warnings(store, loaded, allocation, at)
+    body["reasons"] = signals.reasons(loaded, allocation)
+    out = models.AllocationOut.model_validate(body)
     return AllocationResult(out, written)
 
 
@@ -195,12 +197,16 @@ def report(store: Store, experiment_id: str, *, now: Clock = utcnow) -> models.R
     )
     shares, status = _shown(store, loaded, rep.allocation)
     base = _allocation_out(loaded, rep.allocation, shares, status, at)
+    estimates, disagree = signals.estimates(loaded, rep)
     return models.ReportOut.model_validate(
         {
             **base,
+            "warnings": signals.warnings(store, loaded, rep.allocation, at) + disagree,
+            "reasons": signals.reasons(loaded, rep.allocation),
             "lifts": [models.LiftOut.model_validate(lf) for lf in rep.lifts],
             "regret_so_far": rep.regret_so_far,
             "gained_vs_even": rep.gained_vs_even,
             "recommendation": rep.recommendation,
+            "estimates": estimates,
         }
     )
