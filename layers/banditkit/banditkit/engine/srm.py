@@ -5,8 +5,9 @@ of the shares of the latest snapshot at each moment (so a day on which no new sn
 was computed is compared with the snapshot in force when it began, and a day on which
 the shares changed with the time-weighted mix). A day is checked only when a snapshot
 from before its start is known, every variant served that day has an expected share,
-and the day has impressions. Pearson's chi-square on the day's impressions per variant,
-cells with an expected count below 5 pooled (Cochran's rule); p < ALPHA flags the day.
+and the day has impressions. Pearson's chi-square with a continuity correction on the
+day's impressions per variant, cells with an expected count below 20 pooled (so the
+chi-square tail holds at p = 0.001, not only at 0.05); p < ALPHA flags the day.
 Pure numpy and math, no I/O (docs/engine.md, "Warnings and checks").
 """
 

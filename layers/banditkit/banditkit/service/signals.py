@@ -175,12 +175,16 @@ def reasons(loaded: Loaded, allocation: engine.Allocation | None) -> list[models
         found = drift.suspected(loaded.variants, loaded.days, s, control=loaded.control)
         if found:
             since = max(d.since for d in found)
+            latest = max(d.day for d in loaded.days)
+            half_life = max(1.0, drift.DISCOUNT_SHARE * ((latest - since).days + 1))
+            if s.half_life_days is not None:
+                half_life = min(half_life, s.half_life_days)
             out.append(
                 models.ReasonOut(
                     code="drift_discount",
                     message=(
                         f"A change from {since} on is suspected: the data are counted with a "
-                        "half-life of a quarter of the days since it."
+                        f"half-life of {half_life:g} days (a quarter of the days since it)."
                     ),
                 )
             )
