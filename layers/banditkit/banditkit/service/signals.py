@@ -23,6 +23,19 @@ MAX_LISTED_DAYS = 14  # a split_mismatch names at most the latest 14 failing day
 # only for a new fingerprint, so the snapshots that can bear on the counted days are
 # fixed once a fingerprint has been computed.
 _SPLITS: BoundedCache[list[models.WarningOut]] = BoundedCache(1024)
+# Suspected drifts by fingerprint (variants, counted data, settings, control decide them).
+_DRIFTS: BoundedCache[tuple[Any, ...]] = BoundedCache(1024)
+
+
+def _suspected(loaded: Loaded) -> tuple[Any, ...]:
+    hit = _DRIFTS.get(loaded.fingerprint)
+    if hit is not None:
+        return hit
+    from banditkit.engine import drift
+
+    found = drift.suspected(loaded.variants, loaded.days, loaded.settings, control=loaded.control)
+    _DRIFTS.put(loaded.fingerprint, found)
+    return found
 
 
 def warnings(
@@ -67,9 +80,7 @@ def _insufficient(loaded: Loaded, allocation: engine.Allocation) -> list[models.
 
 
 def _drift(loaded: Loaded) -> list[models.WarningOut]:
-    from banditkit.engine import drift
-
-    found = drift.suspected(loaded.variants, loaded.days, loaded.settings, control=loaded.control)
+    found = _suspected(loaded)
     then = (
         "older data are discounted"
         if loaded.settings.on_drift == "discount"
@@ -172,7 +183,7 @@ def reasons(loaded: Loaded, allocation: engine.Allocation | None) -> list[models
     if s.on_drift == "discount":
         from banditkit.engine import drift
 
-        found = drift.suspected(loaded.variants, loaded.days, s, control=loaded.control)
+        found = _suspected(loaded)
         if found:
             since = max(d.since for d in found)
             latest = max(d.day for d in loaded.days)
