@@ -12,17 +12,16 @@ from typing import Any
 
 from banditkit import engine, models
 from banditkit.cache import BoundedCache
-from banditkit.service.loading import Loaded
+from banditkit.service.loading import Loaded, seen
 from banditkit.store import Store
 
 # The split check reads one page of the latest snapshots: the days they cover are checked.
 SNAPSHOT_PAGE = 100
 STALE_DAYS = 2
 MAX_LISTED_DAYS = 14  # a split_mismatch names at most the latest 14 failing days
-# Split-check results by (experiment id, created_at, fingerprint): a snapshot is written
-# only for a new fingerprint, so the snapshots that can bear on the counted days are
-# fixed once a fingerprint has been computed.
-_SPLITS: BoundedCache[list[models.WarningOut]] = BoundedCache(1024)
+# Split-check results are cached per store (seen(store).splits) by (experiment id,
+# created_at, fingerprint): a snapshot is written only for a new fingerprint, so the
+# snapshots that can bear on the counted days are fixed once a fingerprint was computed.
 # Suspected drifts by fingerprint (variants, counted data, settings, control decide them).
 _DRIFTS: BoundedCache[tuple[Any, ...]] = BoundedCache(1024)
 
@@ -44,7 +43,7 @@ def warnings(
     if allocation is None:
         return []
     out = _insufficient(loaded, allocation) + _drift(loaded) + _split(store, loaded)
-    latest = max((d.day for d in loaded.days if d.variant in set(loaded.variants)), default=None)
+    latest = max((d.day for d in loaded.days), default=None)
     if (
         loaded.experiment.status == "running"
         and latest is not None
@@ -104,7 +103,8 @@ def _drift(loaded: Loaded) -> list[models.WarningOut]:
 def _split(store: Store, loaded: Loaded) -> list[models.WarningOut]:
     exp = loaded.experiment
     key = (exp.id, exp.created_at, loaded.fingerprint)
-    hit = _SPLITS.get(key)
+    cache = seen(store).splits
+    hit = cache.get(key)
     if hit is not None:
         return hit
     from banditkit.engine import srm
@@ -131,7 +131,7 @@ def _split(store: Store, loaded: Loaded) -> list[models.WarningOut]:
                 expected={d.day.isoformat(): d.expected for d in days},
             )
         )
-    _SPLITS.put(key, out)
+    cache.put(key, out)
     return out
 
 
