@@ -37,6 +37,11 @@ export const SETTINGS = [
     help: 'Older days weigh less: a day this many days old counts half. 0.01 to 3650; empty = no decay.',
   },
   {
+    key: 'on_drift', label: 'On a suspected change', kind: 'select', default: 'warn',
+    options: [['warn', 'Warn only'], ['discount', 'Warn and discount older data']],
+    help: 'When a variant\'s rate seems to have changed: only warn, or also count the data with a half-life of a quarter of the days since the change.',
+  },
+  {
     key: 'alpha_prior', label: 'Prior α (successes)', kind: 'number', default: 1, min: 0.001,
     max: 1e6, step: 'any',
     help: 'Pseudo-successes every variant starts with. 0.001 to 1,000,000; α = β = 1 is a flat prior.',

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from banditkit.engine import guardrails
+from banditkit.engine import drift, guardrails
 from banditkit.engine.beta import BetaGrid
 from banditkit.engine.posterior import Counted, check_previous, count, null_probability
 from banditkit.engine.types import (
@@ -94,6 +94,11 @@ def _evidence(
     as_of: dt.date | None,
 ) -> _Evidence:
     counted = count(variants, days, settings, control=control, as_of=as_of)
+    if settings.on_drift == "discount":  # a suspected change: count with its half-life
+        discount = drift.discounted(counted, settings)
+        if discount is not None:
+            settings = discount
+            counted = count(variants, days, settings, control=control, as_of=as_of)
     settings.check_feasible(len(variants), counted.control is not None)
     prev = check_previous(variants, previous)
     grid = BetaGrid.build(counted.alpha, counted.beta)

@@ -9,6 +9,7 @@ from typing import Literal
 
 Metric = Literal["ctr", "conversion_rate"]
 Status = Literal["warming_up", "optimizing", "winner_found"]
+OnDrift = Literal["warn", "discount"]
 
 
 class InvalidSettings(ValueError):
@@ -41,6 +42,9 @@ class Settings:
     # true rates around their common mean when they differ (0.1 = ±10%).
     null_prior: float = 0.0
     effect_scale: float = 0.1
+    # When a change of a variant's rate is suspected (engine/drift.py): only warn, or also
+    # count the data with a half-life from the change (docs/engine.md, "Warnings and checks").
+    on_drift: OnDrift = "warn"
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -101,6 +105,8 @@ def _validate(s: Settings) -> None:
     if not (isinstance(s.null_prior, int | float) and 0.0 <= s.null_prior < 1.0):
         raise InvalidSettings("null_prior", "must be a number in [0, 1)")
     positive_finite("effect_scale", s.effect_scale)
+    if s.on_drift not in ("warn", "discount"):
+        raise InvalidSettings("on_drift", "must be 'warn' or 'discount'")
 
 
 @dataclass(frozen=True)

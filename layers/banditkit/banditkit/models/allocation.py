@@ -69,6 +69,71 @@ class PastAllocation(Response):
     total_clicks: int = Field(description="Clicks the snapshot counted.")
 
 
+WarningCode = Literal[
+    "insufficient_data", "drift_suspected", "split_mismatch", "stale_data", "estimates_disagree"
+]
+ReasonCode = Literal["burn_in", "exploring_new_variant", "floor_active", "drift_discount"]
+
+
+class WarningOut(Response):
+    """Something the reader should know before trusting the numbers (docs/engine.md,
+    "Warnings and checks"). Fields other than code and message are set for the codes
+    that name them, else null."""
+
+    code: WarningCode = Field(
+        description=(
+            "insufficient_data: a variant has fewer impressions of its own than "
+            "min_impressions. drift_suspected: a variant's rate relative to the others "
+            "changed during the test. split_mismatch: the impressions served on some days "
+            "do not match the shares recommended for those days (chi-square, p < 0.001). "
+            "stale_data: a running experiment's latest data are more than two days old. "
+            "estimates_disagree: the pooled and the period-weighted lift of a variant "
+            "have opposite signs and the period-weighted interval excludes 0."
+        )
+    )
+    message: str = Field(description="The warning in plain language.")
+    variant: str | None = Field(
+        default=None,
+        description="insufficient_data, drift_suspected, estimates_disagree: the variant.",
+    )
+    since: dt.date | None = Field(
+        default=None, description="drift_suspected: the first day of the new level."
+    )
+    dates: list[dt.date] | None = Field(
+        default=None, description="split_mismatch: the days whose split failed the check."
+    )
+    observed: dict[str, dict[str, float]] | None = Field(
+        default=None,
+        description="split_mismatch: per day (ISO date), each variant's share of impressions.",
+    )
+    expected: dict[str, dict[str, float]] | None = Field(
+        default=None,
+        description=(
+            "split_mismatch: per day (ISO date), each variant's recommended share: the "
+            "time-weighted shares of the snapshots in force during that UTC day."
+        ),
+    )
+    latest_day: dt.date | None = Field(
+        default=None, description="stale_data: the latest day with data."
+    )
+
+
+class ReasonOut(Response):
+    """Why the current split looks the way it does."""
+
+    code: ReasonCode = Field(
+        description=(
+            "burn_in: fewer than min_impressions in total, so the split is even. "
+            "exploring_new_variant: a variant below min_impressions of its own is being "
+            "explored. floor_active: a variant is held at its floor (exploration or control). "
+            "drift_discount: on_drift is discount and a change is suspected, so the data "
+            "are counted with a half-life."
+        )
+    )
+    message: str = Field(description="The reason in plain language.")
+    variant: str | None = Field(default=None, description="The variant concerned, if one.")
+
+
 class AllocationOut(Response):
     """GET /allocation: the traffic shares for the next period and the evidence behind them."""
 
@@ -96,6 +161,12 @@ class AllocationOut(Response):
     history: list[PastAllocation] = Field(
         description="The latest snapshots, newest first (at most 10)."
     )
+    warnings: list[WarningOut] = Field(
+        default_factory=list, description="What to know before trusting these numbers."
+    )
+    reasons: list[ReasonOut] = Field(
+        default_factory=list, description="Why the current split is what it is (running only)."
+    )
 
 
 class LiftOut(Response):
@@ -112,6 +183,34 @@ class RegretDayOut(Response):
     gained: float = Field(description="Cumulative estimated successes gained vs an even split.")
 
 
+class EstimateOut(Response):
+    value: float = Field(description="The estimate.")
+    ci_low: float = Field(description="95% interval, low end.")
+    ci_high: float = Field(description="95% interval, high end.")
+
+
+class VariantEstimates(Response):
+    variant: str = Field(description="The variant (for lifts: compared with the control).")
+    pooled: EstimateOut | None = Field(
+        description="From all counted data pooled: the posterior the allocation uses."
+    )
+    stratified: EstimateOut | None = Field(
+        description=(
+            "Period-weighted: each day's rate weighted by the day's total impressions, over "
+            "the days the variant (and for a lift the control) was served; null without them."
+        )
+    )
+
+
+class EstimatesOut(Response):
+    """Rates and lifts both pooled and period-weighted (stratified by day)."""
+
+    allocation_uses: Literal["pooled"] = Field(description="Which estimate the allocation uses.")
+    reason: str = Field(description="Why the allocation uses it, and when to prefer the other.")
+    rates: list[VariantEstimates] = Field(description="Each variant's rate.")
+    lifts: list[VariantEstimates] = Field(description="Each non-control variant's lift.")
+
+
 class ReportOut(AllocationOut):
     """GET /experiments/{id}/report: the allocation plus lifts, regret and a recommendation."""
 
@@ -121,6 +220,9 @@ class ReportOut(AllocationOut):
     recommendation: str = Field(description="Plain-language recommendation.")
     regret_by_day: list[RegretDayOut] = Field(
         description="regret_so_far and gained_vs_even day by day (cumulative), for charts."
+    )
+    estimates: EstimatesOut | None = Field(
+        default=None, description="Pooled and period-weighted rates and lifts (null: no data)."
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -104,6 +104,14 @@ class SettingsPatch(Request):
         description="Relative spread of true rates when they differ (0.1 = +-10%).",
     )
 
+    on_drift: Literal["warn", "discount"] | None = Field(
+        default=None,
+        description=(
+            "When a variant's rate seems to have changed: warn only (warn), or also count "
+            "the data with a half-life of a quarter of the days since the change (discount)."
+        ),
+    )
+
     def applied_to(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
         """`overrides` (the settings stored as not default) with this patch applied: a value
         replaces, null removes the override, so the setting takes its default."""
@@ -132,3 +140,6 @@ class SettingsOut(Response):
     winner_loss_share: float = Field(description="Expected-loss share needed for a winner.")
     null_prior: float = Field(description="Prior probability that all variants share one rate.")
     effect_scale: float = Field(description="Relative spread of true rates when they differ.")
+    on_drift: Literal["warn", "discount"] = Field(
+        description="What a suspected change of a rate does: warn, or discount older data."
+    )

@@ -9,6 +9,7 @@ from typing import Any
 
 from banditkit import engine, models
 from banditkit.cache import BoundedCache
+from banditkit.service import signals
 from banditkit.service.cpu import cpu_slot
 from banditkit.service.loading import (
     Clock,
@@ -233,12 +234,11 @@ def allocate(
     allocation, shares, status, written = compute(store, own, trigger, at)
     if window_days is not None:
         allocation, shares, status, _ = compute(store, loaded, None, at)
-    out = models.AllocationOut.model_validate(
-        {
-            **_allocation_out(loaded, allocation, shares, status, at),
-            "history": past_allocations(store, own),
-        }
-    )
+    body = _allocation_out(loaded, allocation, shares, status, at)
+    body["history"] = past_allocations(store, own)
+    body["warnings"] = signals.warnings(store, loaded, allocation, at)
+    body["reasons"] = signals.reasons(loaded, allocation)
+    out = models.AllocationOut.model_validate(body)
     return AllocationResult(out, written)
 
 
@@ -262,14 +262,18 @@ def report(store: Store, experiment_id: str, *, now: Clock = utcnow) -> models.R
     rep = _engine_report(loaded, _previous_shares(store, loaded))
     shares, status = _shown(store, loaded, rep.allocation)
     base = _allocation_out(loaded, rep.allocation, shares, status, at)
+    estimates, disagree = signals.estimates(loaded, rep)
     return models.ReportOut.model_validate(
         {
             **base,
             "history": past_allocations(store, loaded),
+            "warnings": signals.warnings(store, loaded, rep.allocation, at) + disagree,
+            "reasons": signals.reasons(loaded, rep.allocation),
             "lifts": [models.LiftOut.model_validate(lf) for lf in rep.lifts],
             "regret_so_far": rep.regret_so_far,
             "gained_vs_even": rep.gained_vs_even,
             "regret_by_day": [models.RegretDayOut.model_validate(d) for d in rep.regret_by_day],
             "recommendation": rep.recommendation,
+            "estimates": estimates,
         }
     )

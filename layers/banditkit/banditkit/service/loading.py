@@ -85,10 +85,13 @@ class _Seen:
     snapshotted: BoundedCache[tuple[int, int, str]] = dataclasses.field(
         default_factory=lambda: BoundedCache(10_000)
     )
+    # `splits`: the split check's warnings per (id, created_at, fingerprint) (service/signals.py).
+    splits: BoundedCache[list[Any]] = dataclasses.field(default_factory=lambda: BoundedCache(1024))
 
     def clear(self) -> None:
         self.loaded.clear()
         self.snapshotted.clear()
+        self.splits.clear()
 
 
 _SEEN: weakref.WeakKeyDictionary[Store, _Seen] = weakref.WeakKeyDictionary()
