@@ -50,6 +50,7 @@ def test_every_setting_the_schema_makes_nullable_takes_null_as_its_default(
         "winner_loss_share": 0.02,
         "null_prior": 0.5,
         "effect_scale": 0.2,
+        "on_drift": "discount",
     }
     assert sorted(changed) == nullable
     exp = api.create(settings=changed)

@@ -3,6 +3,7 @@ row imports, automatic Idempotency-Keys, retries, and problems as exceptions."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import http.server
 import json
@@ -256,6 +257,7 @@ def test_an_unreachable_server_is_retried_with_backoff_then_raised() -> None:
 
 def test_fields_of_a_newer_server_are_dropped_not_refused() -> None:
     from banditkit.client import parse
+    from banditkit.engine import Settings
     from pydantic import ValidationError
 
     raw = json.dumps(
@@ -269,22 +271,8 @@ def test_fields_of_a_newer_server_are_dropped_not_refused() -> None:
                     "variants": [{"name": "control", "is_control": True, "colour": "red"}],
                     "variants_declared": True,
                     "control": "control",
-                    "settings": {
-                        "alpha_prior": 1,
-                        "beta_prior": 1,
-                        "min_explore_rate": 0.05,
-                        "control_floor": 0.1,
-                        "max_daily_shift": None,
-                        "min_impressions": 1000,
-                        "window_days": None,
-                        "half_life_days": None,
-                        "metric": "ctr",
-                        "winner_p_best": 0.95,
-                        "winner_loss_share": 0.01,
-                        "null_prior": 0,
-                        "effect_scale": 0.1,
-                        "new_knob": 3,
-                    },
+                    # every setting this server has, and one it does not know yet
+                    "settings": {**dataclasses.asdict(Settings()), "new_knob": 3},
                     "created_at": "2025-01-01T00:00:00Z",
                     "updated_at": "2025-01-01T00:00:00Z",
                     "owner": "team-a",
