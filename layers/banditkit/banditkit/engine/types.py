@@ -9,6 +9,7 @@ from typing import Literal
 
 Metric = Literal["ctr", "conversion_rate"]
 Status = Literal["warming_up", "optimizing", "winner_found"]
+AllocationRule = Literal["thompson", "sharpened"]
 
 
 class InvalidSettings(ValueError):
@@ -41,6 +42,9 @@ class Settings:
     # true rates around their common mean when they differ (0.1 = ±10%).
     null_prior: float = 0.0
     effect_scale: float = 0.1
+    # "thompson": shares = P(best); "sharpened": laggards get less once the leader is clear
+    # (engine/sharpen.py, docs/engine.md "Sharpened allocation").
+    allocation_rule: AllocationRule = "thompson"
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -101,6 +105,8 @@ def _validate(s: Settings) -> None:
     if not (isinstance(s.null_prior, int | float) and 0.0 <= s.null_prior < 1.0):
         raise InvalidSettings("null_prior", "must be a number in [0, 1)")
     positive_finite("effect_scale", s.effect_scale)
+    if s.allocation_rule not in ("thompson", "sharpened"):
+        raise InvalidSettings("allocation_rule", "must be 'thompson' or 'sharpened'")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,14 @@ from typing import Any
 
 from pydantic import Field
 
-from banditkit.models.common import MAX_COUNT, MIN_PRIOR, Metric, Request, Response
+from banditkit.models.common import (
+    MAX_COUNT,
+    MIN_PRIOR,
+    AllocationRule,
+    Metric,
+    Request,
+    Response,
+)
 
 
 class SettingsPatch(Request):
@@ -100,6 +107,11 @@ class SettingsPatch(Request):
         allow_inf_nan=False,
         description="Relative spread of true rates when they differ (0.1 = +-10%).",
     )
+    allocation_rule: AllocationRule | None = Field(
+        default=None,
+        description="thompson = shares are P(best); sharpened = laggards get less once the "
+        "leader is at least 80% likely best (docs/engine.md).",
+    )
 
     def overrides(self) -> dict[str, Any]:
         """The fields the client set explicitly (null included, e.g. to clear window_days)."""
@@ -122,3 +134,4 @@ class SettingsOut(Response):
     winner_loss_share: float = Field(description="Expected-loss share needed for a winner.")
     null_prior: float = Field(description="Prior probability that all variants share one rate.")
     effect_scale: float = Field(description="Relative spread of true rates when they differ.")
+    allocation_rule: AllocationRule = Field(description="How P(best) becomes shares.")

@@ -35,6 +35,27 @@ def _previous_shares(store: Store, loaded: Loaded) -> dict[str, float] | None:
     return None
 
 
+# The sharpened rule's "new 7-day high" guard reads at most this many recent snapshots.
+HISTORY_DAYS = 7
+HISTORY_LIMIT = 200
+
+
+def _history(store: Store, loaded: Loaded, at: dt.datetime) -> list[dict[str, float]] | None:
+    """P(best) of the snapshots of the last HISTORY_DAYS (oldest first, newest
+    HISTORY_LIMIT at most) for allocation_rule "sharpened"; None for "thompson". Snapshots
+    of the current data are left out: the guard compares today with the days before."""
+    if loaded.settings.allocation_rule != "sharpened":
+        return None
+    start = at - dt.timedelta(days=HISTORY_DAYS)
+    page = store.list_snapshots(loaded.experiment.id, start=start, limit=HISTORY_LIMIT)
+    known = set(loaded.variants)
+    return [
+        {k: v for k, v in snap.p_best.items() if k in known}
+        for snap in reversed(page.items)
+        if snap.data_fingerprint != loaded.fingerprint
+    ]
+
+
 def _shown(
     store: Store, loaded: Loaded, allocation: engine.Allocation
 ) -> tuple[dict[str, float], str]:
@@ -58,13 +79,26 @@ def _frozen_shares(store: Store, loaded: Loaded) -> dict[str, float]:
 _ALLOCATIONS: BoundedCache[engine.Allocation] = BoundedCache(512)
 
 
-def _engine_allocate(loaded: Loaded, previous: dict[str, float] | None) -> engine.Allocation:
-    key = (loaded.fingerprint, tuple(sorted(previous.items())) if previous is not None else None)
+def _engine_allocate(
+    loaded: Loaded,
+    previous: dict[str, float] | None,
+    history: list[dict[str, float]] | None = None,
+) -> engine.Allocation:
+    key = (
+        loaded.fingerprint,
+        tuple(sorted(previous.items())) if previous is not None else None,
+        tuple(tuple(sorted(h.items())) for h in history) if history is not None else None,
+    )
     hit = _ALLOCATIONS.get(key)
     if hit is not None:
         return hit
     allocation = engine.allocate(
-        loaded.variants, loaded.days, loaded.settings, control=loaded.control, previous=previous
+        loaded.variants,
+        loaded.days,
+        loaded.settings,
+        control=loaded.control,
+        previous=previous,
+        history=history,
     )
     _ALLOCATIONS.put(key, allocation)
     return allocation
@@ -132,7 +166,9 @@ def compute(
     """Run the engine; store a snapshot when running, asked to and the data changed."""
     if not loaded.variants:
         return None, {}, "warming_up", False
-    allocation = _engine_allocate(loaded, _previous_shares(store, loaded))
+    allocation = _engine_allocate(
+        loaded, _previous_shares(store, loaded), _history(store, loaded, at)
+    )
     shares, status = _shown(store, loaded, allocation)
     if loaded.experiment.status != "running":
         return allocation, shares, status, False
@@ -192,6 +228,7 @@ def report(store: Store, experiment_id: str, *, now: Clock = utcnow) -> models.R
         loaded.settings,
         control=loaded.control,
         previous=_previous_shares(store, loaded),
+        history=_history(store, loaded, at),
     )
     shares, status = _shown(store, loaded, rep.allocation)
     base = _allocation_out(loaded, rep.allocation, shares, status, at)
