@@ -12,7 +12,7 @@ policies differ only by their decisions. Regret is expected clicks lost against 
 showing the best variant of the day. Without --defaults the guardrails are off
 (min_explore_rate = control_floor = min_impressions = 0), so "thompson" is exactly
 batched Thompson sampling and the extra "sharpened, floor f" rows apply the rule with
-another floor for the laggards (FLOORS; "share:0" is the rule without one).
+a floor under the laggards' shares (FLOORS), candidates for cutting the tail.
 
 Tables: per scenario the mean regret, its ratio to Thompson (± s.e. from the paired
 differences), the share of runs above Thompson's 95th and 99th percentile and above 5×
@@ -156,7 +156,7 @@ class Policy:
         if self.floor is None:
             out = rule.sharpen(p_best, p_best, recent, self.n, daily)
             return guardrails.round_shares(out), p_best
-        out = rule.sharpen(p_best, p_best, recent, self.n, daily, min_share=0.0)
+        out = rule.sharpen(p_best, p_best, recent, self.n, daily)
         kind, value = self.floor.split(":")
         leader = int(np.argmax(p_best))
         out = np.maximum(out, floor_of(kind, float(value), p_best, self.n, daily))
@@ -177,8 +177,9 @@ class Policy:
 
 # Candidate floors for the laggards' sharpened shares, each at most the Thompson share p:
 # "info:r" a share that adds r of the variant's data a day, "share:s" an absolute share s,
-# "factor:f" a fraction f of the Thompson share (a bound on the shrink factor).
-FLOORS = ("info", "share", "factor")
+# "factor:f" a fraction f of the Thompson share (a bound on the shrink factor), "ratio:c"
+# the full share while the variant has less than c times the leader's data.
+FLOORS = ("info", "share", "factor", "ratio")
 
 
 def floor_of(kind: str, value: float, p: Array, n: Array, daily: float) -> Array:
@@ -186,6 +187,8 @@ def floor_of(kind: str, value: float, p: Array, n: Array, daily: float) -> Array
         out: Array = np.minimum(p, value * n / daily) if daily > 0 else p
     elif kind == "share":
         out = np.minimum(p, value)
+    elif kind == "ratio":  # the full share while its data is below value × the leader's
+        out = np.where(n < value * n[int(np.argmax(p))], p, 0.0)
     else:
         out = value * p
     return out
@@ -348,10 +351,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--floor",
         action="append",
         help="extra row: the rule with this floor instead, KIND:VALUE with KIND one of "
-        f"{', '.join(FLOORS)} (default: share:0, the rule without a floor)",
+        f"{', '.join(FLOORS)} (none by default)",
     )
     args = parser.parse_args(argv)
-    floors = args.floor if args.floor is not None else ["share:0"]
+    floors = args.floor or []
     mode = "engine defaults" if args.defaults else "guardrails off"
     print(f"## Sharpened vs Thompson, {mode}, R = {args.reps}\n", flush=True)
     results = {}

@@ -34,7 +34,7 @@ def shrunk(share: float) -> object:
 
 
 def test_clear_leader_takes_the_laggards_sharpened_shares() -> None:
-    out = sharpen(P, P, RECENT, DATA, DAILY, min_share=0.0)
+    out = sharpen(P, P, RECENT, DATA, DAILY)
     assert out[1:].tolist() == [shrunk(0.06), shrunk(0.04)]
     assert out[0] == 1.0 - math.fsum(out[1:])
 
@@ -42,34 +42,26 @@ def test_clear_leader_takes_the_laggards_sharpened_shares() -> None:
 def test_a_rising_arm_keeps_its_share() -> None:
     # Variant 1 was never above 0.05 in the last days: 0.06 is a new high.
     recent = np.array([[0.95, 0.03, 0.08], [0.93, 0.05, 0.02]])
-    out = sharpen(P, P, recent, DATA, DAILY, min_share=0.0)
+    out = sharpen(P, P, recent, DATA, DAILY)
     assert out[1] == 0.06
     assert out[2] == shrunk(0.04)
     # Equal to the earlier high is not a new high.
-    out = sharpen(P, P, np.array([[0.9, 0.06, 0.04]]), DATA, DAILY, min_share=0.0)
+    out = sharpen(P, P, np.array([[0.9, 0.06, 0.04]]), DATA, DAILY)
     assert out[1] == shrunk(0.06)
 
 
 def test_an_arm_whose_share_adds_a_tenth_of_its_data_keeps_it() -> None:
     # Variant 2: 0.04 x 10 000 = 400 trials; 400 >= 0.1 x 4000 keeps it, 0.1 x 4001 does not.
-    keeps = sharpen(P, P, RECENT, np.array([1e6, 1e5, 4000.0]), DAILY, min_share=0.0)
+    keeps = sharpen(P, P, RECENT, np.array([1e6, 1e5, 4000.0]), DAILY)
     assert keeps[2] == 0.04
-    loses = sharpen(P, P, RECENT, np.array([1e6, 1e5, 4001.0]), DAILY, min_share=0.0)
+    loses = sharpen(P, P, RECENT, np.array([1e6, 1e5, 4001.0]), DAILY)
     assert loses[2] == shrunk(0.04)
 
 
 def test_the_leader_absorbs_the_rest() -> None:
-    out = sharpen(P, P, RECENT, np.array([1e6, 1e5, 4000.0]), DAILY, min_share=0.0)
+    out = sharpen(P, P, RECENT, np.array([1e6, 1e5, 4000.0]), DAILY)
     assert out[0] == 1.0 - math.fsum(out[1:])
     assert out[1:].tolist() == [shrunk(0.06), 0.04]
-    assert math.fsum(out) == 1.0
-
-
-def test_the_floor_keeps_min_of_thompson_share_and_min_share() -> None:
-    p = np.array([0.9, 0.094, 0.006])
-    out = sharpen(p, p, np.array([[0.9, 0.2, 0.2]]), DATA, DAILY, min_share=0.01)
-    assert out[1] == 0.01  # 0.094/16 < 0.01
-    assert out[2] == 0.006  # below the floor: its Thompson share, untouched
     assert math.fsum(out) == 1.0
 
 
@@ -83,14 +75,14 @@ def test_missing_history_means_thompson() -> None:
     assert sharpen(P, P, np.empty((0, 3)), DATA, DAILY).tolist() == P.tolist()
     # A variant added late (no value in the history) counts as rising: it keeps its share.
     recent = np.array([[0.85, np.nan, 0.08]])
-    out = sharpen(P, P, recent, DATA, DAILY, min_share=0.0)
+    out = sharpen(P, P, recent, DATA, DAILY)
     assert out[1:].tolist() == [0.06, shrunk(0.04)]
     # No data yet (N̂ = 0): Thompson.
     assert sharpen(P, P, RECENT, DATA * 0, 0.0).tolist() == P.tolist()
 
 
 @st.composite
-def cases(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+def cases(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     k = draw(st.integers(2, 8))
     w = np.array(draw(st.lists(st.floats(0.0, 1.0), min_size=k, max_size=k)))
     leader = draw(st.integers(0, k - 1))
@@ -101,20 +93,21 @@ def cases(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, f
     rows = draw(st.integers(0, 7))
     recent = np.array(draw(st.lists(st.floats(0.0, 1.0), min_size=rows * k, max_size=rows * k)))
     data = np.array(draw(st.lists(st.floats(0.0, 1e7), min_size=k, max_size=k)))
-    return p, recent.reshape(rows, k), data, draw(st.floats(0.0, 1e6)), draw(st.floats(0, 0.1))
+    return p, recent.reshape(rows, k), data, draw(st.floats(0.0, 1e6))
 
 
 @given(cases())
 @settings(max_examples=300, deadline=None)
-def test_properties(case: tuple[np.ndarray, np.ndarray, np.ndarray, float, float]) -> None:
-    p, recent, data, daily, min_share = case
-    out = sharpen(p, p, recent, data, daily, min_share=min_share)
+def test_properties(case: tuple[np.ndarray, np.ndarray, np.ndarray, float]) -> None:
+    p, recent, data, daily = case
+    out = sharpen(p, p, recent, data, daily)
     leader = int(np.argmax(p))
     others = np.arange(len(p)) != leader
     assert math.fsum(out) == 1.0  # sums to 1 exactly
     assert (out >= 0).all()
     assert (out[others] <= p[others]).all()  # a laggard never gets more than Thompson gives
-    assert (out[others] >= np.minimum(p[others], min_share)).all()  # the floor holds
+    shrunk = p[others] * (min(1.0 - p.max(), 0.2) / 0.2) ** 4 * (1 - 1e-12)
+    assert (out[others] >= shrunk).all()  # never below the sharpened share
     assert out[leader] >= p[leader] - 1e-15
 
 
@@ -151,7 +144,7 @@ def test_allocate_sharpens_with_history_and_rounds_to_exactly_one() -> None:
     assert [v.p_best for v in out.variants] == [v.p_best for v in thompson.variants]
     m = 1.0 - p["a"]
     for name in ("b", "c"):
-        expected = max(p[name] * (m / 0.2) ** 4, min(p[name], 0.01))
+        expected = p[name] * (m / 0.2) ** 4
         assert out.shares[name] == pytest.approx(expected, abs=1e-6)
     assert out.shares["a"] > thompson.shares["a"]
     assert sum(round(s * 1_000_000) for s in out.shares.values()) == 1_000_000

@@ -12,10 +12,6 @@ prior mixed in), L the leader and m = 1 − p_L:
       catching up, as after a change of rates, keeps its full share;
   (b) informative: its full share would still add ≥ DATA_GAIN of its data
       (p_k · N̂ ≥ DATA_GAIN · n_k, N̂ the mean daily trials, n_k its counted trials);
-  and it never gets less than min(p_k, MIN_SHARE): sharpening takes traffic only from
-  variants that Thompson itself would give more than MIN_SHARE, so a variant starved
-  by unlucky early data (a small P(best)) keeps its Thompson share and can recover as
-  often as under Thompson.
 - the leader gets the rest: 1 minus the others, so the shares sum to 1.
 
 docs/engine.md ("Sharpened allocation") gives the measured cost and risks.
@@ -38,7 +34,6 @@ THRESHOLD = 0.2  # sharpen once the non-leaders together hold less than this
 POWER = 4  # how fast the laggards' shares shrink as m falls below THRESHOLD
 LOOKBACK_DAYS = 7  # guard (a): "a new high" over this many days of P(best) history
 DATA_GAIN = 0.1  # guard (b): keep the full share while it adds this much of the data
-MIN_SHARE = 0.01  # floor: sharpening never takes a laggard below min(p_k, MIN_SHARE)
 
 
 def recent_matrix(variants: Sequence[str], history: Sequence[Mapping[str, float]] | None) -> Array:
@@ -62,8 +57,6 @@ def sharpen(
     recent: Array,
     data: Array,
     daily: float,
-    *,
-    min_share: float = MIN_SHARE,
 ) -> Array:
     """The sharpened shares (summing to 1 under math.fsum) from Thompson's shares `matched`.
 
@@ -78,8 +71,7 @@ def sharpen(
         high = np.where(known, recent, -np.inf).max(axis=0)
         rising = p_best > high
         informative = out * daily >= DATA_GAIN * data
-        sharp = np.where(rising | informative, out, out * (m / THRESHOLD) ** POWER)
-        out = np.maximum(sharp, np.minimum(out, min_share))
+        out = np.where(rising | informative, out, out * (m / THRESHOLD) ** POWER)
     out[leader] = 0.0
     out[leader] = 1.0 - math.fsum(out)
     for _ in range(4):  # 1 − Σ rounds twice; a step of one ulp makes the exact sum round to 1
