@@ -79,7 +79,7 @@ SCENARIOS = (
     Scenario("null", (0.04, 0.04, 0.04), 20_000, 30, "3 x 0.04 (equal)"),
     Scenario("drift", (0.050, 0.040), 20_000, 30, "0.050 vs 0.040, swapped on day 14", 14),
     # our own
-    Scenario("low-traffic", (0.040, 0.050, 0.045), 600, 60, "3 variants, 600/day"),
+    Scenario("low-traffic", (0.040, 0.050, 0.045), 600, 60, "0.040/0.050/0.045"),
     Scenario("low-base", (0.0040, 0.0050, 0.0045), 40_000, 45, "3 at 0.4-0.5%"),
     Scenario("near-ties", (0.050, 0.051, 0.052, 0.0525, 0.053), 30_000, 40, "5 within 6%"),
     Scenario("eleven", tuple(np.linspace(0.020, 0.030, 11)), 40_000, 30, "11 in .020-.030 (many)"),
