@@ -87,3 +87,6 @@ def test_the_service_feeds_the_rule_the_p_best_of_its_snapshots(api: Any) -> Non
     # A second read of the same data gives the same shares (its own snapshot is left out).
     again = api.client.get("/allocation", params={"experiment_id": exp["id"]}).json()
     assert again["allocations"] == shares
+    # The report answers the same shares (it reads the same history).
+    report = api.client.get(f"/experiments/{exp['id']}/report").json()
+    assert report["allocations"] == shares
