@@ -239,13 +239,23 @@ def replicate(
 
 
 def _chunk(
-    scenario: Scenario, reps: range, defaults: bool, floors: Sequence[str]
+    scenario: Scenario,
+    reps: range,
+    defaults: bool,
+    floors: Sequence[str],
+    tuning: tuple[float, float],
 ) -> list[dict[str, tuple[float, float]]]:
+    rule.POWER, rule.DATA_GAIN = tuning  # in this worker process only
     return [replicate(scenario, r, defaults, floors) for r in reps]
 
 
 def run(
-    scenario: Scenario, reps: int, jobs: int, defaults: bool, floors: Sequence[str]
+    scenario: Scenario,
+    reps: int,
+    jobs: int,
+    defaults: bool,
+    floors: Sequence[str],
+    tuning: tuple[float, float] = (rule.POWER, rule.DATA_GAIN),
 ) -> dict[str, NDArray[np.float64]]:
     """Per policy an (R × 2) array of (regret, top share), replications in order."""
     started = time.perf_counter()
@@ -254,7 +264,7 @@ def run(
     rows: list[dict[str, tuple[float, float]]] = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         for done in pool.map(
-            _chunk, *zip(*[(scenario, c, defaults, floors) for c in chunks], strict=True)
+            _chunk, *zip(*[(scenario, c, defaults, floors, tuning) for c in chunks], strict=True)
         ):
             rows += done
             print(
@@ -353,15 +363,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="extra row: the rule with this floor instead, KIND:VALUE with KIND one of "
         f"{', '.join(FLOORS)} (none by default)",
     )
+    parser.add_argument("--power", type=float, default=rule.POWER, help="try another POWER")
+    parser.add_argument(
+        "--data-gain", type=float, default=rule.DATA_GAIN, help="try another DATA_GAIN"
+    )
     args = parser.parse_args(argv)
+    tuning = (args.power, args.data_gain)
     floors = args.floor or []
     mode = "engine defaults" if args.defaults else "guardrails off"
-    print(f"## Sharpened vs Thompson, {mode}, R = {args.reps}\n", flush=True)
+    print(
+        f"## Sharpened vs Thompson, {mode}, R = {args.reps}, POWER = {args.power:g}, "
+        f"DATA_GAIN = {args.data_gain:g}\n",
+        flush=True,
+    )
     results = {}
     for scenario in SCENARIOS:
         if args.scenario and scenario.name not in args.scenario:
             continue
-        res = run(scenario, args.reps, args.jobs, args.defaults, floors)
+        res = run(scenario, args.reps, args.jobs, args.defaults, floors, tuning)
         results[scenario.name] = res
         print(table(scenario, res, args.reps)[0], flush=True)
     for name in next(iter(results.values())):

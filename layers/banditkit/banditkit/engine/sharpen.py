@@ -31,7 +31,7 @@ from banditkit.engine.types import InvalidSettings, Settings
 Array = NDArray[np.float64]
 
 THRESHOLD = 0.2  # sharpen once the non-leaders together hold less than this
-POWER = 4  # how fast the laggards' shares shrink as m falls below THRESHOLD
+POWER = 4.0  # how fast the laggards' shares shrink as m falls below THRESHOLD
 LOOKBACK_DAYS = 7  # guard (a): "a new high" over this many days of P(best) history
 DATA_GAIN = 0.1  # guard (b): keep the full share while it adds this much of the data
 
