@@ -11,7 +11,7 @@ prior mixed in), L the leader and m = 1 − p_L:
       LOOKBACK_DAYS (a variant with no record counts as rising), so a variant that is
       catching up, as after a change of rates, keeps its full share;
   (b) informative: its full share would still add ≥ DATA_GAIN of its data
-      (p_k · N̂ ≥ DATA_GAIN · n_k, N̂ the mean daily trials, n_k its counted trials);
+      (p_k · N̂ ≥ DATA_GAIN · n_k, N̂ the mean daily trials, n_k its counted trials).
 - the leader gets the rest: 1 minus the others, so the shares sum to 1.
 
 docs/engine.md ("Sharpened allocation") gives the measured cost and risks.
