@@ -41,6 +41,7 @@ test: lint
 bench: $(BIN)/.installed
 	$(BIN)/python bench/engine_speed.py
 	$(BIN)/python bench/regret.py
+	$(BIN)/python bench/sharpened.py
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

@@ -9,6 +9,11 @@ export const SETTINGS = [
     help: 'What "best" means: the rate the bandit maximises.',
   },
   {
+    key: 'allocation_rule', label: 'Allocation rule', kind: 'select', default: 'thompson',
+    options: [['thompson', 'Thompson sampling (shares = P(best))'], ['sharpened', 'Sharpened (laggards get less once the leader is clear)']],
+    help: 'Sharpened loses fewer clicks on daily batches once one variant is at least 80% likely best; try both in the simulator first.',
+  },
+  {
     key: 'min_explore_rate', label: 'Exploration rate', kind: 'number', default: 0.05,
     min: 0, max: 1, step: 0.01,
     help: 'Share of traffic always spread evenly so no variant is starved. 0 to 1.',

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from banditkit.engine import drift, guardrails
+from banditkit.engine import drift, guardrails, sharpen
 from banditkit.engine.beta import BetaGrid
 from banditkit.engine.posterior import Counted, check_previous, count, null_probability
 from banditkit.engine.types import (
@@ -43,9 +43,10 @@ def allocate(
     control: str | None = None,
     previous: Mapping[str, float] | None = None,
     as_of: dt.date | None = None,
+    history: Sequence[Mapping[str, float]] | None = None,
 ) -> Allocation:
     """Shares for the next period, with P(best), expected loss and intervals per variant."""
-    return _evidence(variants, days, settings, control, previous, as_of).allocation
+    return _evidence(variants, days, settings, control, previous, as_of, history).allocation
 
 
 def report(
@@ -56,9 +57,10 @@ def report(
     control: str | None = None,
     previous: Mapping[str, float] | None = None,
     as_of: dt.date | None = None,
+    history: Sequence[Mapping[str, float]] | None = None,
 ) -> Report:
     """The allocation plus lift vs control, regret so far, gain vs an even split, advice."""
-    ev = _evidence(variants, days, settings, control, previous, as_of)
+    ev = _evidence(variants, days, settings, control, previous, as_of, history)
     counted, means = ev.counted, ev.means
     lifts: list[Lift] = []
     c = counted.control
@@ -92,6 +94,7 @@ def _evidence(
     control: str | None,
     previous: Mapping[str, float] | None,
     as_of: dt.date | None,
+    history: Sequence[Mapping[str, float]] | None = None,
 ) -> _Evidence:
     counted = count(variants, days, settings, control=control, as_of=as_of)
     if settings.on_drift == "discount":  # a suspected change: count with its half-life
@@ -110,6 +113,7 @@ def _evidence(
     if settings.null_prior > 0.0 and len(variants) > 1:
         p_null = null_probability(counted, settings)
         matched = p_null / len(variants) + (1.0 - p_null) * p_best
+    matched = sharpen.apply(matched, p_best, counted, settings, history)  # allocation_rule
     shares = guardrails.shares(
         matched, settings, control=counted.control, previous=prev, burn_in=burn_in
     )

@@ -10,6 +10,7 @@ import numpy as np
 
 from banditkit.engine.allocation import allocate
 from banditkit.engine.posterior import check_variants
+from banditkit.engine.sharpen import LOOKBACK_DAYS
 from banditkit.engine.types import DailyCounts, InvalidSettings, RateChange, Settings, Simulation
 
 START = dt.date(2000, 1, 1)
@@ -60,6 +61,7 @@ def simulate(
     rng = np.random.default_rng(seed)
     rows: list[DailyCounts] = []
     previous: dict[str, float] | None = None
+    recent: list[dict[str, float]] = []  # P(best) of the last days (allocation_rule)
     shares_per_day: list[tuple[float, ...]] = []
     regret: list[float] = []
     even_regret: list[float] = []
@@ -70,7 +72,10 @@ def simulate(
     for t in range(days):
         current = schedule.get(t, current)
         truth = np.array(current)
-        alloc = allocate(variant_names, rows, settings, control=control, previous=previous)
+        alloc = allocate(
+            variant_names, rows, settings, control=control, previous=previous, history=recent
+        )
+        recent = [*recent, {v.name: v.p_best for v in alloc.variants}][-LOOKBACK_DAYS:]
         share = np.array([alloc.shares[v] for v in variant_names])
         n = rng.multinomial(daily_impressions, share / share.sum())
         s = rng.binomial(n, truth)

@@ -10,6 +10,7 @@ from typing import Literal
 Metric = Literal["ctr", "conversion_rate"]
 Status = Literal["warming_up", "optimizing", "winner_found"]
 OnDrift = Literal["warn", "discount"]
+AllocationRule = Literal["thompson", "sharpened"]
 
 
 class InvalidSettings(ValueError):
@@ -45,6 +46,9 @@ class Settings:
     # When a change of a variant's rate is suspected (engine/drift.py): only warn, or also
     # count the data with a half-life from the change (docs/engine.md, "Warnings and checks").
     on_drift: OnDrift = "warn"
+    # "thompson": shares = P(best); "sharpened": laggards get less once the leader is clear
+    # (engine/sharpen.py, docs/engine.md "Sharpened allocation").
+    allocation_rule: AllocationRule = "thompson"
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -107,6 +111,8 @@ def _validate(s: Settings) -> None:
     positive_finite("effect_scale", s.effect_scale)
     if s.on_drift not in ("warn", "discount"):
         raise InvalidSettings("on_drift", "must be 'warn' or 'discount'")
+    if s.allocation_rule not in ("thompson", "sharpened"):
+        raise InvalidSettings("allocation_rule", "must be 'thompson' or 'sharpened'")
 
 
 @dataclass(frozen=True)

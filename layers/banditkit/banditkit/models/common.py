@@ -33,6 +33,7 @@ ExperimentStatus = Literal["running", "paused", "completed"]
 AllocationStatus = Literal["warming_up", "optimizing", "winner_found", "paused", "completed"]
 WriteMode = Literal["set", "increment"]
 Metric = Literal["ctr", "conversion_rate"]
+AllocationRule = Literal["thompson", "sharpened"]
 
 
 def _printable_name(value: str) -> str:

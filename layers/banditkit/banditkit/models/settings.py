@@ -7,7 +7,14 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from banditkit.models.common import MAX_COUNT, MIN_PRIOR, Metric, Request, Response
+from banditkit.models.common import (
+    MAX_COUNT,
+    MIN_PRIOR,
+    AllocationRule,
+    Metric,
+    Request,
+    Response,
+)
 
 
 class SettingsPatch(Request):
@@ -103,6 +110,11 @@ class SettingsPatch(Request):
         allow_inf_nan=False,
         description="Relative spread of true rates when they differ (0.1 = +-10%).",
     )
+    allocation_rule: AllocationRule | None = Field(
+        default=None,
+        description="thompson = shares are P(best); sharpened = laggards get less once the "
+        "leader is at least 80% likely best (docs/engine.md).",
+    )
 
     on_drift: Literal["warn", "discount"] | None = Field(
         default=None,
@@ -143,3 +155,4 @@ class SettingsOut(Response):
     on_drift: Literal["warn", "discount"] = Field(
         description="What a suspected change of a rate does: warn, or discount older data."
     )
+    allocation_rule: AllocationRule = Field(description="How P(best) becomes shares.")

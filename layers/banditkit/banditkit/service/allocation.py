@@ -38,6 +38,27 @@ def _previous_shares(store: Store, loaded: Loaded) -> dict[str, float] | None:
     return None
 
 
+# The sharpened rule's "new 7-day high" guard reads at most this many recent snapshots.
+HISTORY_DAYS = 7
+HISTORY_LIMIT = 200
+
+
+def _history(store: Store, loaded: Loaded, at: dt.datetime) -> list[dict[str, float]] | None:
+    """P(best) of the snapshots of the last HISTORY_DAYS (oldest first, newest
+    HISTORY_LIMIT at most) for allocation_rule "sharpened"; None for "thompson". Snapshots
+    of the current data are left out: the guard compares today with the days before."""
+    if loaded.settings.allocation_rule != "sharpened":
+        return None
+    start = at - dt.timedelta(days=HISTORY_DAYS)
+    page = store.list_snapshots(loaded.experiment.id, start=start, limit=HISTORY_LIMIT)
+    known = set(loaded.variants)
+    return [
+        {k: v for k, v in snap.p_best.items() if k in known}
+        for snap in reversed(page.items)
+        if snap.data_fingerprint != loaded.fingerprint
+    ]
+
+
 def _shown(
     store: Store, loaded: Loaded, allocation: engine.Allocation
 ) -> tuple[dict[str, float], str]:
@@ -63,33 +84,55 @@ _ALLOCATIONS: BoundedCache[engine.Allocation] = BoundedCache(512)
 
 _REPORTS: BoundedCache[engine.Report] = BoundedCache(256)
 
-
-def _cache_key(loaded: Loaded, previous: dict[str, float] | None) -> tuple[object, ...]:
-    return (loaded.fingerprint, tuple(sorted(previous.items())) if previous is not None else None)
+History = list[dict[str, float]]
 
 
-def _engine_allocate(loaded: Loaded, previous: dict[str, float] | None) -> engine.Allocation:
-    key = _cache_key(loaded, previous)
+def _cache_key(
+    loaded: Loaded, previous: dict[str, float] | None, history: History | None
+) -> tuple[object, ...]:
+    return (
+        loaded.fingerprint,
+        tuple(sorted(previous.items())) if previous is not None else None,
+        tuple(tuple(sorted(h.items())) for h in history) if history is not None else None,
+    )
+
+
+def _engine_allocate(
+    loaded: Loaded, previous: dict[str, float] | None, history: History | None = None
+) -> engine.Allocation:
+    key = _cache_key(loaded, previous, history)
     hit = _ALLOCATIONS.get(key)
     if hit is not None:
         return hit
     with cpu_slot():
         allocation = engine.allocate(
-            loaded.variants, loaded.days, loaded.settings, control=loaded.control, previous=previous
+            loaded.variants,
+            loaded.days,
+            loaded.settings,
+            control=loaded.control,
+            previous=previous,
+            history=history,
         )
     _ALLOCATIONS.put(key, allocation)
     return allocation
 
 
-def _engine_report(loaded: Loaded, previous: dict[str, float] | None) -> engine.Report:
+def _engine_report(
+    loaded: Loaded, previous: dict[str, float] | None, history: History | None = None
+) -> engine.Report:
     """engine.report, cached like the allocation: unchanged data is not computed again."""
-    key = _cache_key(loaded, previous)
+    key = _cache_key(loaded, previous, history)
     hit = _REPORTS.get(key)
     if hit is not None:
         return hit
     with cpu_slot():
         rep = engine.report(
-            loaded.variants, loaded.days, loaded.settings, control=loaded.control, previous=previous
+            loaded.variants,
+            loaded.days,
+            loaded.settings,
+            control=loaded.control,
+            previous=previous,
+            history=history,
         )
     _REPORTS.put(key, rep)
     return rep
@@ -190,7 +233,9 @@ def compute(
         if trigger is not None:
             _mark(store, loaded.experiment)  # nothing to snapshot until variants appear
         return None, {}, "warming_up", False
-    allocation = _engine_allocate(loaded, _previous_shares(store, loaded))
+    allocation = _engine_allocate(
+        loaded, _previous_shares(store, loaded), _history(store, loaded, at)
+    )
     shares, status = _shown(store, loaded, allocation)
     if loaded.experiment.status != "running":
         return allocation, shares, status, False
@@ -259,7 +304,7 @@ def report(store: Store, experiment_id: str, *, now: Clock = utcnow) -> models.R
                 "recommendation": "No data yet: post daily counts to start the experiment.",
             }
         )
-    rep = _engine_report(loaded, _previous_shares(store, loaded))
+    rep = _engine_report(loaded, _previous_shares(store, loaded), _history(store, loaded, at))
     shares, status = _shown(store, loaded, rep.allocation)
     base = _allocation_out(loaded, rep.allocation, shares, status, at)
     estimates, disagree = signals.estimates(loaded, rep)
