@@ -200,12 +200,20 @@ CASES: list[tuple[str, str, str, Any, int, str]] = [
         "settings.control_floor",
     ),
     (
-        "null prior",
+        "zero prior",
         "POST",
         "/experiments",
-        {"name": "x", "settings": {"alpha_prior": None}},
+        {"name": "x", "settings": {"alpha_prior": 0}},
         422,
         "settings.alpha_prior",
+    ),
+    (
+        "unknown exploration",
+        "POST",
+        "/experiments",
+        {"name": "x", "settings": {"exploration": "sometimes"}},
+        422,
+        "settings.exploration",
     ),
     ("existing id", "POST", "/experiments", {"id": EXP, "name": "x"}, 409, ""),
     (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -17,21 +17,24 @@ class SettingsPatch(Request):
         ge=MIN_PRIOR,
         le=1e6,
         allow_inf_nan=False,
-        description=f"Beta prior alpha (1.0), in [{MIN_PRIOR}, 1e6].",
+        description=f"Beta prior alpha, in [{MIN_PRIOR}, 1e6]. Unset (with beta_prior): "
+        "centred on the experiment's pooled rate, worth one observation of the rarer outcome.",
     )
     beta_prior: float | None = Field(
         default=None,
         ge=MIN_PRIOR,
         le=1e6,
         allow_inf_nan=False,
-        description=f"Beta prior beta (1.0), in [{MIN_PRIOR}, 1e6].",
+        description=f"Beta prior beta, in [{MIN_PRIOR}, 1e6]. Unset (with alpha_prior): "
+        "centred on the experiment's pooled rate.",
     )
     min_explore_rate: float | None = Field(
         default=None,
         ge=0,
         le=1,
         allow_inf_nan=False,
-        description="Share of traffic spread evenly over all variants (0.05).",
+        description="Share of traffic spread evenly over all variants (0.05): at the start, "
+        "and always with exploration 'fixed'.",
     )
     control_floor: float | None = Field(
         default=None,
@@ -52,7 +55,8 @@ class SettingsPatch(Request):
         strict=True,
         ge=0,
         le=MAX_COUNT,
-        description="Burn-in: split evenly until this many trials are counted (1000).",
+        description="Burn-in: trials a variant needs of its own (1000), at most two days "
+        "of an even split; below it a variant gets a ramp-up share and cannot win.",
     )
     window_days: int | None = Field(
         default=None,
@@ -91,7 +95,7 @@ class SettingsPatch(Request):
         ge=0,
         lt=1,
         allow_inf_nan=False,
-        description="Prior probability that all variants share one rate (0 = plain Thompson).",
+        description="Prior probability that all variants share one rate (0.5; 0 = plain Thompson).",
     )
     effect_scale: float | None = Field(
         default=None,
@@ -99,6 +103,12 @@ class SettingsPatch(Request):
         le=10,
         allow_inf_nan=False,
         description="Relative spread of true rates when they differ (0.1 = +-10%).",
+    )
+
+    exploration: Literal["adaptive", "fixed"] | None = Field(
+        default=None,
+        description="adaptive: min_explore_rate shrinks as the decision firms up (to 5% of "
+        "it); fixed: always min_explore_rate.",
     )
 
     def overrides(self) -> dict[str, Any]:
@@ -109,8 +119,8 @@ class SettingsPatch(Request):
 class SettingsOut(Response):
     """The effective engine settings of an experiment."""
 
-    alpha_prior: float = Field(description="Beta prior alpha.")
-    beta_prior: float = Field(description="Beta prior beta.")
+    alpha_prior: float | None = Field(description="Beta prior alpha (null: empirical Bayes).")
+    beta_prior: float | None = Field(description="Beta prior beta (null: empirical Bayes).")
     min_explore_rate: float = Field(description="Exploration floor epsilon.")
     control_floor: float = Field(description="Minimum share of the control.")
     max_daily_shift: float | None = Field(description="Largest share change between snapshots.")
@@ -122,3 +132,4 @@ class SettingsOut(Response):
     winner_loss_share: float = Field(description="Expected-loss share needed for a winner.")
     null_prior: float = Field(description="Prior probability that all variants share one rate.")
     effect_scale: float = Field(description="Relative spread of true rates when they differ.")
+    exploration: Literal["adaptive", "fixed"] = Field(description="adaptive or fixed exploration.")
