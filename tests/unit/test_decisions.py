@@ -2,10 +2,11 @@
 prior, adaptive exploration, and values that rest on the prior alone."""
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pytest
-from banditkit.engine import DailyCounts, Settings, allocate, report
+from banditkit.engine import DailyCounts, InvalidSettings, Settings, allocate, report, simulate
 from banditkit.engine.allocation import RAMP_DAYS
 from banditkit.engine.guardrails import round_shares
 from banditkit.engine.posterior import count
@@ -163,3 +164,37 @@ def test_a_user_set_control_floor_keeps_its_meaning() -> None:
         alloc = allocate(AB, rows, s, control="control")
         assert alloc.shares["control"] == 0.2
         assert alloc.reasons["control"] == "control_floor"
+
+
+def test_simulate_adds_a_variant_on_its_day_and_ramps_it_up() -> None:
+    sim = simulate(
+        ABC, [0.05, 0.055, 0.065], 20_000, 14, Settings(), start_days={"variant_c": 10}, seed=2
+    )
+    assert all(day[2] == 0.0 for day in sim.shares[:10])
+    # on its first day it gets its ramp-up share, 1000 over two days of 20,000: 2.5%
+    assert sim.shares[10][2] == pytest.approx(1000 / (RAMP_DAYS * 20_000), abs=1e-6)
+    assert sim.shares[-1][2] > 0.5  # it is the best, and is found to be
+
+
+def test_simulate_weekday_multipliers_scale_rates_and_traffic() -> None:
+    week = (1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.5)
+    sim = simulate(
+        ["a", "b"], [0.04, 0.05], 10_000, 7, Settings(), weekday_rates=week, weekday_traffic=week
+    )
+    # even split: 5000 a side on weekdays, 2500 at the weekend at half the gap
+    assert sim.even_cumulative_regret[-1] == pytest.approx(5 * 5000 * 0.01 + 2 * 2500 * 0.005)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"weekday_rates": (1.0,) * 6}, "weekday_rates"),
+        ({"weekday_traffic": (1.0,) * 6 + (-1.0,)}, "weekday_traffic"),
+        ({"start_days": {"zz": 1}}, "start_days"),
+        ({"start_days": {"a": 1, "b": 2}}, "start_days"),
+    ],
+)
+def test_simulate_rejects_bad_scenarios(kwargs: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidSettings) as err:
+        simulate(["a", "b"], [0.04, 0.05], 100, 3, Settings(), **kwargs)
+    assert err.value.field == field
