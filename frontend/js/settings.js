@@ -30,7 +30,7 @@ export const SETTINGS = [
   },
   {
     key: 'min_impressions', label: 'Burn-in (impressions)', kind: 'int', default: 1000, min: 0, max: 1e12, step: 1,
-    help: 'Impressions each variant needs of its own (at most two days of an even split) before it is allocated on evidence or can win. Whole number ≥ 0.',
+    help: 'Impressions each variant needs of its own (at most one day of an even split) before it is allocated on evidence or can win. Whole number ≥ 0.',
   },
   {
     key: 'window_days', label: 'Window (days)', kind: 'int', default: null, nullable: true, min: 1, max: 3650, step: 1,
@@ -62,12 +62,12 @@ export const SETTINGS = [
     help: '…and once the expected loss of picking it is below this share of its rate. 0 to 1.',
   },
   {
-    key: 'null_prior', label: 'Damping: P(no difference)', kind: 'number', default: 0.5,
+    key: 'null_prior', label: 'Damping: P(no difference)', kind: 'number', default: 0.02,
     min: 0, max: 1, maxExclusive: true, step: 0.05,
     help: 'Prior belief that all variants share one rate; above 0 it damps early swings. 0 (plain Thompson sampling) up to, not including, 1.',
   },
   {
-    key: 'effect_scale', label: 'Damping: effect size', kind: 'number', default: 0.1,
+    key: 'effect_scale', label: 'Damping: effect size', kind: 'number', default: 1,
     min: 0.001, max: 10, step: 'any',
     help: 'How far apart true rates are expected to be when they do differ (0.1 = ±10%). Matters only with P(no difference) above 0. 0.001 to 10.',
   },

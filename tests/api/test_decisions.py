@@ -21,11 +21,11 @@ def test_allocation_does_not_call_a_new_variant_without_data_the_winner(api: Any
     out = api.client.get("/allocation", params={"experiment_id": exp_id}).json()
     by_name = {v["name"]: v for v in out["variants"]}
     new = by_name["variant_c"]
-    # Then it gets its ramp-up share (1000 impressions over two days of 10,000: 5%), not
+    # Then it gets its ramp-up share (1000 impressions in one day of 10,000: 10%), not
     # the 86.6% a flat prior's P(best) gave it, and nothing about it reads as a finding
     assert out["status"] == "warming_up"
     assert out["winner"] is None
-    assert out["allocations"]["variant_c"] == 0.05
+    assert out["allocations"]["variant_c"] == 0.1
     assert (new["prior_only"], new["expected_loss"], new["impressions"]) == (True, None, 0)
     assert 0.04 < new["posterior_mean"] < 0.06  # the pooled rate, not Beta(1, 1)'s 0.5
     assert not by_name["control"]["prior_only"]

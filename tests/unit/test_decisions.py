@@ -38,8 +38,8 @@ def test_a_new_variant_without_data_is_neither_winner_nor_given_most_traffic(
     rep = report(ABC, TWO_WEEKS, Settings(), control=control)
     alloc = rep.allocation
     new = alloc.variants[2]
-    # Then it is not the winner, gets its ramp-up share (1000 impressions over two days of
-    # the experiment's 10,000 a day: 5%), and is marked as resting on the prior alone.
+    # Then it is not the winner, gets its ramp-up share (1000 impressions in RAMP_DAYS days
+    # of the experiment's 10,000 a day), and is marked as resting on the prior alone.
     assert (alloc.status, alloc.winner) == ("warming_up", None)
     assert alloc.shares["variant_c"] == pytest.approx(1000 / (RAMP_DAYS * 10_000))
     assert alloc.shares["variant_c"] < min(alloc.shares["control"], alloc.shares["variant_b"])
@@ -65,10 +65,8 @@ def test_a_new_variant_without_data_is_neither_winner_nor_given_most_traffic(
 
 
 def test_the_new_variant_is_matched_on_evidence_once_it_has_its_own_burn_in() -> None:
-    # Given variant_c then gets two days at its ramp-up share (500 a day), clearly better
-    rows = TWO_WEEKS + [
-        DailyCounts(DAY + dt.timedelta(days=14 + d), "variant_c", 500, 40) for d in range(2)
-    ]
+    # Given variant_c then gets its 1000 impressions, clearly better
+    rows = [*TWO_WEEKS, DailyCounts(DAY + dt.timedelta(days=14), "variant_c", 1000, 80)]
     alloc = allocate(ABC, rows, Settings())
     assert alloc.reasons["variant_c"] == "p_best"
     assert alloc.status != "warming_up"
@@ -83,11 +81,15 @@ def test_with_no_data_every_statistic_is_the_priors_and_marked() -> None:
     assert set(rep.allocation.reasons.values()) == {"burn_in"}
 
 
-def test_a_low_traffic_test_leaves_burn_in_after_two_days() -> None:
+def test_a_low_traffic_test_leaves_burn_in_after_a_day() -> None:
     # 300 impressions a day over two variants: 1000 each would take a week of even split;
-    # the need is capped at two days of an even split (300 each).
-    rows = _days({"a": 0.05, "b": 0.08}, 1, 150)
-    assert set(allocate(["a", "b"], rows, Settings()).reasons.values()) == {"burn_in"}
+    # the need is capped at RAMP_DAYS days of an even split (150 each a day).
+    assert RAMP_DAYS == 1
+    rows = _days({"a": 0.05, "b": 0.08}, 1, 149)
+    assert set(allocate(["a", "b"], rows + rows[:0], Settings()).reasons.values()) != {"burn_in"}
+    uneven = [DailyCounts(DAY, "a", 200, 10), DailyCounts(DAY, "b", 100, 8)]
+    alloc = allocate(["a", "b"], uneven, Settings())  # need ceil(300/2) = 150: b is short
+    assert (alloc.reasons["b"], alloc.status) == ("new_variant", "warming_up")
     rows = _days({"a": 0.05, "b": 0.08}, 2, 150)
     alloc = allocate(["a", "b"], rows, Settings())
     assert set(alloc.reasons.values()) != {"burn_in"}
@@ -171,7 +173,7 @@ def test_simulate_adds_a_variant_on_its_day_and_ramps_it_up() -> None:
         ABC, [0.05, 0.055, 0.065], 20_000, 14, Settings(), start_days={"variant_c": 10}, seed=2
     )
     assert all(day[2] == 0.0 for day in sim.shares[:10])
-    # on its first day it gets its ramp-up share, 1000 over two days of 20,000: 2.5%
+    # on its first day it gets its ramp-up share: 1000 in RAMP_DAYS days of 20,000
     assert sim.shares[10][2] == pytest.approx(1000 / (RAMP_DAYS * 20_000), abs=1e-6)
     assert sim.shares[-1][2] > 0.5  # it is the best, and is found to be
 

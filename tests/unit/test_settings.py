@@ -1,6 +1,6 @@
 import pytest
 from banditkit.engine import InvalidSettings, Settings
-from banditkit.engine.types import NULL_PRIOR
+from banditkit.engine.types import EFFECT_SCALE, NULL_PRIOR
 
 
 def test_defaults_match_design() -> None:
@@ -12,7 +12,7 @@ def test_defaults_match_design() -> None:
         0.05,
         0.1,
     )
-    assert (s.exploration, s.null_prior, s.effect_scale) == ("adaptive", NULL_PRIOR, 0.1)
+    assert (s.exploration, s.null_prior, s.effect_scale) == ("adaptive", NULL_PRIOR, EFFECT_SCALE)
     assert (s.max_daily_shift, s.min_impressions, s.window_days, s.half_life_days) == (
         None,
         1000,

@@ -201,14 +201,16 @@ class BurnIn:
         return out
 
 
-RAMP_DAYS = 2
+RAMP_DAYS = 1
 
 
 def burn_in(counted: Counted, settings: Settings) -> BurnIn:
     """Per-variant burn-in. A variant needs min_impressions of its own, but never more than
     RAMP_DAYS days of an even split at the experiment's mean daily traffic D give it:
     need = min(min_impressions, ⌈RAMP_DAYS·D/K⌉), so a low-traffic test is not held even
-    for weeks. A variant below it while others are not gets (need − n)/(RAMP_DAYS·D)."""
+    for weeks. A variant below it while others are not gets need/(RAMP_DAYS·D), at most
+    1/K, until it has its need: the same share every day, so it gets there in RAMP_DAYS
+    days at mean traffic."""
     k = len(counted.variants)
     n = counted.impressions
     days = len(counted.daily)

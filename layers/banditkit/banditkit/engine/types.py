@@ -22,7 +22,8 @@ class InvalidSettings(ValueError):
 
 
 # Defaults chosen on bench/regret.py (docs/engine.md "Choosing the defaults").
-NULL_PRIOR = 0.5
+NULL_PRIOR = 0.02
+EFFECT_SCALE = 1.0
 EXPLORE_FLOOR = 0.05  # adaptive exploration never falls below this × min_explore_rate
 EXPLORE_FULL_LOSS = 0.01  # ... and is full while the leader's expected loss / mean ≥ this
 
@@ -47,9 +48,9 @@ class Settings:
     winner_loss_share: float = 0.01
     # Probability matching under a spike-and-slab prior (docs/engine.md): prior probability
     # that all variants share one rate (0 = plain Thompson), and the relative spread of
-    # true rates around their common mean when they differ (0.1 = ±10%).
+    # true rates around their common mean when they differ (1.0 = ±100%).
     null_prior: float = NULL_PRIOR
-    effect_scale: float = 0.1
+    effect_scale: float = EFFECT_SCALE
     # "adaptive": min_explore_rate at the start, shrinking with the leader's relative
     # expected loss to a floor of EXPLORE_FLOOR × min_explore_rate; "fixed": always it.
     exploration: Exploration = "adaptive"

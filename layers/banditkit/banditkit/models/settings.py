@@ -55,7 +55,7 @@ class SettingsPatch(Request):
         strict=True,
         ge=0,
         le=MAX_COUNT,
-        description="Burn-in: trials a variant needs of its own (1000), at most two days "
+        description="Burn-in: trials a variant needs of its own (1000), at most one day "
         "of an even split; below it a variant gets a ramp-up share and cannot win.",
     )
     window_days: int | None = Field(
@@ -95,14 +95,15 @@ class SettingsPatch(Request):
         ge=0,
         lt=1,
         allow_inf_nan=False,
-        description="Prior probability that all variants share one rate (0.5; 0 = plain Thompson).",
+        description="Prior probability that all variants share one rate (0.02; 0 = plain "
+        "Thompson).",
     )
     effect_scale: float | None = Field(
         default=None,
         ge=0.001,
         le=10,
         allow_inf_nan=False,
-        description="Relative spread of true rates when they differ (0.1 = +-10%).",
+        description="Relative spread of true rates when they differ (1.0 = +-100%).",
     )
 
     exploration: Literal["adaptive", "fixed"] | None = Field(
