@@ -151,15 +151,17 @@ def test_same_input_same_output(e: dict[str, Any]) -> None:
 @given(experiments(burn_in=True))
 def test_burn_in_is_per_variant(e: dict[str, Any]) -> None:
     # Burn-in counts each variant's own impressions against its need,
-    # min(min_impressions, ceil(2·D/K)) with D the mean daily total: below it a variant
-    # cannot win, and while every variant is below it the split is even.
+    # min(min_impressions, ceil(D/K)) with D the mean daily total before the latest day
+    # (min_impressions with one day): below it a variant cannot win, and while every
+    # variant is below it the split is even.
     alloc = _run(e)
     k = len(e["names"])
-    days = {r.day for r in e["rows"]}
-    total = sum(r.impressions for r in e["rows"])
+    days = sorted({r.day for r in e["rows"]})
     need = e["settings"].min_impressions
-    if total:
-        need = min(need, math.ceil(2 * total / len(days) / k))
+    if len(days) > 1:
+        before = sum(r.impressions for r in e["rows"] if r.day < days[-1]) / (len(days) - 1)
+        if before > 0:
+            need = min(need, math.ceil(before / k))
     below = [v.impressions < need for v in alloc.variants]
     shares = list(alloc.shares.values())
     if all(below):

@@ -81,19 +81,26 @@ def test_with_no_data_every_statistic_is_the_priors_and_marked() -> None:
     assert set(rep.allocation.reasons.values()) == {"burn_in"}
 
 
-def test_a_low_traffic_test_leaves_burn_in_after_a_day() -> None:
+def test_a_low_traffic_test_leaves_burn_in_after_two_days() -> None:
     # 300 impressions a day over two variants: 1000 each would take a week of even split;
-    # the need is capped at RAMP_DAYS days of an even split (150 each a day).
+    # the need is capped at RAMP_DAYS day of an even split (150 each) once a complete day
+    # shows the traffic (the latest day may still be filling, so one day does not).
     assert RAMP_DAYS == 1
-    rows = _days({"a": 0.05, "b": 0.08}, 1, 149)
-    assert set(allocate(["a", "b"], rows + rows[:0], Settings()).reasons.values()) != {"burn_in"}
-    uneven = [DailyCounts(DAY, "a", 200, 10), DailyCounts(DAY, "b", 100, 8)]
-    alloc = allocate(["a", "b"], uneven, Settings())  # need ceil(300/2) = 150: b is short
-    assert (alloc.reasons["b"], alloc.status) == ("new_variant", "warming_up")
+    rows = _days({"a": 0.05, "b": 0.08}, 1, 150)
+    assert set(allocate(["a", "b"], rows, Settings()).reasons.values()) == {"burn_in"}
     rows = _days({"a": 0.05, "b": 0.08}, 2, 150)
     alloc = allocate(["a", "b"], rows, Settings())
-    assert set(alloc.reasons.values()) != {"burn_in"}
+    assert set(alloc.reasons.values()) == {"p_best"}
     assert alloc.status == "optimizing"  # no winner below min_impressions of its own
+    uneven = [
+        *rows[:2],
+        DailyCounts(DAY + dt.timedelta(days=1), "a", 20, 1),
+        DailyCounts(DAY + dt.timedelta(days=1), "b", 0, 0),
+    ]  # need ceil(300/2) = 150: b has exactly it, a is above
+    assert set(allocate(["a", "b"], uneven, Settings()).reasons.values()) == {"p_best"}
+    short = [*uneven[:1], DailyCounts(DAY, "b", 100, 8), *uneven[2:]]
+    alloc = allocate(["a", "b"], short, Settings())  # D = 250, need 125: b is short
+    assert (alloc.reasons["b"], alloc.status) == ("new_variant", "warming_up")
     rows = _days({"a": 0.01, "b": 0.2}, 2, 150)
     assert allocate(["a", "b"], rows, Settings()).winner is None  # 300 < 1000 of its own
     assert allocate(["a", "b"], rows, Settings(min_impressions=300)).winner == "b"

@@ -206,17 +206,20 @@ RAMP_DAYS = 1
 
 def burn_in(counted: Counted, settings: Settings) -> BurnIn:
     """Per-variant burn-in. A variant needs min_impressions of its own, but never more than
-    RAMP_DAYS days of an even split at the experiment's mean daily traffic D give it:
+    RAMP_DAYS days of an even split at the experiment's daily traffic D give it:
     need = min(min_impressions, ⌈RAMP_DAYS·D/K⌉), so a low-traffic test is not held even
-    for weeks. A variant below it while others are not gets need/(RAMP_DAYS·D), at most
-    1/K, until it has its need: the same share every day, so it gets there in RAMP_DAYS
-    days at mean traffic."""
+    for weeks. D is the mean daily total of the counted days before the latest (which may
+    still be filling); with one day there is no D and the need is min_impressions. A
+    variant below its need while others are not gets need/(RAMP_DAYS·D) (D the one day's
+    total if that is all there is), at most 1/K, until it has its need: the same share
+    every day, so it gets there in RAMP_DAYS days at that traffic."""
     k = len(counted.variants)
     n = counted.impressions
-    days = len(counted.daily)
-    daily = float(n.sum()) / days if days else 0.0
+    totals = [int(day_n.sum()) for _, day_n, _ in counted.daily]
+    complete = totals[:-1] or totals
+    daily = sum(complete) / len(complete) if complete else 0.0
     need = settings.min_impressions
-    if daily > 0:
+    if len(totals) > 1 and daily > 0:
         need = min(need, math.ceil(RAMP_DAYS * daily / k))
     below = n < need
     share = min(1.0 / k, need / (RAMP_DAYS * daily)) if daily > 0 else 1.0 / k
