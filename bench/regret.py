@@ -237,7 +237,6 @@ def policies_for(scenario: Scenario, *, mc: bool) -> list[Policy]:
         OldDefaults(),
         Engine(DEFAULTS, Settings()),
         Engine("defaults, exploration fixed", Settings(exploration="fixed")),
-        Engine("defaults, no damping (null_prior=0)", Settings(null_prior=0.0)),
         Even(),
     ]
     if mc:
@@ -250,11 +249,9 @@ def policies_for(scenario: Scenario, *, mc: bool) -> list[Policy]:
 CANDIDATES = (
     (0.0, 0.1, 0.05),
     (0.5, 0.1, 0.05),
-    (0.25, 0.2, 0.05),
     (0.05, 0.5, 0.05),
     (0.02, 1.0, 0.05),
     (0.005, 2.0, 0.05),
-    (0.02, 1.0, 0.2),
 )
 
 
