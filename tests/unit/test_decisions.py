@@ -145,7 +145,7 @@ def test_adaptive_exploration_shrinks_with_the_leaders_expected_loss_to_its_floo
         ((1 - eps) * p + eps / 2).tolist(), abs=1e-6
     )
     # In between the exploration is ε·ℓ/EXPLORE_FULL_LOSS with ℓ the leader's relative loss
-    mid = _days({"control": 0.05, "variant_b": 0.0525}, 1, 10_000, seed=3)
+    mid = _days({"control": 0.05, "variant_b": 0.0525}, 1, 5_000, seed=3)
     alloc = allocate(AB, mid, s)
     lead = max(alloc.variants, key=lambda v: v.posterior_mean)
     rel = lead.expected_loss / lead.posterior_mean

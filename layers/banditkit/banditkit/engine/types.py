@@ -25,7 +25,7 @@ class InvalidSettings(ValueError):
 NULL_PRIOR = 0.02
 EFFECT_SCALE = 1.0
 EXPLORE_FLOOR = 0.05  # adaptive exploration never falls below this × min_explore_rate
-EXPLORE_FULL_LOSS = 0.01  # ... and is full while the leader's expected loss / mean ≥ this
+EXPLORE_FULL_LOSS = 0.1  # ... and is full while the leader's expected loss / mean ≥ this
 
 
 @dataclass(frozen=True)
