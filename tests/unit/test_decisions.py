@@ -207,3 +207,15 @@ def test_simulate_rejects_bad_scenarios(kwargs: dict[str, Any], field: str) -> N
     with pytest.raises(InvalidSettings) as err:
         simulate(["a", "b"], [0.04, 0.05], 100, 3, Settings(), **kwargs)
     assert err.value.field == field
+
+
+def test_a_variant_without_data_is_never_the_winner_even_without_burn_in() -> None:
+    # min_impressions = 0 turns burn-in off; a prior that dominates the data still must
+    # not make a variant with no data the winner (hypothesis found this at the extremes).
+    rows = [DailyCounts(DAY, "b", 1_000_000, 1_000)]
+    s = Settings(min_impressions=0, null_prior=0.0, alpha_prior=1.0, beta_prior=1.0)
+    alloc = allocate(["a", "b"], rows, s)
+    assert alloc.variants[0].prior_only
+    assert alloc.variants[0].p_best > 0.95
+    assert (alloc.status, alloc.winner) == ("optimizing", None)
+    assert "Ship" not in report(["a", "b"], rows, s).recommendation

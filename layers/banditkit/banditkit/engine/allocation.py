@@ -142,7 +142,7 @@ def _evidence(
         status = "warming_up"
     elif (
         k > 1
-        and n[best] >= settings.min_impressions
+        and n[best] >= max(settings.min_impressions, 1)  # never on the prior alone
         and p_best[best] >= settings.winner_p_best
         and loss[best] < settings.winner_loss_share * means[best]
     ):
