@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from banditkit.engine import DailyCounts, Settings, allocate
-from banditkit.engine import allocation as engine_allocation
+from banditkit.engine import rules as engine_rules
 from banditkit.engine.beta import BetaGrid
 from banditkit.engine.guardrails import round_shares
 from numpy.typing import NDArray
@@ -118,7 +118,7 @@ class Engine(Policy):
     def __init__(self, name: str, settings: Settings, **constants: float) -> None:
         self.name = name
         self.settings = settings
-        self.constants = constants  # engine.allocation module constants to try
+        self.constants = constants  # engine.rules module constants to try
 
     def shares(self, k: int) -> Array:
         names = [f"v{i}" for i in range(k)]
@@ -130,14 +130,14 @@ class Engine(Policy):
 
 @contextlib.contextmanager
 def _patched(constants: dict[str, float]) -> Iterator[None]:
-    saved = {name: getattr(engine_allocation, name) for name in constants}
+    saved = {name: getattr(engine_rules, name) for name in constants}
     for name, value in constants.items():
-        setattr(engine_allocation, name, value)
+        setattr(engine_rules, name, value)
     try:
         yield
     finally:
         for name, value in saved.items():
-            setattr(engine_allocation, name, value)
+            setattr(engine_rules, name, value)
 
 
 class IdealThompson(Policy):

@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 import pytest
 from banditkit.engine import DailyCounts, InvalidSettings, Settings, allocate, report, simulate
-from banditkit.engine.allocation import RAMP_DAYS
 from banditkit.engine.guardrails import round_shares
 from banditkit.engine.posterior import count
+from banditkit.engine.rules import RAMP_DAYS
 from banditkit.engine.types import EXPLORE_FLOOR, EXPLORE_FULL_LOSS
 
 DAY = dt.date(2026, 3, 1)

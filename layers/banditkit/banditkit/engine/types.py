@@ -157,7 +157,7 @@ class Allocation:
     # Scott's PVR: 95th pct of (max θ − θ_best)/θ_best over the variants with data of
     # their own; None while fewer than two have any.
     potential_value_remaining: float | None
-    # Variant -> why it gets its share (REASONS in engine/allocation.py).
+    # Variant -> why it gets its share (REASONS in engine/rules.py).
     reasons: dict[str, str] = field(default_factory=dict)
 
 
