@@ -16,7 +16,12 @@ export const SETTINGS = [
   {
     key: 'min_explore_rate', label: 'Exploration rate', kind: 'number', default: 0.05,
     min: 0, max: 1, step: 0.01,
-    help: 'Share of traffic always spread evenly so no variant is starved. 0 to 1.',
+    help: 'Share of traffic spread evenly so no variant is starved: at the start, shrinking as the decision firms up (adaptive). 0 to 1.',
+  },
+  {
+    key: 'exploration', label: 'Exploration', kind: 'select', default: 'adaptive',
+    options: [['adaptive', 'Adaptive (shrinks to 5% of the rate)'], ['fixed', 'Fixed (always the rate)']],
+    help: 'Adaptive exploration costs less once a leader is clear; fixed keeps the rate for good.',
   },
   {
     key: 'control_floor', label: 'Control floor', kind: 'number', default: 0.1,
@@ -30,7 +35,7 @@ export const SETTINGS = [
   },
   {
     key: 'min_impressions', label: 'Burn-in (impressions)', kind: 'int', default: 1000, min: 0, max: 1e12, step: 1,
-    help: 'Split traffic evenly until this many impressions are counted in total. Whole number ≥ 0.',
+    help: 'Impressions each variant needs of its own (at most one day of an even split) before it is allocated on evidence or can win. Whole number ≥ 0.',
   },
   {
     key: 'window_days', label: 'Window (days)', kind: 'int', default: null, nullable: true, min: 1, max: 3650, step: 1,
@@ -47,13 +52,13 @@ export const SETTINGS = [
     help: 'When a variant\'s rate seems to have changed: only warn, or also count the data with a half-life of a quarter of the days since the change.',
   },
   {
-    key: 'alpha_prior', label: 'Prior α (successes)', kind: 'number', default: 1, min: 0.001,
-    max: 1e6, step: 'any',
-    help: 'Pseudo-successes every variant starts with. 0.001 to 1,000,000; α = β = 1 is a flat prior.',
+    key: 'alpha_prior', label: 'Prior α (successes)', kind: 'number', default: null, nullable: true,
+    empty: 'empty = pooled', min: 0.001, max: 1e6, step: 'any',
+    help: 'Pseudo-successes every variant starts with. 0.001 to 1,000,000; α = β = 1 is a flat prior. Empty (both): centred on the experiment\'s pooled rate, worth one observation.',
   },
   {
-    key: 'beta_prior', label: 'Prior β (failures)', kind: 'number', default: 1, min: 0.001,
-    max: 1e6, step: 'any',
+    key: 'beta_prior', label: 'Prior β (failures)', kind: 'number', default: null, nullable: true,
+    empty: 'empty = pooled', min: 0.001, max: 1e6, step: 'any',
     help: 'Pseudo-failures every variant starts with. 0.001 to 1,000,000; larger α + β means a stronger prior.',
   },
   {
@@ -67,12 +72,12 @@ export const SETTINGS = [
     help: '…and once the expected loss of picking it is below this share of its rate. 0 to 1.',
   },
   {
-    key: 'null_prior', label: 'Damping: P(no difference)', kind: 'number', default: 0,
+    key: 'null_prior', label: 'Damping: P(no difference)', kind: 'number', default: 0.02,
     min: 0, max: 1, maxExclusive: true, step: 0.05,
     help: 'Prior belief that all variants share one rate; above 0 it damps early swings. 0 (plain Thompson sampling) up to, not including, 1.',
   },
   {
-    key: 'effect_scale', label: 'Damping: effect size', kind: 'number', default: 0.1,
+    key: 'effect_scale', label: 'Damping: effect size', kind: 'number', default: 1,
     min: 0.001, max: 10, step: 'any',
     help: 'How far apart true rates are expected to be when they do differ (0.1 = ±10%). Matters only with P(no difference) above 0. 0.001 to 10.',
   },
@@ -115,7 +120,7 @@ export function settingsFieldset(values = {}, { legend = 'Settings', idPrefix = 
         id, name: def.key, type: 'number', step: String(def.step),
         min: def.minExclusive ? null : def.min, max: def.maxExclusive ? null : def.max,
         inputmode: def.kind === 'int' ? 'numeric' : 'decimal',
-        placeholder: def.nullable ? 'empty = off' : null,
+        placeholder: def.nullable ? (def.empty ?? 'empty = off') : null,
       });
     }
     const f = field(def.label, control, def.help);

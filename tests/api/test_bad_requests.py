@@ -225,6 +225,14 @@ CASES: list[tuple[str, str, str, Any, int, str]] = [
         "settings.control_floor",
     ),
     (
+        "zero prior",
+        "POST",
+        "/experiments",
+        {"name": "x", "settings": {"alpha_prior": 0}},
+        422,
+        "settings.alpha_prior",
+    ),
+    (
         "no declared variants",
         "POST",
         "/experiments",
@@ -247,6 +255,14 @@ CASES: list[tuple[str, str, str, Any, int, str]] = [
         {"name": "x", "variants": [{"name": "a", "is_control": "true"}]},
         422,
         "variants.0.is_control",
+    ),
+    (
+        "unknown exploration",
+        "POST",
+        "/experiments",
+        {"name": "x", "settings": {"exploration": "sometimes"}},
+        422,
+        "settings.exploration",
     ),
     ("existing id", "POST", "/experiments", {"id": EXP, "name": "x"}, 409, ""),
     (

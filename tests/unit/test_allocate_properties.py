@@ -1,11 +1,13 @@
 """Hypothesis properties of allocate(): the guardrails hold for any data and settings."""
 
 import datetime as dt
+import math
 from typing import Any
 
 import numpy as np
 import pytest
 from banditkit.engine import DailyCounts, InvalidSettings, Settings, allocate
+from banditkit.engine.types import EXPLORE_FLOOR
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -39,6 +41,7 @@ def experiments(
         max_daily_shift=draw(st.sampled_from([0.05, 0.2] if shift else [None, 0.05, 0.2])),
         half_life_days=draw(st.sampled_from([None, 1.5])),
         null_prior=draw(st.sampled_from([0.0, 0.5])),
+        exploration=draw(st.sampled_from(["adaptive", "fixed"])),
     )
     control = draw(st.sampled_from([None, "v0"])) if control and not burn_in else None
     previous = None
@@ -46,6 +49,11 @@ def experiments(
         raw = np.array([draw(st.integers(0, 100)) for _ in names], dtype=float) + 1
         previous = dict(zip(names, (raw / raw.sum()).tolist(), strict=True))
     return {"names": names, "rows": rows, "settings": s, "control": control, "previous": previous}
+
+
+def _explore_floor(s: Settings, k: int) -> float:
+    """The lowest share exploration guarantees: ε/K fixed, EXPLORE_FLOOR·ε/K adaptive."""
+    return s.min_explore_rate / k * (1.0 if s.exploration == "fixed" else EXPLORE_FLOOR)
 
 
 def _run(e: dict[str, Any], **over: Any) -> Any:
@@ -72,7 +80,7 @@ def test_shares_sum_to_one_in_millionths_and_floors_hold(e: dict[str, Any]) -> N
     assert int(units.sum()) == 1_000_000
     k = len(shares)
     s = e["settings"]
-    assert np.all(shares >= s.min_explore_rate / k - MICRO)
+    assert np.all(shares >= _explore_floor(s, k) - MICRO)
     if e["control"] is not None:
         assert alloc.shares["v0"] >= s.control_floor - MICRO
     assert [v.name for v in alloc.variants] == e["names"]
@@ -85,6 +93,7 @@ def test_max_shift_holds_unless_a_floor_needs_more(e: dict[str, Any]) -> None:
     s = e["settings"]
     alloc = _run(e)
     k = len(e["names"])
+    # the highest exploration floor (full ε/K, as at the start): a floor can only squeeze more
     floors = dict.fromkeys(e["names"], s.min_explore_rate / k)
     if e["control"] is not None:
         floors["v0"] = max(floors["v0"], s.control_floor)
@@ -140,8 +149,25 @@ def test_same_input_same_output(e: dict[str, Any]) -> None:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=LOAD)
 @given(experiments(burn_in=True))
-def test_burn_in_splits_evenly(e: dict[str, Any]) -> None:
+def test_burn_in_is_per_variant(e: dict[str, Any]) -> None:
+    # Burn-in counts each variant's own impressions against its need,
+    # min(min_impressions, ceil(D/K)) with D the mean daily total before the latest day
+    # (min_impressions with one day): below it a variant cannot win, and while every
+    # variant is below it the split is even.
     alloc = _run(e)
+    k = len(e["names"])
+    days = sorted({r.day for r in e["rows"]})
+    need = e["settings"].min_impressions
+    if len(days) > 1:
+        before = sum(r.impressions for r in e["rows"] if r.day < days[-1]) / (len(days) - 1)
+        if before > 0:
+            need = min(need, math.ceil(before / k))
+    below = [v.impressions < need for v in alloc.variants]
     shares = list(alloc.shares.values())
-    assert max(shares) - min(shares) <= MICRO
-    assert alloc.status == "warming_up"
+    if all(below):
+        assert max(shares) - min(shares) <= MICRO
+        assert set(alloc.reasons.values()) == {"burn_in"}
+    if any(below):
+        assert (alloc.status, alloc.winner) == ("warming_up", None)
+        for v, low in zip(alloc.variants, below, strict=True):
+            assert not low or alloc.reasons[v.name] in ("burn_in", "new_variant")

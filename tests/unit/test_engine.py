@@ -1,5 +1,6 @@
 """allocate/report/simulate/fingerprint: worked examples with values computed by hand."""
 
+import dataclasses
 import datetime as dt
 import math
 import subprocess
@@ -21,7 +22,16 @@ from banditkit.engine.posterior import count, null_probability
 from scipy import stats
 
 DAY = dt.date(2026, 3, 1)
-OPEN = Settings(min_explore_rate=0.0, control_floor=0.0, min_impressions=0)
+# Plain Thompson sampling on flat priors: the maths checked by hand below.
+FLAT = Settings(alpha_prior=1.0, beta_prior=1.0)
+OPEN = Settings(
+    alpha_prior=1.0,
+    beta_prior=1.0,
+    min_explore_rate=0.0,
+    control_floor=0.0,
+    min_impressions=0,
+    null_prior=0.0,
+)
 
 
 def day(i: int) -> dt.date:
@@ -34,7 +44,7 @@ def day(i: int) -> dt.date:
 def test_window_and_as_of_choose_the_days_that_count() -> None:
     rows = [DailyCounts(day(i), "a", 100, 10 + i) for i in range(5)]
     # Given as_of = day 3 and a 2-day window, only days 2 and 3 count (day 4 is in the future).
-    c = count(["a"], rows, Settings(window_days=2), as_of=day(3))
+    c = count(["a"], rows, Settings(window_days=2, alpha_prior=1.0, beta_prior=1.0), as_of=day(3))
     assert c.impressions.tolist() == [200]
     assert c.clicks.tolist() == [12 + 13]
     assert c.alpha.tolist() == [1 + 25]
@@ -54,7 +64,7 @@ def test_half_life_weights_each_day_by_its_age() -> None:
 
 def test_conversion_rate_metric_counts_conversions() -> None:
     rows = [DailyCounts(DAY, "a", 1000, 100, 7)]
-    c = count(["a"], rows, Settings(metric="conversion_rate"))
+    c = count(["a"], rows, Settings(metric="conversion_rate", alpha_prior=1.0, beta_prior=1.0))
     assert c.alpha.tolist() == [8.0]
     assert c.beta.tolist() == [994.0]
     alloc = allocate(["a"], rows, Settings(metric="conversion_rate"))
@@ -140,10 +150,11 @@ def test_status_needs_both_p_best_and_a_small_expected_loss() -> None:
 
 def test_a_single_variant_is_never_a_winner() -> None:
     alloc = allocate(["a"], [DailyCounts(DAY, "a", 50_000, 900)], Settings())
+    # PVR needs two variants with data (null, not a 0 that reads as "nothing left to gain")
     assert (alloc.status, alloc.shares, alloc.potential_value_remaining) == (
         "optimizing",
         {"a": 1.0},
-        0.0,
+        None,
     )
 
 
@@ -158,7 +169,7 @@ def test_potential_value_remaining_matches_monte_carlo() -> None:
 def test_null_prior_damps_matching_while_the_evidence_is_weak() -> None:
     weak = _ab((3_000, 120), (3_000, 135))
     strong = _ab((50_000, 2_000), (50_000, 2_400))
-    damped = Settings(min_explore_rate=0.0, control_floor=0.0, min_impressions=0, null_prior=0.5)
+    damped = dataclasses.replace(OPEN, null_prior=0.5)
     assert allocate(["control", "b"], weak, damped).shares["b"] < (
         allocate(["control", "b"], weak, OPEN).shares["b"] - 0.1
     )

@@ -8,6 +8,7 @@ import math
 from typing import Any
 
 from banditkit.engine import DailyCounts, Settings, allocate, report
+from banditkit.engine.types import EXPLORE_FLOOR
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -33,13 +34,14 @@ def extreme(draw: st.DrawFn) -> dict[str, Any]:
         failures = draw(counts)
         rows.append(DailyCounts(DAY, name, successes + failures, successes, successes))
     s = Settings(
-        alpha_prior=draw(st.sampled_from([1e-9, 0.5, 1.0, 1e6, 1e12])),
-        beta_prior=draw(st.sampled_from([1e-9, 1.0, 1e6, 1e12])),
+        alpha_prior=draw(st.sampled_from([None, 1e-9, 0.5, 1.0, 1e6, 1e12])),
+        beta_prior=draw(st.sampled_from([None, 1e-9, 1.0, 1e6, 1e12])),
         min_explore_rate=draw(st.sampled_from([0.0, 0.05])),
         control_floor=draw(st.sampled_from([0.0, 0.1])),
         min_impressions=0,
         metric=draw(st.sampled_from(["ctr", "conversion_rate"])),
         null_prior=draw(st.sampled_from([0.0, 0.5])),
+        exploration=draw(st.sampled_from(["adaptive", "fixed"])),
     )
     control = draw(st.sampled_from([None, "v0"]))
     return {"names": names, "rows": rows, "settings": s, "control": control}
@@ -61,23 +63,26 @@ def test_allocate_and_report_stay_finite_with_counts_up_to_1e12(case: dict[str, 
     assert round(sum(alloc.shares.values()), 6) == 1.0
     k = len(names)
     for v in alloc.variants:
-        assert all(
-            finite(x)
-            for x in (v.rate, v.posterior_mean, v.ci_low, v.ci_high, v.p_best, v.expected_loss)
-        ), v
+        assert all(finite(x) for x in (v.rate, v.posterior_mean, v.ci_low, v.ci_high, v.p_best))
+        assert v.prior_only == (v.impressions == 0), v
+        assert (v.expected_loss is None) == v.prior_only, v
         # (the mean may lie outside the 95% interval: Beta(1e-9, 1) has mean 1e-9 and a
         # 97.5% quantile of 0.975**1e9, i.e. 0 in floating point)
         assert 0.0 <= v.ci_low <= v.ci_high <= 1.0, v
         assert 0.0 <= v.posterior_mean <= 1.0, v
         assert -1e-9 <= v.p_best <= 1.0 + 1e-9
-        assert v.expected_loss >= -1e-12
-        assert alloc.shares[v.name] >= s.min_explore_rate / k - 1e-6
+        assert v.expected_loss is None or v.expected_loss >= -1e-12
+        eps = s.min_explore_rate * (1.0 if s.exploration == "fixed" else EXPLORE_FLOOR)
+        assert alloc.shares[v.name] >= eps / k - 1e-6
     assert abs(sum(v.p_best for v in alloc.variants) - 1.0) < 1e-3
-    assert finite(alloc.potential_value_remaining)
+    with_data = sum(v.impressions > 0 for v in alloc.variants)
+    assert (alloc.potential_value_remaining is None) == (with_data < 2)
+    assert alloc.potential_value_remaining is None or finite(alloc.potential_value_remaining)
     assert finite(rep.regret_so_far)
     assert finite(rep.gained_vs_even)
     for lift in rep.lifts:
-        assert all(finite(x) for x in (lift.lift, lift.ci_low, lift.ci_high, lift.p_better)), lift
+        values = (lift.lift, lift.ci_low, lift.ci_high, lift.p_better)
+        assert all(finite(x) for x in values) or all(x is None for x in values), lift
     # the same data gives the same answer (determinism holds at the extremes too)
     assert allocate(names, rows, s, control=control).shares == alloc.shares
 
@@ -89,7 +94,8 @@ def test_two_posteriors_a_hair_apart_at_1e12_trials() -> None:
         DailyCounts(DAY, "a", 2 * BIG, BIG),
         DailyCounts(DAY, "b", 2 * BIG, BIG + 2 * 10**6),
     ]
-    alloc = allocate(["a", "b"], rows, Settings(min_explore_rate=0.0, control_floor=0.0))
+    plain = Settings(min_explore_rate=0.0, control_floor=0.0, null_prior=0.0)
+    alloc = allocate(["a", "b"], rows, plain)
     assert round(sum(alloc.shares.values()), 6) == 1.0
     p = {v.name: v.p_best for v in alloc.variants}
     phi_2 = 0.5 * (1.0 + math.erf(2.0 / math.sqrt(2.0)))

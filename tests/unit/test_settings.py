@@ -1,15 +1,18 @@
 import pytest
 from banditkit.engine import InvalidSettings, Settings
+from banditkit.engine.types import EFFECT_SCALE, NULL_PRIOR
 
 
 def test_defaults_match_design() -> None:
     s = Settings()
+    # priors unset: empirical Bayes on the pooled rate; exploration adaptive; damping on
     assert (s.alpha_prior, s.beta_prior, s.min_explore_rate, s.control_floor) == (
-        1.0,
-        1.0,
+        None,
+        None,
         0.05,
         0.1,
     )
+    assert (s.exploration, s.null_prior, s.effect_scale) == ("adaptive", NULL_PRIOR, EFFECT_SCALE)
     assert (s.max_daily_shift, s.min_impressions, s.window_days, s.half_life_days) == (
         None,
         1000,
@@ -31,6 +34,7 @@ def test_defaults_match_design() -> None:
         ({"window_days": 0}, "window_days"),
         ({"half_life_days": float("inf")}, "half_life_days"),
         ({"metric": "revenue"}, "metric"),
+        ({"exploration": "sometimes"}, "exploration"),
     ],
 )
 def test_out_of_range_setting_names_the_field(kwargs: dict[str, object], field: str) -> None:

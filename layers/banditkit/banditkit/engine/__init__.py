@@ -5,7 +5,7 @@ Public API used by the service (keep these signatures):
 - ``allocate(variants, days, settings, *, control=None, previous=None, as_of=None) -> Allocation``
 - ``report(variants, days, settings, *, control=None, previous=None, as_of=None) -> Report``
 - ``simulate(variant_names, rates, daily_impressions, days, settings, *, control=None,
-  changes=(), seed=0) -> Simulation``
+  changes=(), seed=0, weekday_rates=(), weekday_traffic=(), start_days=None) -> Simulation``
 - ``fingerprint(variants, days, settings, control=None) -> str`` (sha256 hex of the data +
   settings)
 - types: ``Settings``, ``InvalidSettings``, ``DailyCounts``, ``Allocation``, ``VariantResult``,

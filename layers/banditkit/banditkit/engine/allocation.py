@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 from banditkit.engine import drift, guardrails, sharpen
 from banditkit.engine.beta import BetaGrid
 from banditkit.engine.posterior import Counted, check_previous, count, null_probability
+from banditkit.engine.rules import adaptive_explore, burn_in, reasons
 from banditkit.engine.types import (
     Allocation,
     DailyCounts,
@@ -66,7 +67,11 @@ def report(
     c = counted.control
     if c is not None:
         for k in range(len(variants)):
-            if k != c:
+            if k == c:
+                continue
+            if counted.impressions[k] == 0 or counted.impressions[c] == 0:  # the prior's
+                lifts.append(Lift(variants[k], None, None, None, None))
+            else:
                 lifts.append(_lift(ev.grid, k, c, variants[k], means))
     best = int(np.argmax(means))
     regret = 0.0
@@ -104,30 +109,52 @@ def _evidence(
             counted = count(variants, days, settings, control=control, as_of=as_of)
     settings.check_feasible(len(variants), counted.control is not None)
     prev = check_previous(variants, previous)
+    k = len(variants)
     grid = BetaGrid.build(counted.alpha, counted.beta)
     p_best = grid.p_best()
     means = counted.alpha / (counted.alpha + counted.beta)
-    total = int(counted.impressions.sum())
-    burn_in = total < settings.min_impressions
-    matched = p_best
-    if settings.null_prior > 0.0 and len(variants) > 1:
-        p_null = null_probability(counted, settings)
-        matched = p_null / len(variants) + (1.0 - p_null) * p_best
-    matched = sharpen.apply(matched, p_best, counted, settings, history)  # allocation_rule
+    n = counted.impressions
+    total = int(n.sum())
+    burn = burn_in(counted, settings)
+    explore = settings.min_explore_rate
+    targets = None
+    if burn.all or not burn.any:
+        matched, among, mgrid = p_best, burn.established, grid
+    else:  # the established variants are matched among themselves; new ones ramp up
+        among = burn.established
+        mgrid = BetaGrid.build(counted.alpha[among], counted.beta[among])
+        matched = np.zeros(k)
+        matched[among] = mgrid.p_best()
+        targets = np.where(burn.below, burn.share, 0.0)
+    if settings.null_prior > 0.0 and int(among.sum()) > 1 and not burn.all:
+        p_null = null_probability(counted, settings, among)
+        matched = np.where(among, p_null / int(among.sum()), 0.0) + (1.0 - p_null) * matched
+    if settings.exploration == "adaptive" and not burn.all:
+        explore = adaptive_explore(mgrid, settings)
+    if not burn.any:  # allocation_rule; sharpened only once every variant has its own data
+        matched = sharpen.apply(matched, p_best, counted, settings, history)
     shares = guardrails.shares(
-        matched, settings, control=counted.control, previous=prev, burn_in=burn_in
+        matched,
+        settings,
+        control=counted.control,
+        previous=prev,
+        burn_in=burn.all,
+        explore=explore,
+        targets=targets,
     )
     e_max = grid.expected_max()
     loss = np.maximum(e_max - means, 0.0)
     ci = grid.quantiles(np.array([0.025, 0.975]))
     successes = counted.successes
     best = int(np.argmax(p_best))
+    prior_only = n == 0
     status: Status
     winner = None
-    if burn_in or total == 0:
+    if burn.any or total == 0:
         status = "warming_up"
     elif (
-        len(variants) > 1
+        k > 1
+        and n[best] >= max(settings.min_impressions, 1)  # never on the prior alone
         and p_best[best] >= settings.winner_p_best
         and loss[best] < settings.winner_loss_share * means[best]
     ):
@@ -138,25 +165,28 @@ def _evidence(
     results = tuple(
         VariantResult(
             name=name,
-            impressions=int(counted.impressions[k]),
-            clicks=int(counted.clicks[k]),
-            conversions=int(counted.conversions[k]),
-            rate=float(successes[k] / counted.impressions[k]) if counted.impressions[k] else 0.0,
-            posterior_mean=float(means[k]),
-            ci_low=float(ci[k, 0]),
-            ci_high=float(ci[k, 1]),
-            p_best=float(p_best[k]),
-            expected_loss=float(loss[k]),
-            allocation=float(shares[k]),
+            impressions=int(n[i]),
+            clicks=int(counted.clicks[i]),
+            conversions=int(counted.conversions[i]),
+            rate=float(successes[i] / n[i]) if n[i] else 0.0,
+            posterior_mean=float(means[i]),
+            ci_low=float(ci[i, 0]),
+            ci_high=float(ci[i, 1]),
+            p_best=float(p_best[i]),
+            expected_loss=None if prior_only[i] else float(loss[i]),
+            allocation=float(shares[i]),
+            prior_only=bool(prior_only[i]),
         )
-        for k, name in enumerate(variants)
+        for i, name in enumerate(variants)
     )
+    why = reasons(shares, settings, burn, counted.control, prev, explore)
     allocation = Allocation(
         status=status,
-        shares={name: float(shares[k]) for k, name in enumerate(variants)},
+        shares={name: float(shares[i]) for i, name in enumerate(variants)},
         variants=results,
         winner=winner,
-        potential_value_remaining=_pvr(grid, p_best, best),
+        potential_value_remaining=_pvr_with_data(counted, grid, p_best),
+        reasons={name: why[i] for i, name in enumerate(variants)},
     )
     return _Evidence(counted, grid, p_best, means, allocation)
 
@@ -178,6 +208,18 @@ def _solve(cdf: Callable[[Array], Array], target: float, low: float, high: float
     v0, v1 = float(values[j - 1]), float(values[j])
     t = (target - v0) / (v1 - v0) if v1 > v0 else 0.5
     return float(points[j - 1] + t * (points[j] - points[j - 1]))
+
+
+def _pvr_with_data(counted: Counted, grid: BetaGrid, p_best: Array) -> float | None:
+    """PVR over the variants with data of their own (None while fewer than two have any:
+    the prior alone would answer)."""
+    has = counted.impressions > 0
+    if int(has.sum()) < 2:
+        return None
+    if not has.all():
+        grid = BetaGrid.build(counted.alpha[has], counted.beta[has])
+        p_best = grid.p_best()
+    return _pvr(grid, p_best, int(np.argmax(p_best)))
 
 
 def _pvr(grid: BetaGrid, p_best: Array, best: int) -> float:
@@ -212,11 +254,22 @@ def _lift(grid: BetaGrid, k: int, c: int, name: str, means: Array) -> Lift:
 def _recommend(ev: _Evidence, lifts: Sequence[Lift], settings: Settings) -> str:
     alloc = ev.allocation
     best = max(alloc.variants, key=lambda v: v.p_best)
-    total = sum(v.impressions for v in alloc.variants)
     if alloc.status == "warming_up":
+        burn = burn_in(ev.counted, settings)
+        if burn.all:
+            return (
+                f"Warming up: each variant needs {burn.need} impressions of its own before "
+                "traffic follows the evidence; traffic stays evenly split until then."
+            )
+        names = ", ".join(
+            f"{v.name} ({v.impressions} of {burn.need})"
+            for v, low in zip(alloc.variants, burn.below, strict=True)
+            if low
+        )
         return (
-            f"Warming up: {total} of {settings.min_impressions} impressions so far; "
-            "traffic stays evenly split until then."
+            f"Warming up {names}: a variant gets a small share until it has {burn.need} "
+            "impressions of its own, and cannot be the winner before; the others are "
+            "allocated on their evidence meanwhile."
         )
     if alloc.status == "winner_found":
         return (
@@ -228,8 +281,9 @@ def _recommend(ev: _Evidence, lifts: Sequence[Lift], settings: Settings) -> str:
         f"Keep the test running: {best.name} leads with {best.p_best:.1%} chance of being "
         f"best, below the {settings.winner_p_best:.0%} needed to call a winner."
     )
-    if lifts:
-        worst = min(lifts, key=lambda lf: lf.p_better)
-        if worst.p_better < 0.05:
+    known = [lf for lf in lifts if lf.p_better is not None and lf.lift is not None]
+    if known:
+        worst = min(known, key=lambda lf: lf.p_better or 0.0)
+        if worst.p_better is not None and worst.p_better < 0.05 and worst.lift is not None:
             text += f" {worst.variant} looks worse than the control ({worst.lift:+.1%})."
     return text

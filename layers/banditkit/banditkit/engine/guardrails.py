@@ -11,9 +11,11 @@ Array = NDArray[np.float64]
 MICRO = 1_000_000
 
 
-def floors(k: int, settings: Settings, control: int | None) -> Array:
-    """Each variant's lowest share: ε/K, and the control floor for the control."""
-    out = np.full(k, settings.min_explore_rate / k)
+def floors(k: int, settings: Settings, control: int | None, explore: float | None = None) -> Array:
+    """Each variant's lowest share: ε/K (ε = `explore`, default min_explore_rate), and the
+    control floor for the control."""
+    eps = settings.min_explore_rate if explore is None else explore
+    out = np.full(k, eps / k)
     if control is not None:
         out[control] = max(out[control], settings.control_floor)
     return out
@@ -26,30 +28,49 @@ def shares(
     control: int | None,
     previous: Array | None,
     burn_in: bool,
+    explore: float | None = None,
+    targets: Array | None = None,
 ) -> Array:
-    """Shares in variant order, each a multiple of 1e-6, summing to exactly 1 at 6 decimals."""
+    """Shares in variant order, each a multiple of 1e-6, summing to exactly 1 at 6 decimals.
+
+    `explore` is this allocation's ε (default min_explore_rate); `targets` are shares some
+    variants are raised to like the control to its floor (a new variant's burn-in share).
+    """
     k = len(p_best)
     w = np.full(k, 1.0 / k) if burn_in else p_best.astype(np.float64)  # steps 2 and 3
-    eps = settings.min_explore_rate
+    eps = settings.min_explore_rate if explore is None else explore
     w = (1.0 - eps) * w + eps / k  # step 4
-    low = floors(k, settings, control)
-    if control is not None and w[control] < low[control]:  # step 5
-        w = _raise_control(w, control, low)
+    low = floors(k, settings, control, eps)
+    lift = low if targets is None else _fit(np.maximum(low, targets), low)
+    if np.any(w < lift):  # step 5
+        w = _raise(w, lift, low)
     if previous is not None and settings.max_daily_shift is not None:  # step 6
         w = _limit_shift(w, previous, settings.max_daily_shift, low)
     return round_shares(w)  # step 7
 
 
-def _raise_control(w: Array, control: int, low: Array) -> Array:
-    """Lift the control to its floor; scale the others down proportionally, never below theirs."""
+def _fit(lift: Array, low: Array) -> Array:
+    """Scale the part of each lift above its floor down so that, with the floors of the
+    rest, they fit in 1 (the floors themselves always fit: Settings.check_feasible)."""
+    extra = lift - low
+    room = 1.0 - float(low.sum())
+    if extra.sum() <= room:
+        return lift
+    return low + extra * (room / float(extra.sum()))
+
+
+def _raise(w: Array, lift: Array, low: Array) -> Array:
+    """Raise the variants below `lift` to it; scale the others down proportionally, never
+    below their floors `low` (water-filling)."""
     out = w.copy()
-    out[control] = low[control]
-    others = np.ones(len(w), dtype=bool)
-    others[control] = False
+    raised = w < lift
+    out[raised] = lift[raised]
     pinned = np.zeros(len(w), dtype=bool)
     for _ in range(len(w)):
-        free = others & ~pinned
-        room = 1.0 - low[control] - low[pinned].sum()
+        free = ~raised & ~pinned
+        room = 1.0 - lift[raised].sum() - low[pinned].sum()
+        if not free.any():
+            break
         scaled = w[free] * (room / w[free].sum())
         below = scaled < low[free]
         if not below.any():

@@ -27,6 +27,7 @@ class Counted:
     conversions: NDArray[np.int64]
     alpha: Array  # posterior parameters (windowed and weighted)
     beta: Array
+    prior: tuple[float, float]  # (α0, β0) every variant starts from
     # Per counted day: (date, impressions per variant, successes per variant), oldest first.
     daily: tuple[tuple[dt.date, NDArray[np.int64], NDArray[np.int64]], ...]
 
@@ -127,6 +128,7 @@ def count(
 
     w_succ = np.bincount(var, weights=weight * s_all, minlength=k)
     w_fail = np.bincount(var, weights=weight * (n_all - s_all), minlength=k)
+    a0, b0 = prior(settings, float(w_succ.sum()), float(w_fail.sum()))
     daily: list[tuple[dt.date, NDArray[np.int64], NDArray[np.int64]]] = []
     for ordinal in np.unique(data[:, 0]):
         on_day = data[:, 0] == ordinal
@@ -142,31 +144,49 @@ def count(
         impressions=per_variant(n_all),
         clicks=per_variant(c_all),
         conversions=per_variant(v_all),
-        alpha=settings.alpha_prior + w_succ,
-        beta=settings.beta_prior + w_fail,
+        alpha=a0 + w_succ,
+        beta=b0 + w_fail,
+        prior=(a0, b0),
         daily=tuple(daily),
         metric=settings.metric,
     )
+
+
+def prior(settings: Settings, successes: float, failures: float) -> tuple[float, float]:
+    """(α0, β0): the settings' own, or (both unset) empirical Bayes: centred on the pooled
+    rate m = (S + 1)/(S + F + 2) of all variants, with the strength of one observation of
+    the rarer outcome (min(α0, β0) = 1). No data gives Beta(1, 1)."""
+    if settings.alpha_prior is not None or settings.beta_prior is not None:
+        a = settings.alpha_prior if settings.alpha_prior is not None else 1.0
+        b = settings.beta_prior if settings.beta_prior is not None else 1.0
+        return a, b
+    total = successes + failures + 2.0
+    m, q = (successes + 1.0) / total, (failures + 1.0) / total  # q = 1 − m without cancelling
+    return (1.0, q / m) if m <= q else (m / q, 1.0)
 
 
 def _log_beta(a: float, b: float) -> float:
     return math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
 
 
-def null_probability(counted: Counted, settings: Settings) -> float:
-    """Posterior probability that every variant has the same rate (the spike).
+def null_probability(
+    counted: Counted, settings: Settings, among: NDArray[np.bool_] | None = None
+) -> float:
+    """Posterior probability that every variant (of `among`, default all) has the same rate.
 
     Under the null, one rate θ ~ Beta(mκ, (1−m)κ) serves all variants; otherwise each
     θ_k ~ Beta(mκ, (1−m)κ) independently. m is the pooled rate and κ is set so that the
     prior sd of θ_k is effect_scale·m. Binomial coefficients cancel in the ratio.
     """
-    succ = counted.alpha - settings.alpha_prior
-    fail = counted.beta - settings.beta_prior
-    total = float(succ.sum() + fail.sum()) + settings.alpha_prior + settings.beta_prior
-    m = (float(succ.sum()) + settings.alpha_prior) / total
+    a_prior, b_prior = counted.prior
+    keep = np.ones(len(counted.alpha), dtype=bool) if among is None else among
+    succ = counted.alpha[keep] - a_prior
+    fail = counted.beta[keep] - b_prior
+    total = float(succ.sum() + fail.sum()) + a_prior + b_prior
+    m = (float(succ.sum()) + a_prior) / total
     # 1 − m from the failures, not by subtraction: with ~1e12 successes and no failures
     # 1.0 − m rounds to 0 and lgamma(0) raises (hardening: tests/unit/test_engine_extreme.py)
-    q = (float(fail.sum()) + settings.beta_prior) / total
+    q = (float(fail.sum()) + b_prior) / total
     kappa = max(q / (m * settings.effect_scale**2) - 1.0, 1.0)
     a0, b0 = m * kappa, q * kappa
     base = _log_beta(a0, b0)

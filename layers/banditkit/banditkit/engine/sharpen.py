@@ -94,6 +94,7 @@ def apply(
     trials per counted day."""
     if settings.allocation_rule != "sharpened":
         return matched
-    data = (counted.alpha - settings.alpha_prior) + (counted.beta - settings.beta_prior)
+    a0, b0 = counted.prior  # the prior the posterior started from (set, or pooled)
+    data = (counted.alpha - a0) + (counted.beta - b0)
     daily = float(counted.impressions.sum()) / max(len(counted.daily), 1)
     return sharpen(matched, p_best, recent_matrix(counted.variants, history), data, daily)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 from typing import Literal
 
 Metric = Literal["ctr", "conversion_rate"]
+Exploration = Literal["adaptive", "fixed"]
 Status = Literal["warming_up", "optimizing", "winner_found"]
 OnDrift = Literal["warn", "discount"]
 AllocationRule = Literal["thompson", "sharpened"]
@@ -22,12 +23,21 @@ class InvalidSettings(ValueError):
         self.message = message
 
 
+# Defaults chosen on bench/regret.py (docs/engine.md "Choosing the defaults").
+NULL_PRIOR = 0.02
+EFFECT_SCALE = 1.0
+EXPLORE_FLOOR = 0.05  # adaptive exploration never falls below this × min_explore_rate
+EXPLORE_FULL_LOSS = 0.1  # ... and is full while the leader's expected loss / mean ≥ this
+
+
 @dataclass(frozen=True)
 class Settings:
     """Per-experiment engine settings (docs/engine.md). Validated on creation."""
 
-    alpha_prior: float = 1.0
-    beta_prior: float = 1.0
+    # None (both): an empirical-Bayes prior centred on the pooled rate (docs/engine.md);
+    # one set alone takes 1.0 for the other.
+    alpha_prior: float | None = None
+    beta_prior: float | None = None
     min_explore_rate: float = 0.05
     control_floor: float = 0.10
     max_daily_shift: float | None = None
@@ -40,9 +50,12 @@ class Settings:
     winner_loss_share: float = 0.01
     # Probability matching under a spike-and-slab prior (docs/engine.md): prior probability
     # that all variants share one rate (0 = plain Thompson), and the relative spread of
-    # true rates around their common mean when they differ (0.1 = ±10%).
-    null_prior: float = 0.0
-    effect_scale: float = 0.1
+    # true rates around their common mean when they differ (1.0 = ±100%).
+    null_prior: float = NULL_PRIOR
+    effect_scale: float = EFFECT_SCALE
+    # "adaptive": min_explore_rate at the start, shrinking with the leader's relative
+    # expected loss to a floor of EXPLORE_FLOOR × min_explore_rate; "fixed": always it.
+    exploration: Exploration = "adaptive"
     # When a change of a variant's rate is suspected (engine/drift.py): only warn, or also
     # count the data with a half-life from the change (docs/engine.md, "Warnings and checks").
     on_drift: OnDrift = "warn"
@@ -84,8 +97,10 @@ def _validate(s: Settings) -> None:
                 name, "must be a number in " + ("(0, 1]" if open_low else "[0, 1]")
             )
 
-    positive_finite("alpha_prior", s.alpha_prior)
-    positive_finite("beta_prior", s.beta_prior)
+    for name in ("alpha_prior", "beta_prior"):
+        value = getattr(s, name)
+        if value is not None:
+            positive_finite(name, value)
     unit("min_explore_rate", s.min_explore_rate)
     unit("control_floor", s.control_floor)
     if s.max_daily_shift is not None:
@@ -113,6 +128,8 @@ def _validate(s: Settings) -> None:
         raise InvalidSettings("on_drift", "must be 'warn' or 'discount'")
     if s.allocation_rule not in ("thompson", "sharpened"):
         raise InvalidSettings("allocation_rule", "must be 'thompson' or 'sharpened'")
+    if s.exploration not in ("adaptive", "fixed"):
+        raise InvalidSettings("exploration", "must be 'adaptive' or 'fixed'")
 
 
 @dataclass(frozen=True)
@@ -137,8 +154,10 @@ class VariantResult:
     ci_low: float  # 95% equal-tailed credible interval of the posterior
     ci_high: float
     p_best: float
-    expected_loss: float  # E[max_j θ_j − θ_k]
+    expected_loss: float | None  # E[max_j θ_j − θ_k]; None while prior_only
     allocation: float
+    # No data of its own: every statistic above is the prior's, not a finding.
+    prior_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -147,16 +166,21 @@ class Allocation:
     shares: dict[str, float]  # in variant order, sums to exactly 1 at 6 decimals
     variants: tuple[VariantResult, ...]
     winner: str | None  # the winning variant when status == "winner_found"
-    potential_value_remaining: float  # Scott's PVR: 95th pct of (max θ − θ_best)/θ_best
+    # Scott's PVR: 95th pct of (max θ − θ_best)/θ_best over the variants with data of
+    # their own; None while fewer than two have any.
+    potential_value_remaining: float | None
+    # Variant -> why it gets its share (REASONS in engine/rules.py).
+    reasons: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Lift:
     variant: str
-    lift: float  # relative lift of the posterior mean vs control: m_k / m_c − 1
-    ci_low: float  # 95% interval of θ_k/θ_c − 1
-    ci_high: float
-    p_better: float  # P(θ_k > θ_c)
+    # All four None when either side has no data of its own (prior_only).
+    lift: float | None  # relative lift of the posterior mean vs control: m_k / m_c − 1
+    ci_low: float | None  # 95% interval of θ_k/θ_c − 1
+    ci_high: float | None
+    p_better: float | None  # P(θ_k > θ_c)
 
 
 @dataclass(frozen=True)

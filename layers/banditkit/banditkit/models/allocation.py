@@ -30,8 +30,13 @@ class VariantStats(Response):
     ci_low: float = Field(description="95% credible interval, low end.")
     ci_high: float = Field(description="95% credible interval, high end.")
     p_best: float = Field(description="Probability this variant is the best.")
-    expected_loss: float = Field(description="E[max rate - this rate].")
+    expected_loss: float | None = Field(
+        description="E[max rate - this rate]; null while the variant has no data of its own."
+    )
     allocation: float = Field(description="Share of traffic for the next period.")
+    prior_only: bool = Field(
+        description="No data of its own: the rate, interval and P(best) are the prior's."
+    )
 
 
 class AllocationParameters(Response):
@@ -72,7 +77,9 @@ class PastAllocation(Response):
 WarningCode = Literal[
     "insufficient_data", "drift_suspected", "split_mismatch", "stale_data", "estimates_disagree"
 ]
-ReasonCode = Literal["burn_in", "exploring_new_variant", "floor_active", "drift_discount"]
+ReasonCode = Literal[
+    "burn_in", "exploring_new_variant", "floor_active", "shift_limit", "drift_discount"
+]
 
 
 class WarningOut(Response):
@@ -123,9 +130,10 @@ class ReasonOut(Response):
 
     code: ReasonCode = Field(
         description=(
-            "burn_in: fewer than min_impressions in total, so the split is even. "
+            "burn_in: no variant has enough impressions of its own yet, so the split is even. "
             "exploring_new_variant: a variant below min_impressions of its own is being "
             "explored. floor_active: a variant is held at its floor (exploration or control). "
+            "shift_limit: a variant's share moved by max_daily_shift and no further. "
             "drift_discount: on_drift is discount and a change is suspected, so the data "
             "are counted with a half-life."
         )
@@ -149,8 +157,9 @@ class AllocationOut(Response):
     variants: list[VariantStats] = Field(description="Per-variant evidence.")
     control: str | None = Field(description="The control variant, if any.")
     winner: str | None = Field(description="The winner when status is winner_found.")
-    potential_value_remaining: float = Field(
-        description="Scott's potential value remaining (relative)."
+    potential_value_remaining: float | None = Field(
+        description="Scott's potential value remaining (relative), over the variants with "
+        "data of their own; null while fewer than two have any."
     )
     computed_at: dt.datetime = Field(description="When this answer was computed (UTC).")
     data_fingerprint: str = Field(description="Digest of the data and settings used.")
@@ -171,10 +180,13 @@ class AllocationOut(Response):
 
 class LiftOut(Response):
     variant: str = Field(description="The variant compared with the control.")
-    lift: float = Field(description="Relative lift of the posterior mean vs control.")
-    ci_low: float = Field(description="95% interval of the lift, low end.")
-    ci_high: float = Field(description="95% interval of the lift, high end.")
-    p_better: float = Field(description="P(variant beats control).")
+    lift: float | None = Field(
+        description="Relative lift of the posterior mean vs control (null, as the three "
+        "below, while either side has no data of its own)."
+    )
+    ci_low: float | None = Field(description="95% interval of the lift, low end.")
+    ci_high: float | None = Field(description="95% interval of the lift, high end.")
+    p_better: float | None = Field(description="P(variant beats control).")
 
 
 class RegretDayOut(Response):

@@ -27,21 +27,24 @@ class SettingsPatch(Request):
         ge=MIN_PRIOR,
         le=1e6,
         allow_inf_nan=False,
-        description=f"Beta prior alpha (1.0), in [{MIN_PRIOR}, 1e6].",
+        description=f"Beta prior alpha, in [{MIN_PRIOR}, 1e6]. Unset (with beta_prior): "
+        "centred on the experiment's pooled rate, worth one observation of the rarer outcome.",
     )
     beta_prior: float | None = Field(
         default=None,
         ge=MIN_PRIOR,
         le=1e6,
         allow_inf_nan=False,
-        description=f"Beta prior beta (1.0), in [{MIN_PRIOR}, 1e6].",
+        description=f"Beta prior beta, in [{MIN_PRIOR}, 1e6]. Unset (with alpha_prior): "
+        "centred on the experiment's pooled rate.",
     )
     min_explore_rate: float | None = Field(
         default=None,
         ge=0,
         le=1,
         allow_inf_nan=False,
-        description="Share of traffic spread evenly over all variants (0.05).",
+        description="Share of traffic spread evenly over all variants (0.05): at the start, "
+        "and always with exploration 'fixed'.",
     )
     control_floor: float | None = Field(
         default=None,
@@ -62,7 +65,8 @@ class SettingsPatch(Request):
         strict=True,
         ge=0,
         le=MAX_COUNT,
-        description="Burn-in: split evenly until this many trials are counted (1000).",
+        description="Burn-in: trials a variant needs of its own (1000), at most one day "
+        "of an even split; below it a variant gets a ramp-up share and cannot win.",
     )
     window_days: int | None = Field(
         default=None,
@@ -101,14 +105,21 @@ class SettingsPatch(Request):
         ge=0,
         lt=1,
         allow_inf_nan=False,
-        description="Prior probability that all variants share one rate (0 = plain Thompson).",
+        description="Prior probability that all variants share one rate (0.02; 0 = plain "
+        "Thompson).",
     )
     effect_scale: float | None = Field(
         default=None,
         ge=0.001,
         le=10,
         allow_inf_nan=False,
-        description="Relative spread of true rates when they differ (0.1 = +-10%).",
+        description="Relative spread of true rates when they differ (1.0 = +-100%).",
+    )
+
+    exploration: Literal["adaptive", "fixed"] | None = Field(
+        default=None,
+        description="adaptive: min_explore_rate shrinks as the decision firms up (to 5% of "
+        "it); fixed: always min_explore_rate.",
     )
     allocation_rule: AllocationRule | None = Field(
         default=None,
@@ -139,8 +150,8 @@ class SettingsPatch(Request):
 class SettingsOut(Response):
     """The effective engine settings of an experiment."""
 
-    alpha_prior: float = Field(description="Beta prior alpha.")
-    beta_prior: float = Field(description="Beta prior beta.")
+    alpha_prior: float | None = Field(description="Beta prior alpha (null: empirical Bayes).")
+    beta_prior: float | None = Field(description="Beta prior beta (null: empirical Bayes).")
     min_explore_rate: float = Field(description="Exploration floor epsilon.")
     control_floor: float = Field(description="Minimum share of the control.")
     max_daily_shift: float | None = Field(description="Largest share change between snapshots.")
@@ -156,3 +167,4 @@ class SettingsOut(Response):
         description="What a suspected change of a rate does: warn, or discount older data."
     )
     allocation_rule: AllocationRule = Field(description="How P(best) becomes shares.")
+    exploration: Literal["adaptive", "fixed"] = Field(description="adaptive or fixed exploration.")

@@ -169,7 +169,7 @@ def _allocation_out(
         "control": loaded.control,
         "winner": allocation.winner if allocation is not None else None,
         "potential_value_remaining": (
-            allocation.potential_value_remaining if allocation is not None else 0.0
+            allocation.potential_value_remaining if allocation is not None else None
         ),
         "computed_at": at,
         "data_fingerprint": loaded.fingerprint,

@@ -140,46 +140,58 @@ def _shares(shares: dict[str, float]) -> str:
 
 
 def reasons(loaded: Loaded, allocation: engine.Allocation | None) -> list[models.ReasonOut]:
-    """Why the current split is what it is, from what the allocation shows (the one place to
-    point at an engine-given reason later)."""
+    """Why the current split is what it is: the engine's reason per variant (burn-in, a new
+    variant ramping up, a floor or the shift limit; P(best) itself needs none), and the
+    drift discount when one is applied."""
     if allocation is None or loaded.experiment.status != "running":
         return []
     s = loaded.settings
-    total = sum(v.impressions for v in allocation.variants)
+    codes = allocation.reasons
     out: list[models.ReasonOut] = []
-    if total < s.min_impressions:
+    if codes and all(code == "burn_in" for code in codes.values()):
+        total = sum(v.impressions for v in allocation.variants)
         out.append(
             models.ReasonOut(
                 code="burn_in",
-                message=f"Burn-in: {total} of {s.min_impressions} impressions, split evenly.",
+                message=(
+                    f"Burn-in: {total} impressions so far, not yet enough for any variant to "
+                    "be judged on its own data; the split is even."
+                ),
             )
         )
-    else:
-        out += [
-            models.ReasonOut(
-                code="exploring_new_variant",
-                message=(
-                    f"{v.name} has {v.impressions} of {s.min_impressions} impressions of its "
-                    "own: it is still being explored."
-                ),
-                variant=v.name,
-            )
-            for v in allocation.variants
-            if v.impressions < s.min_impressions
-        ]
-        k = len(allocation.variants)
-        for v in allocation.variants:
-            floor = s.min_explore_rate / k
-            if v.name == loaded.control:
-                floor = max(floor, s.control_floor)
-            if k > 1 and abs(v.allocation - floor) <= 1.5e-6:
-                out.append(
-                    models.ReasonOut(
-                        code="floor_active",
-                        message=f"{v.name} is held at its floor of {floor:.2%}.",
-                        variant=v.name,
-                    )
+    for v in allocation.variants:
+        code = codes.get(v.name)
+        if code == "new_variant":
+            out.append(
+                models.ReasonOut(
+                    code="exploring_new_variant",
+                    message=(
+                        f"{v.name} has {v.impressions} impressions of its own, fewer than it "
+                        "needs to be judged: it gets a ramp-up share meanwhile."
+                    ),
+                    variant=v.name,
                 )
+            )
+        elif code in ("control_floor", "exploration_floor"):
+            which = "control" if code == "control_floor" else "exploration"
+            out.append(
+                models.ReasonOut(
+                    code="floor_active",
+                    message=f"{v.name} is held at its {which} floor of {v.allocation:.2%}.",
+                    variant=v.name,
+                )
+            )
+        elif code == "shift_limit":
+            out.append(
+                models.ReasonOut(
+                    code="shift_limit",
+                    message=(
+                        f"{v.name}'s share moved by max_daily_shift ({s.max_daily_shift:.0%}) "
+                        "from the previous snapshot and no further."
+                    ),
+                    variant=v.name,
+                )
+            )
     if s.on_drift == "discount":
         from banditkit.engine import drift
 
@@ -243,12 +255,15 @@ def estimates(loaded: Loaded, rep: engine.Report) -> tuple[models.EstimatesOut, 
         lifts.append(
             models.VariantEstimates(
                 variant=lf.variant,
-                pooled=models.EstimateOut(value=lf.lift, ci_low=lf.ci_low, ci_high=lf.ci_high),
+                pooled=None  # prior only: no finding to show
+                if lf.lift is None or lf.ci_low is None or lf.ci_high is None
+                else models.EstimateOut(value=lf.lift, ci_low=lf.ci_low, ci_high=lf.ci_high),
                 stratified=out(strat),
             )
         )
         if (
             strat is not None
+            and lf.lift is not None
             and (strat.ci_low > 0 or strat.ci_high < 0)
             and strat.value * lf.lift < 0
         ):
