@@ -86,7 +86,14 @@ SCENARIOS = (
     Scenario("weekly", (0.040, 0.044, 0.046), 15_000, 42, "3 variants, weekends 0.5x", weekly=True),
 )
 
-GUARDRAILS_OFF = Settings(min_explore_rate=0.0, control_floor=0.0, min_impressions=0)
+GUARDRAILS_OFF = Settings(  # plain batched Thompson: flat prior, no damping, floors or burn-in
+    alpha_prior=1.0,
+    beta_prior=1.0,
+    null_prior=0.0,
+    min_explore_rate=0.0,
+    control_floor=0.0,
+    min_impressions=0,
+)
 
 
 def names(k: int) -> list[str]:

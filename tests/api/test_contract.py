@@ -52,6 +52,7 @@ def test_every_setting_the_schema_makes_nullable_takes_null_as_its_default(
         "effect_scale": 0.2,
         "on_drift": "discount",
         "allocation_rule": "sharpened",
+        "exploration": "fixed",
     }
     assert sorted(changed) == nullable
     exp = api.create(settings=changed)

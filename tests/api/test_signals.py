@@ -228,6 +228,7 @@ def test_openapi_documents_warnings_reasons_and_estimates(client) -> None:
         "burn_in",
         "exploring_new_variant",
         "floor_active",
+        "shift_limit",
         "drift_discount",
     }
     for name in ("AllocationOut", "ReportOut"):

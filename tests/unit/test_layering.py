@@ -20,7 +20,7 @@ ALLOWED: dict[str, set[str]] = {
     "telemetry": set(),
     "service": {"engine", "models", "store", "cache"},
     "runtime": {"config", "store"},
-    "aws": {"service", "config", "runtime", "telemetry"},
+    "aws": {"service", "config", "runtime", "telemetry", "store"},
     "http": {"service", "models", "store", "engine", "config", "runtime", "telemetry", "aws"},
     "local": {"http", "service", "store", "config", "local_timeouts"},
     "local_timeouts": set(),

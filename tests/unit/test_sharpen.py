@@ -25,7 +25,10 @@ P = np.array([0.9, 0.06, 0.04])
 RECENT = np.array([[0.85, 0.10, 0.08]])
 DATA = np.array([1e6, 1e5, 1e5])
 DAILY = 1e4
-OPEN = Settings(min_explore_rate=0.0, control_floor=0.0, min_impressions=0)
+# Guardrails off: a flat prior, no damping, no floors, no burn-in (plain batched Thompson).
+OFF = {"alpha_prior": 1.0, "beta_prior": 1.0, "null_prior": 0.0, "min_explore_rate": 0.0,
+       "control_floor": 0.0, "min_impressions": 0}  # fmt: skip
+OPEN = Settings(**OFF)  # type: ignore[arg-type]
 
 
 def shrunk(share: float) -> object:
@@ -133,8 +136,7 @@ def _rows() -> list[DailyCounts]:
 
 
 def test_allocate_sharpens_with_history_and_rounds_to_exactly_one() -> None:
-    sharp = Settings(min_explore_rate=0.0, control_floor=0.0, min_impressions=0,
-                     allocation_rule="sharpened")  # fmt: skip
+    sharp = Settings(**OFF, allocation_rule="sharpened")  # type: ignore[arg-type]
     names = ["a", "b", "c"]
     thompson = allocate(names, _rows(), OPEN)
     p = {v.name: v.p_best for v in thompson.variants}
@@ -172,8 +174,7 @@ def test_simulate_feeds_the_rule_the_last_7_days_of_p_best(
 
     module = importlib.import_module("banditkit.engine.simulate")
     monkeypatch.setattr(module, "allocate", recording)
-    sharp = Settings(min_explore_rate=0.0, control_floor=0.0, min_impressions=0,
-                     allocation_rule="sharpened")  # fmt: skip
+    sharp = Settings(**OFF, allocation_rule="sharpened")  # type: ignore[arg-type]
     simulate(["a", "b", "c"], [0.05, 0.046, 0.045], 20_000, 10, sharp, seed=3)
     p_best = [{v.name: v.p_best for v in out.variants} for _, out in calls]
     assert calls[0][0] == []  # first day: no history, Thompson
