@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from banditkit import engine, models, service
-from banditkit.service import allocation as allocation_service
+from banditkit.service import engine_runs
 from banditkit.service.cpu import CPU_SLOTS
 from banditkit.service.errors import PayloadTooLarge
 from banditkit.service.ingest import MAX_IMPORT_ROWS
@@ -89,7 +89,7 @@ def test_at_most_cpu_slots_reports_compute_at_once(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(engine, "report", held)
-    allocation_service._REPORTS.clear()
+    engine_runs._REPORTS.clear()
     threads = [threading.Thread(target=service.report, args=(store, f"e{i}")) for i in range(n)]
     for t in threads:
         t.start()

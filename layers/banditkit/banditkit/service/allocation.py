@@ -8,9 +8,13 @@ import datetime as dt
 from typing import Any
 
 from banditkit import engine, models
-from banditkit.cache import BoundedCache
 from banditkit.service import signals
-from banditkit.service.cpu import cpu_slot
+from banditkit.service.engine_runs import (
+    engine_allocate,
+    engine_report,
+    history_of,
+    previous_shares,
+)
 from banditkit.service.loading import (
     Clock,
     Loaded,
@@ -23,40 +27,6 @@ from banditkit.service.loading import (
 from banditkit.service.past import past_allocations
 from banditkit.store import Experiment, Snapshot, Store
 from banditkit.store.base import Trigger, snapshot_state_of
-
-
-def _previous_shares(store: Store, loaded: Loaded) -> dict[str, float] | None:
-    """Shares the max_daily_shift limit counts from: the latest snapshot of other data.
-    None without the limit, and for a paused or completed experiment (its shares freeze)."""
-    if loaded.settings.max_daily_shift is None or loaded.experiment.status != "running":
-        return None
-    page = store.list_snapshots(loaded.experiment.id, limit=2)
-    for snap in page.items:
-        if snap.data_fingerprint != loaded.fingerprint:
-            known = set(loaded.variants)
-            return {k: v for k, v in snap.allocations.items() if k in known}
-    return None
-
-
-# The sharpened rule's "new 7-day high" guard reads at most this many recent snapshots.
-HISTORY_DAYS = 7
-HISTORY_LIMIT = 200
-
-
-def _history(store: Store, loaded: Loaded, at: dt.datetime) -> list[dict[str, float]] | None:
-    """P(best) of the snapshots of the last HISTORY_DAYS (oldest first, newest
-    HISTORY_LIMIT at most) for allocation_rule "sharpened"; None for "thompson". Snapshots
-    of the current data are left out: the guard compares today with the days before."""
-    if loaded.settings.allocation_rule != "sharpened":
-        return None
-    start = at - dt.timedelta(days=HISTORY_DAYS)
-    page = store.list_snapshots(loaded.experiment.id, start=start, limit=HISTORY_LIMIT)
-    known = set(loaded.variants)
-    return [
-        {k: v for k, v in snap.p_best.items() if k in known}
-        for snap in reversed(page.items)
-        if snap.data_fingerprint != loaded.fingerprint
-    ]
 
 
 def _shown(
@@ -79,65 +49,6 @@ def _frozen_shares(store: Store, loaded: Loaded) -> dict[str, float]:
 # The engine is deterministic: the same fingerprint (variants, counted data, settings,
 # control) and previous shares give the same allocation, so repeated reads of unchanged
 # data skip the maths. Keyed by content, so shared by every store of the process.
-_ALLOCATIONS: BoundedCache[engine.Allocation] = BoundedCache(512)
-
-
-_REPORTS: BoundedCache[engine.Report] = BoundedCache(256)
-
-History = list[dict[str, float]]
-
-
-def _cache_key(
-    loaded: Loaded, previous: dict[str, float] | None, history: History | None
-) -> tuple[object, ...]:
-    return (
-        loaded.fingerprint,
-        tuple(sorted(previous.items())) if previous is not None else None,
-        tuple(tuple(sorted(h.items())) for h in history) if history is not None else None,
-    )
-
-
-def _engine_allocate(
-    loaded: Loaded, previous: dict[str, float] | None, history: History | None = None
-) -> engine.Allocation:
-    key = _cache_key(loaded, previous, history)
-    hit = _ALLOCATIONS.get(key)
-    if hit is not None:
-        return hit
-    with cpu_slot():
-        allocation = engine.allocate(
-            loaded.variants,
-            loaded.days,
-            loaded.settings,
-            control=loaded.control,
-            previous=previous,
-            history=history,
-        )
-    _ALLOCATIONS.put(key, allocation)
-    return allocation
-
-
-def _engine_report(
-    loaded: Loaded, previous: dict[str, float] | None, history: History | None = None
-) -> engine.Report:
-    """engine.report, cached like the allocation: unchanged data is not computed again."""
-    key = _cache_key(loaded, previous, history)
-    hit = _REPORTS.get(key)
-    if hit is not None:
-        return hit
-    with cpu_slot():
-        rep = engine.report(
-            loaded.variants,
-            loaded.days,
-            loaded.settings,
-            control=loaded.control,
-            previous=previous,
-            history=history,
-        )
-    _REPORTS.put(key, rep)
-    return rep
-
-
 @dataclasses.dataclass(frozen=True)
 class AllocationResult:
     out: models.AllocationOut
@@ -233,8 +144,8 @@ def compute(
         if trigger is not None:
             _mark(store, loaded.experiment)  # nothing to snapshot until variants appear
         return None, {}, "warming_up", False
-    allocation = _engine_allocate(
-        loaded, _previous_shares(store, loaded), _history(store, loaded, at)
+    allocation = engine_allocate(
+        loaded, previous_shares(store, loaded), history_of(store, loaded, at)
     )
     shares, status = _shown(store, loaded, allocation)
     if loaded.experiment.status != "running":
@@ -304,7 +215,7 @@ def report(store: Store, experiment_id: str, *, now: Clock = utcnow) -> models.R
                 "recommendation": "No data yet: post daily counts to start the experiment.",
             }
         )
-    rep = _engine_report(loaded, _previous_shares(store, loaded), _history(store, loaded, at))
+    rep = engine_report(loaded, previous_shares(store, loaded), history_of(store, loaded, at))
     shares, status = _shown(store, loaded, rep.allocation)
     base = _allocation_out(loaded, rep.allocation, shares, status, at)
     estimates, disagree = signals.estimates(loaded, rep)
