@@ -116,3 +116,15 @@ def test_an_import_past_the_row_cap_is_refused_before_it_is_parsed_whole(
         service.import_csv(store, "big", "\n".join(lines).encode())
     assert f"{MAX_IMPORT_ROWS:,}" in str(caught.value)
     assert store.read_daily("big") == []
+
+
+def test_a_file_of_several_experiments_past_the_row_cap_is_refused_whole(
+    store: SQLiteStore,
+) -> None:
+    make(store, "a")
+    lines = ["experiment_id,date,variant_name,impressions,clicks"]
+    lines += [f"a,2020-01-01,v{i},10,1" for i in range(MAX_IMPORT_ROWS + 1)]
+    with pytest.raises(PayloadTooLarge) as caught:
+        service.import_file(store, "\n".join(lines).encode())
+    assert f"{MAX_IMPORT_ROWS:,}" in str(caught.value)
+    assert {r.variant_name for r in store.read_daily("a")} == {"control", "b"}

@@ -20,8 +20,9 @@ from pydantic import ValidationError
 
 from banditkit import models
 from banditkit.models.common import ID_MAX_LENGTH, ID_PATTERN
-from banditkit.service.errors import FieldError, InvalidRequest
+from banditkit.service.errors import FieldError, InvalidRequest, PayloadTooLarge
 from banditkit.service.experiments import check_variant_names
+from banditkit.service.ingest import MAX_IMPORT_ROWS
 from banditkit.store import DailyRow, Experiment, ExperimentNotFound, IdempotencyRecord, Store
 
 MAX_FILE_ERRORS = 200
@@ -123,7 +124,11 @@ def import_file(
     experiments: dict[str, Experiment | None] = {}
     rows: dict[str, list[DailyRow]] = {}
     seen: set[tuple[str, dt.date, str]] = set()
-    for line, cells in read_rows(data):
+    for count, (line, cells) in enumerate(read_rows(data), 1):
+        if count > MAX_IMPORT_ROWS:  # as the one-experiment import: found before the rest
+            raise PayloadTooLarge(
+                f"the file has more than {MAX_IMPORT_ROWS:,} rows; import it in parts"
+            )
         row, bad = _parse(line, cells)
         problems.extend(bad)
         if row is None or row.experiment_id is None:
