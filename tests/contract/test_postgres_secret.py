@@ -19,6 +19,7 @@ import boto3
 import psycopg
 import pytest
 import yaml
+from aws_lambda_powertools.utilities.parameters import base as parameters_base
 from banditkit.config import AppConfig
 from banditkit.runtime import close_default_stores, default_store
 from banditkit.store import DailyRow, Experiment, Variant
@@ -138,8 +139,12 @@ def secrets(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         "AWS_DEFAULT_REGION": "eu-west-1",
     }.items():
         monkeypatch.setenv(name, value)
+    # Powertools keeps one provider (and its client, in the region of its first use) per
+    # process: start from none, so an earlier test's region does not linger here
+    parameters_base.DEFAULT_PROVIDERS.clear()
     with mock_aws():
         yield boto3.client("secretsmanager", region_name="eu-west-1")
+    parameters_base.DEFAULT_PROVIDERS.clear()
 
 
 def rds_managed(role: Role) -> str:

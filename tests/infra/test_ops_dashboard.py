@@ -5,6 +5,8 @@ is read back."""
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import importlib.util
 import json
 import re
@@ -94,31 +96,47 @@ def emitted(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str])
         monkeypatch.delenv(name, raising=False)
     get_config.cache_clear()
     close_default_stores()
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        for spec in dynamodb_tables.create_table_kwargs(
-            table="bandit", idempotency_table="bandit-idempotency"
-        ):
-            client.create_table(**spec)
-        ctx = Context()
-        create = event(
-            "POST", "/experiments", {"id": "exp_1", "name": "ops", "variants": ["a", "b"]}
-        )
-        assert handler("experiments")(create, ctx)["statusCode"] == 201
-        for day in range(1, 4):
-            body = {
-                "experiment_id": "exp_1",
-                "date": f"2025-01-0{day}",
-                "variants": [
-                    {"variant_name": "a", "impressions": 1000, "clicks": 30},
-                    {"variant_name": "b", "impressions": 1000, "clicks": 40},
-                ],
-            }
-            assert handler("events")(event("POST", "/events", body), ctx)["statusCode"] == 200
-        allocation = event("GET", "/allocation", query={"experiment_id": "exp_1"})
-        assert handler("allocation")(allocation, ctx)["statusCode"] == 200
-        handler("recompute")({"source": "aws.scheduler", "detail": {}}, ctx)
-        close_default_stores()
+
+    def run() -> None:
+        loop = asyncio.new_event_loop()  # the thread's own, closed when done
+        asyncio.set_event_loop(loop)
+        try:
+            requests()
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+    def requests() -> None:
+        with mock_aws():
+            client = boto3.client("dynamodb", region_name="us-east-1")
+            for spec in dynamodb_tables.create_table_kwargs(
+                table="bandit", idempotency_table="bandit-idempotency"
+            ):
+                client.create_table(**spec)
+            ctx = Context()
+            create = event(
+                "POST", "/experiments", {"id": "exp_1", "name": "ops", "variants": ["a", "b"]}
+            )
+            assert handler("experiments")(create, ctx)["statusCode"] == 201
+            for day in range(1, 4):
+                body = {
+                    "experiment_id": "exp_1",
+                    "date": f"2025-01-0{day}",
+                    "variants": [
+                        {"variant_name": "a", "impressions": 1000, "clicks": 30},
+                        {"variant_name": "b", "impressions": 1000, "clicks": 40},
+                    ],
+                }
+                assert handler("events")(event("POST", "/events", body), ctx)["statusCode"] == 200
+            allocation = event("GET", "/allocation", query={"experiment_id": "exp_1"})
+            assert handler("allocation")(allocation, ctx)["statusCode"] == 200
+            handler("recompute")({"source": "aws.scheduler", "detail": {}}, ctx)
+            close_default_stores()
+
+    # On a thread of its own: Mangum runs each request on this thread's event loop, which a
+    # test of an earlier tier (Playwright's sync API, session-scoped) may hold running.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(run).result()
     get_config.cache_clear()
     return emf_metrics(capsys.readouterr().out)
 
