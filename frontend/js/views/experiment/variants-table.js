@@ -1,5 +1,6 @@
 // The per-variant table: counts, rates, interval, lift, P(best), expected loss, share.
 import { empty, fmtInt, fmtLift, fmtPct, fmtPoints, h, loading, ratio, replace } from '../../dom.js';
+import { NOT_ENOUGH } from './evidence.js';
 
 export function variantsTable() {
   const tableBox = h('div', { id: 'variant-table-box' }, loading());
@@ -11,10 +12,13 @@ export function variantsTable() {
     }
     const head = ['Variant', 'Impressions', 'Clicks', 'Conversions', 'CTR', 'Conv. rate',
       `95% CI (${metric === 'ctr' ? 'CTR' : 'conv.'})`, 'Lift vs control', 'P(best)', 'Expected loss', 'Share'];
+    const hasData = (name) => Number(variants.find((x) => x.name === name)?.impressions) > 0;
     const rows = variants.map((v) => {
       const lift = liftMap.get(v.name);
+      const own = hasData(v.name);
       let liftCell = '–';
       if (v.name === control) liftCell = 'baseline';
+      else if (!own || (control && !hasData(control))) liftCell = NOT_ENOUGH;
       else if (lift) {
         const interval = Number.isFinite(lift.ci_low) && Number.isFinite(lift.ci_high)
           ? ` (${fmtLift(lift.ci_low)} to ${fmtLift(lift.ci_high)})` : '';
@@ -27,10 +31,10 @@ export function variantsTable() {
         h('td', { class: 'num' }, fmtInt(v.conversions)),
         h('td', { class: 'num' }, fmtPct(ratio(v.clicks, v.impressions), 2)),
         h('td', { class: 'num' }, fmtPct(ratio(v.conversions, v.impressions), 2)),
-        h('td', { class: 'num nowrap' }, `${fmtPct(v.ci_low, 2)} – ${fmtPct(v.ci_high, 2)}`),
+        h('td', { class: 'num nowrap' }, own ? `${fmtPct(v.ci_low, 2)} – ${fmtPct(v.ci_high, 2)}` : NOT_ENOUGH),
         h('td', { class: 'num nowrap' }, liftCell),
         h('td', { class: 'num' }, fmtPct(v.p_best)),
-        h('td', { class: 'num nowrap' }, fmtPoints(v.expected_loss)),
+        h('td', { class: 'num nowrap' }, own ? fmtPoints(v.expected_loss) : NOT_ENOUGH),
         h('td', { class: 'num' }, fmtPct(shares[v.name] ?? v.allocation)));
     });
     replace(tableBox, h('p', { class: 'scroll-hint muted small', 'aria-hidden': 'true' }, 'Swipe the table sideways for every column →'),
