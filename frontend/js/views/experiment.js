@@ -8,6 +8,7 @@ import { evidencePanel } from './experiment/evidence.js';
 import { lifecyclePanel } from './experiment/lifecycle.js';
 import { nowPanel } from './experiment/now.js';
 import { settingsPanel } from './experiment/settings-panel.js';
+import { signalsPanel } from './experiment/signals.js';
 import { controlOf, shapeReport, sortedDays } from './experiment/shape.js';
 import { variantsTable } from './experiment/variants-table.js';
 
@@ -56,6 +57,7 @@ export function renderExperiment(main, app, id) {
   };
   const now = nowPanel();
   const evidence = evidencePanel();
+  const signals = signalsPanel();
   const table = variantsTable();
   const charts = chartsPanel();
   const data = dataPanel(ctx);
@@ -69,6 +71,7 @@ export function renderExperiment(main, app, id) {
     h('section', { class: 'overview', 'aria-labelledby': 'h-now' },
       h('h2', { id: 'h-now' }, 'Now'),
       now.recommendation,
+      signals.element,
       h('div', { class: 'overview-grid' },
         h('div', { class: 'card' }, h('h3', null, 'Next traffic split'), now.allocationBox),
         h('div', { class: 'card' }, h('h3', null, 'Evidence so far'), evidence.figures))),
@@ -159,6 +162,7 @@ export function renderExperiment(main, app, id) {
       now.failed(allocOk ? reportResult.reason : allocation, () => load());
       table.unavailable();
       evidence.clear();
+      signals.clear();
       charts.unavailable();
       return;
     }
@@ -172,8 +176,9 @@ export function renderExperiment(main, app, id) {
     now.drawRecommendation(ctx.exp, alloc, [...shaped.liftMap.values()]);
     now.drawSplit(alloc, names, control, metric);
     evidence.draw(variants, shaped, metric, reportResult.status === 'fulfilled');
-    table.draw(variants, shares, control, shaped.liftMap, metric);
     const days = metricsResult.status === 'fulfilled' ? sortedDays(metricsResult.value) : null;
+    signals.draw(alloc, days);
+    table.draw(variants, shares, control, shaped.liftMap, metric);
     charts.drawRates(days, names, metricsResult);
     charts.drawHistory(historyResult, names);
     charts.drawRegret(reportResult, shaped.regretByDay, metric);
