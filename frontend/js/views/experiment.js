@@ -179,8 +179,9 @@ export function renderExperiment(main, app, id) {
     const days = metricsResult.status === 'fulfilled' ? sortedDays(metricsResult.value) : null;
     signals.draw(alloc, days);
     table.draw(variants, shares, control, shaped.liftMap, metric);
+    const windowDays = alloc.settings?.window_days ?? ctx.exp.settings?.window_days ?? null;
     charts.drawRates(days, names, metricsResult);
-    charts.drawHistory(historyResult, names);
+    charts.drawHistory(historyResult, names, days, windowDays);
     charts.drawRegret(reportResult, shaped.regretByDay, metric);
     charts.drawIntervals(variants, metric);
   }
