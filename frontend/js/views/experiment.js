@@ -41,7 +41,16 @@ export function renderExperiment(main, app, id) {
   const title = h('h1', { tabindex: '-1', id: 'exp-title' }, 'Experiment');
   const badges = h('div', { class: 'badges', id: 'exp-badges' });
   const meta = h('div', { class: 'meta muted small', id: 'exp-meta' });
-  const description = h('p', { class: 'description', id: 'exp-description' });
+  // A long description shows three lines and a "more" button.
+  const description = h('p', { class: 'description clamped', id: 'exp-description' });
+  const moreButton = h('button', {
+    type: 'button', class: 'more-button', id: 'exp-description-more', 'aria-expanded': 'false', 'aria-controls': 'exp-description', hidden: true,
+    onclick: () => {
+      const open = description.classList.toggle('clamped') === false;
+      moreButton.textContent = open ? 'less' : 'more';
+      moreButton.setAttribute('aria-expanded', String(open));
+    },
+  }, 'more');
   // Not a live region: a screen reader would announce the time at every refresh.
   const updated = h('span', { class: 'muted small', id: 'exp-updated' });
   const refreshButton = h('button', { type: 'button', class: 'secondary', id: 'refresh-button', onclick: () => load() }, 'Refresh');
@@ -67,7 +76,7 @@ export function renderExperiment(main, app, id) {
   replace(main,
     h('p', { class: 'crumbs small' }, h('a', { href: '#/' }, '← Experiments')),
     h('div', { class: 'page-head' }, h('div', null, title, badges), h('div', { class: 'refresh' }, updated, refreshButton)),
-    description, meta, lifecycle.actions, pageError,
+    description, moreButton, meta, lifecycle.actions, pageError,
     h('section', { class: 'overview', 'aria-labelledby': 'h-now' },
       h('h2', { id: 'h-now' }, 'Now'),
       now.recommendation,
@@ -142,8 +151,14 @@ export function renderExperiment(main, app, id) {
     title.textContent = exp.name || exp.id;
     document.title = `${exp.name || exp.id} · banditkit`;
     replace(badges, badge(exp.status));
-    description.textContent = exp.description ?? '';
-    description.hidden = !exp.description;
+    if (description.textContent !== (exp.description ?? '')) {
+      description.textContent = exp.description ?? '';
+      description.hidden = !exp.description;
+      requestAnimationFrame(() => {
+        const clipped = description.scrollHeight > description.clientHeight + 1;
+        moreButton.hidden = !clipped && description.classList.contains('clamped');
+      });
+    }
     const control = controlOf(exp, null);
     replace(meta,
       h('span', null, 'id ', h('code', null, exp.id)),
