@@ -83,8 +83,11 @@ export function historyByDataDay(items, days, windowDays) {
     if (n > 0 || !counted.has(total)) counted.set(total, date);
   });
   const byDay = new Map();
-  for (const item of sortedHistory(items)) {
+  const sorted = sortedHistory(items);
+  const anyData = sorted.some((item) => snapshotImpressions(item) > 0);
+  for (const item of sorted) {
     const total = snapshotImpressions(item);
+    if (anyData && total === 0) continue;
     const day = (total > 0 && counted.get(total)) || String(item.computed_at).slice(0, 10);
     byDay.set(day, item);
   }
