@@ -76,8 +76,12 @@ def test_refresh_button_works_while_a_load_hangs(
             route.continue_()
 
     page.route(re.compile(r"/allocation\?"), hold_first)
-    page.goto(f"{server.url}/dashboard/#/experiments/{exp_id}")
-    page.wait_for_selector("#exp-title:has-text('Hung allocation')")
+    with page.expect_request(lambda r: "/allocation?" in r.url):
+        page.goto(f"{server.url}/dashboard/#/experiments/{exp_id}")
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
     assert held, "the first /allocation request was not held"
     # When the person clicks Refresh at once: the button is enabled and a new load supersedes
     assert page.is_enabled("#refresh-button")

@@ -60,6 +60,7 @@ export function renderExperiment(main, app, id) {
   const ctx = {
     id,
     exp: null,
+    alloc: null,
     reload: () => load(),
     showError: (error) => replace(pageError, errorBox(error)),
     leave: () => { alive = false; },
@@ -173,6 +174,7 @@ export function renderExperiment(main, app, id) {
       allocOk ? allocation : null);
     const alloc = shaped.alloc;
     lastAlloc = alloc;
+    ctx.alloc = alloc;
     if (!alloc) {
       now.failed(allocOk ? reportResult.reason : allocation, () => load());
       table.unavailable();

@@ -1,6 +1,7 @@
 // "Data": a day form, CSV import with its template, and adding a declared variant.
 // `ctx` is the page's shared state: { id, exp, reload() }.
 import { api, ApiError } from '../../api.js';
+import { csvCell } from '../../csv.js';
 import { describeFieldError, errorBox, field, fmtInt, h, loading, replace, today } from '../../dom.js';
 import { variantList } from './shape.js';
 
@@ -9,15 +10,6 @@ function describeImportError(e) {
   const m = /^line\.(\d+)(?:\.(.+))?$/.exec(String(e?.field ?? ''));
   if (!m) return describeFieldError(e);
   return `Line ${m[1]}${m[2] ? `, ${m[2]}` : ''}: ${e.message}`;
-}
-
-// A cell starting with = + - @, tab or CR is a formula to a spreadsheet (OWASP, CSV
-// injection): such a cell gets a leading ' (text, not a formula) and is quoted. The import
-// reads the ' back off, so the template imports to the same variants.
-function csvCell(value) {
-  const s = String(value);
-  if (/^[=+\-@\t\r]/.test(s)) return `"'${s.replace(/"/g, '""')}"`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 export function dataPanel(ctx) {
