@@ -101,7 +101,7 @@ export function describeFieldError(e) {
 }
 
 const intFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-const numFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+const numFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2, signDisplay: 'negative' }); // never "-0"
 
 export function fmtInt(value) {
   return Number.isFinite(value) ? intFormat.format(value) : '–';

@@ -37,7 +37,7 @@ WHITE = (255, 255, 255)
 
 
 def test_ten_variants_fit_at_1440_and_read_as_cards_on_a_phone(
-    page: Any, server: Server, api: httpx.Client
+    page: Any, server: Server, api: httpx.Client, shoot: Any
 ) -> None:
     names = ["control", *[f"variant_{i}_long_name" for i in range(1, 10)]]
     exp_id = create_experiment(api, "Ten variants", names, description="word " * 200)
@@ -71,6 +71,7 @@ def test_ten_variants_fit_at_1440_and_read_as_cards_on_a_phone(
     assert right["x"] + right["width"] <= PHONE["width"]
     assert cell.evaluate("c => getComputedStyle(c, '::before').content") == '"Share"'
     page.set_viewport_size(DESKTOP)
+    shoot(page, "experiment-ten-variants")
 
 
 def test_focus_ring_and_secondary_borders_have_3_to_1_contrast(

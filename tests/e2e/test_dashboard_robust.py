@@ -144,3 +144,22 @@ def test_auto_refresh_slows_down_while_idle(
         page.mouse.move(200 + x, 100)
         page.wait_for_timeout(500)
     assert loads() - active_start >= 2
+
+
+def test_health_names_a_store_that_is_down(page: Any, server: Server, watch: Watch) -> None:
+    watch.expect_status(503)
+    problem = {
+        "type": "about:blank",
+        "title": "Service Unavailable",
+        "status": 503,
+        "detail": "The store did not answer.",
+        "errors": [{"field": "store", "message": "unreachable"}],
+    }
+    page.route(
+        re.compile(r"/health$"),
+        lambda route: route.fulfill(
+            status=503, json=problem, headers={"content-type": "application/problem+json"}
+        ),
+    )
+    page.goto(f"{server.url}/dashboard/")
+    page.wait_for_selector("#health:has-text('store unavailable')")
