@@ -96,3 +96,16 @@ def test_the_recommendation_fits_the_lifecycle_and_reads_as_words(
     page.get_by_role("button", name="Complete the test").click()
     rec_starts(page, "Completed")
     assert "Ship" not in page.inner_text("#rec-text")
+
+
+def test_day_form_errors_name_the_variant(page: Any, server: Server, api: httpx.Client) -> None:
+    exp_id = create_experiment(api, "Form errors", ["control", "b"])
+    open_experiment(page, server, exp_id, ready='#entry-rows tr[data-variant="control"]')
+    row = page.locator('#entry-rows tr[data-variant="control"]')
+    row.locator(".entry-impressions").fill("10")
+    row.locator(".entry-clicks").fill("11")
+    page.click("#entry-submit")
+    status = page.locator("#entry-status .state-error")
+    status.wait_for()
+    assert "Clicks (11) can't exceed impressions (10) for control." in status.inner_text()
+    assert api.get(f"/experiments/{exp_id}/metrics").json()["days"] == []

@@ -93,7 +93,11 @@ function buildEntryForm(ctx) {
       if (!name) { problems.push('Every filled row needs a variant name.'); continue; }
       const [impressions, clicks, conversions] = vals.map((v) => (v === '' ? 0 : Number(v)));
       if (![impressions, clicks, conversions].every((x) => Number.isInteger(x) && x >= 0)) {
-        problems.push(`${name}: counts must be whole numbers ≥ 0.`);
+        problems.push(`${name}: counts must be whole numbers, 0 or more.`);
+        continue;
+      }
+      if (clicks > impressions) {
+        problems.push(`Clicks (${fmtInt(clicks)}) can't exceed impressions (${fmtInt(impressions)}) for ${name}.`);
         continue;
       }
       variants.push({ variant_name: name, impressions, clicks, conversions });
@@ -122,6 +126,11 @@ function buildEntryForm(ctx) {
       await ctx.reload();
     } catch (error) {
       if (error instanceof ApiError && error.status !== 0) pending = null;
+      // "variants.0.clicks" names a row by its index: say which variant it is.
+      for (const e of error?.errors ?? []) {
+        const m = /^variants\.(\d+)\.(\w+)$/.exec(String(e?.field ?? ''));
+        if (m && variants[Number(m[1])]) e.field = `${variants[Number(m[1])].variant_name}, ${m[2]}`;
+      }
       replace(status, errorBox(error));
     } finally {
       submit.disabled = false;
