@@ -63,8 +63,46 @@ function buildUrl(path, query) {
 }
 
 /**
+ * How long one attempt may take: 10 s, or `localStorage['banditkit.timeoutSeconds']`.
+ * A request that takes longer is aborted, so one hung request never freezes a page.
+ */
+export function timeoutMs() {
+  const configured = Number(localStorage.getItem('banditkit.timeoutSeconds'));
+  return Number.isFinite(configured) && configured > 0 ? configured * 1000 : 10000;
+}
+
+// GETs are retried after a timeout, a network error or a 502/503/504, twice, 0.5 s then 1 s later.
+const RETRY_DELAYS_MS = [500, 1000];
+const RETRY_STATUSES = new Set([502, 503, 504]);
+
+// The last answer and ETag of each conditional GET, by URL and key: a 304 reuses the body.
+const conditionalCache = new Map();
+
+async function fetchWithTimeout(url, init) {
+  const controller = new AbortController();
+  const limit = timeoutMs();
+  const timer = setTimeout(() => controller.abort(), limit);
+  try {
+    return await fetch(url, { ...init, signal: controller.signal });
+  } catch (cause) {
+    const timedOut = controller.signal.aborted;
+    throw new ApiError(0, {
+      title: timedOut ? 'The server took too long to answer' : 'The server did not answer',
+      detail: timedOut
+        ? `No answer from ${getApiBase()} within ${Math.round(limit / 1000)} s.`
+        : `Could not reach ${getApiBase()}. Is the server running? (${cause?.message ?? cause})`,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+/**
  * request('GET', '/experiments', {query: {status: 'running'}})
- * options: query, json (body), text + contentType, headers, key (overrides the stored key).
+ * options: query, json (body), text + contentType, headers, key (overrides the stored key),
+ * conditional (GET only: send If-None-Match with the last ETag; a 304 returns the last body).
  */
 export async function request(method, path, options = {}) {
   const headers = { Accept: 'application/json, application/problem+json', ...options.headers };
@@ -78,17 +116,23 @@ export async function request(method, path, options = {}) {
     headers['Content-Type'] = options.contentType ?? 'text/plain';
     body = options.text;
   }
+  const url = buildUrl(path, options.query);
+  const cacheKey = `${key}\n${url}`;
+  const cached = method === 'GET' && options.conditional ? conditionalCache.get(cacheKey) : null;
+  if (cached) headers['If-None-Match'] = cached.etag;
+  const init = { method, headers, body, credentials: 'same-origin', cache: 'no-store' };
+  const retries = method === 'GET' ? RETRY_DELAYS_MS.length : 0;
   let response;
-  try {
-    response = await fetch(buildUrl(path, options.query), {
-      method, headers, body, credentials: 'same-origin', cache: 'no-store',
-    });
-  } catch (cause) {
-    throw new ApiError(0, {
-      title: 'The server did not answer',
-      detail: `Could not reach ${getApiBase()}. Is the server running? (${cause?.message ?? cause})`,
-    });
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      response = await fetchWithTimeout(url, init);
+      if (!RETRY_STATUSES.has(response.status) || attempt >= retries) break;
+    } catch (error) {
+      if (attempt >= retries) throw error;
+    }
+    await sleep(RETRY_DELAYS_MS[attempt]);
   }
+  if (response.status === 304 && cached) return cached.payload;
   if (response.status === 204) return null;
   const type = response.headers.get('content-type') ?? '';
   let payload = null;
@@ -101,7 +145,11 @@ export async function request(method, path, options = {}) {
   } else {
     payload = await response.text();
   }
-  if (response.ok) return payload;
+  if (response.ok) {
+    const etag = response.headers.get('etag');
+    if (method === 'GET' && options.conditional && etag) conditionalCache.set(cacheKey, { etag, payload });
+    return payload;
+  }
   const problem = payload && typeof payload === 'object'
     ? payload
     : { title: `HTTP ${response.status}`, detail: typeof payload === 'string' ? payload.slice(0, 300) : '' };
@@ -119,7 +167,7 @@ export const api = {
   health: () => request('GET', '/health'),
   listExperiments: (query) => request('GET', '/experiments', { query }),
   createExperiment: (body) => request('POST', '/experiments', { json: body }),
-  getExperiment: (id) => request('GET', `/experiments/${enc(id)}`),
+  getExperiment: (id) => request('GET', `/experiments/${enc(id)}`, { conditional: true }),
   updateExperiment: (id, body) => request('PATCH', `/experiments/${enc(id)}`, { json: body }),
   deleteExperiment: (id) => request('DELETE', `/experiments/${enc(id)}`),
   ingest: (body, idempotencyKey) => request('POST', '/events', {
@@ -130,9 +178,9 @@ export const api = {
     text: csv, contentType: 'text/csv', query: { mode },
     headers: idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {},
   }),
-  allocation: (id) => request('GET', '/allocation', { query: { experiment_id: id } }),
-  report: (id) => request('GET', `/experiments/${enc(id)}/report`),
-  history: (id, query) => request('GET', `/experiments/${enc(id)}/history`, { query }),
+  allocation: (id) => request('GET', '/allocation', { query: { experiment_id: id }, conditional: true }),
+  report: (id) => request('GET', `/experiments/${enc(id)}/report`, { conditional: true }),
+  history: (id, query) => request('GET', `/experiments/${enc(id)}/history`, { query, conditional: true }),
   metrics: (id) => request('GET', `/experiments/${enc(id)}/metrics`),
   simulate: (body) => request('POST', '/simulate', { json: body }),
   // Reset needs the admin key in x-admin-key (plus the usual x-api-key when keys are on).

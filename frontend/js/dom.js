@@ -101,7 +101,7 @@ export function describeFieldError(e) {
 }
 
 const intFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-const numFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+const numFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2, signDisplay: 'negative' }); // never "-0"
 
 export function fmtInt(value) {
   return Number.isFinite(value) ? intFormat.format(value) : '–';
@@ -111,14 +111,21 @@ export function fmtNum(value) {
   return Number.isFinite(value) ? numFormat.format(value) : '–';
 }
 
-/** 0.1234 → "12.3%" (digits after the point configurable). */
+/** value × 100 with `digits` decimals; a non-zero value too small to show reads "< 0.01". */
+function hundredths(value, digits) {
+  const s = (value * 100).toFixed(digits);
+  if (value !== 0 && Number(s) === 0) return `${value < 0 ? '> -' : '< '}${(10 ** -digits).toFixed(digits)}`;
+  return s;
+}
+
+/** 0.1234 → "12.3%" (digits after the point configurable); 1.4e-10 → "< 0.1%". */
 export function fmtPct(value, digits = 1) {
-  return Number.isFinite(value) ? `${(value * 100).toFixed(digits)}%` : '–';
+  return Number.isFinite(value) ? `${hundredths(value, digits)}%` : '–';
 }
 
 /** A difference of rates in percentage points: 0.0123 → "1.23 pp". */
 export function fmtPoints(value, digits = 2) {
-  return Number.isFinite(value) ? `${(value * 100).toFixed(digits)} pp` : '–';
+  return Number.isFinite(value) ? `${hundredths(value, digits)} pp` : '–';
 }
 
 /** A signed relative change: 0.052 → "+5.2%". */
@@ -128,10 +135,19 @@ export function fmtLift(value, digits = 1) {
   return `${value > 0 ? '+' : ''}${s}%`;
 }
 
+const pad2 = (n) => String(n).padStart(2, '0');
+
+/** One date format across the dashboard: ISO, in the browser's time zone. */
+export function isoDate(d) {
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+}
+
+/** "2026-12-06 10:05:37" (local time). */
 export function fmtTime(iso) {
   if (!iso) return '–';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleString('en-GB', { hour12: false });
+  if (Number.isNaN(d.getTime())) return String(iso);
+  return `${isoDate(d)} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
 }
 
 export function ratio(num, den) {
@@ -139,7 +155,5 @@ export function ratio(num, den) {
 }
 
 export function today() {
-  const d = new Date();
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  return isoDate(new Date());
 }

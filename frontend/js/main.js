@@ -65,7 +65,10 @@ async function checkHealth() {
     return health;
   } catch (error) {
     app.health = null;
-    replace(healthEl, h('span', { class: 'dot dot-bad', 'aria-hidden': 'true' }), 'server unreachable');
+    // 503 naming the store: the server answers but its database does not.
+    const storeDown = error?.status === 503 && error.errors?.[0]?.field === 'store';
+    replace(healthEl, h('span', { class: 'dot dot-bad', 'aria-hidden': 'true' }),
+      storeDown ? 'store unavailable' : 'server unreachable');
     adminLink.hidden = true;
     if (!(error instanceof AuthError)) return null;
     return null;

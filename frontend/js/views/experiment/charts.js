@@ -1,14 +1,14 @@
 // The experiment's charts: rates per day, allocation and P(best) over time (history),
 // regret and gain (the report's own series) and the credible intervals.
-import { colour, drawChart, lineDataset } from '../../charts.js';
-import { h, ratio } from '../../dom.js';
-import { historyValue, rowsByVariant, shortTime, sortedHistory } from './shape.js';
+import { colour, drawChart, fitBounds, lineDataset } from '../../charts.js';
+import { fmtNum, fmtPct, fmtTime, h, ratio, replace } from '../../dom.js';
+import { historyByDataDay, historyValue, rowsByVariant } from './shape.js';
 
 export const CHARTS = [
   ['ctr', 'CTR over time', 'Clicks ÷ impressions per variant, day by day.'],
   ['conversion', 'Conversion rate over time', 'Conversions ÷ impressions per variant, day by day.'],
-  ['allocation', 'Allocation over time', 'The traffic shares banditkit recommended, one point per recomputation (history).'],
-  ['pbest', 'P(best) over time', 'Probability each variant is the best, at each recomputation.'],
+  ['allocation', 'Allocation over time', 'The traffic shares banditkit recommended, one point per data day: the last recomputation that counted that day (the tooltip gives its time).'],
+  ['pbest', 'P(best) over time', 'Probability each variant is the best, one point per data day (the last recomputation that counted it).'],
   ['regret', 'Regret and gain vs an even split', 'Cumulative estimate from the daily data, valuing each impression at the current posterior mean of its variant.'],
   ['intervals', '95% credible intervals', 'Where each variant\'s true rate lies with 95% probability, given the data and the prior.'],
 ];
@@ -19,22 +19,45 @@ export function chartsPanel() {
     const canvas = h('canvas', { id: `chart-${key}`, role: 'img', 'aria-label': heading });
     const note = h('p', { class: 'state state-empty chart-empty', hidden: true });
     const box = h('div', { class: 'chart-box' }, canvas);
-    charts[key] = { canvas, note, box };
-    return h('figure', { class: 'card chart-card', id: `figure-${key}` },
-      h('h3', null, heading), box, note, h('figcaption', { class: 'help' }, caption));
+    const tableBox = h('div', { class: 'table-wrap chart-data' });
+    const details = h('details', { class: 'chart-details', id: `data-${key}`, hidden: true },
+      h('summary', null, 'Show data'), tableBox);
+    const figure = h('figure', { class: 'card chart-card', id: `figure-${key}` },
+      h('h3', null, heading), box, note, details, h('figcaption', { class: 'help' }, caption));
+    charts[key] = { canvas, note, box, details, tableBox, figure };
+    return figure;
+  }
+
+  /** The chart's data as a table behind "Show data": the text alternative to the picture. */
+  function dataTable(key, labels, columns, format) {
+    const c = charts[key];
+    c.details.hidden = false;
+    replace(c.tableBox, h('table', { class: 'table compact' },
+      h('thead', null, h('tr', null, h('th', { scope: 'col' }, key === 'intervals' ? 'Variant' : 'Day'),
+        columns.map((col) => h('th', { scope: 'col' }, col.label)))),
+      h('tbody', null, labels.map((label, row) => h('tr', null, h('th', { scope: 'row' }, label),
+        columns.map((col) => h('td', { class: 'num nowrap' }, format(col.data[row]))))))));
   }
   const element = h('div', { class: 'chart-grid', id: 'charts' }, CHARTS.map(chartFigure));
 
   function empty(key, message) {
     const c = charts[key];
     window.Chart?.getChart(c.canvas)?.destroy();
+    c.figure.hidden = false;
+    c.details.hidden = true;
     c.box.hidden = true;
     c.note.hidden = false;
     c.note.textContent = message;
   }
   function show(key) {
+    charts[key].figure.hidden = false;
     charts[key].box.hidden = false;
     charts[key].note.hidden = true;
+  }
+  /** A chart with nothing to show for this experiment (a CTR-only test's conversions). */
+  function hide(key) {
+    window.Chart?.getChart(charts[key].canvas)?.destroy();
+    charts[key].figure.hidden = true;
   }
 
   function drawRates(days, names, metricsResult) {
@@ -51,41 +74,57 @@ export function chartsPanel() {
     }
     const labels = days.map((d) => d.date);
     const all = [...new Set([...names, ...days.flatMap((d) => (d.variants ?? []).map((v) => v.variant_name ?? v.name))])];
+    const row = (d, name) => rowsByVariant(d).get(name);
     const series = (num) => all.map((name, i) => lineDataset(name, days.map((d) => {
-      const row = rowsByVariant(d).get(name);
-      return row ? ratio(Number(row[num]), Number(row.impressions)) : null;
+      const r = row(d, name);
+      return r ? ratio(Number(r[num]), Number(r.impressions)) : null;
     }), i));
-    show('ctr');
-    show('conversion');
-    drawChart(charts.ctr.canvas, 'line', { labels, datasets: series('clicks') }, { yPercent: true, yDigits: 1, yTitle: 'CTR' });
-    drawChart(charts.conversion.canvas, 'line', { labels, datasets: series('conversions') }, { yPercent: true, yDigits: 2, yTitle: 'Conversion rate' });
+    // Tooltips give the sample behind each point.
+    const sample = (num) => (items) => items.map((it) => {
+      const r = row(days[it.dataIndex], it.dataset.label);
+      return r ? `${it.dataset.label}: ${fmtNum(Number(r[num]))} of ${fmtNum(Number(r.impressions))} impressions` : '';
+    }).filter(Boolean);
+    const draw = (key, num, title, digits) => {
+      const datasets = series(num);
+      show(key);
+      drawChart(charts[key].canvas, 'line', { labels, datasets }, {
+        yPercent: true, yDigits: digits, yTitle: title, tooltipFooter: sample(num),
+        ...fitBounds(datasets.flatMap((d) => d.data), 0, 1),
+      });
+      dataTable(key, labels, datasets, (x) => fmtPct(x, digits + 1));
+    };
+    draw('ctr', 'clicks', 'CTR', 1);
+    const anyConversions = days.some((d) => (d.variants ?? []).some((v) => Number(v.conversions) > 0));
+    if (anyConversions) draw('conversion', 'conversions', 'Conversion rate', 2);
+    else hide('conversion');
   }
 
-  function drawHistory(historyResult, names) {
+  function drawHistory(historyResult, names, days, windowDays) {
     if (historyResult.status === 'rejected') {
       const msg = `History unavailable: ${historyResult.reason?.message ?? 'error'}`;
       empty('allocation', msg);
       empty('pbest', msg);
       return;
     }
-    const items = sortedHistory(historyResult.value.items);
-    if (!items.length) {
+    const points = historyByDataDay(historyResult.value.items, days ?? [], windowDays);
+    if (!points.length) {
       empty('allocation', 'No history yet: a point is added each time the data changes.');
       empty('pbest', 'No history yet: a point is added each time the data changes.');
       return;
     }
-    const labels = items.map((it) => shortTime(it.computed_at));
+    const labels = points.map((p) => p.day);
+    const items = points.map((p) => p.item);
     const vnames = [...new Set([...names, ...items.flatMap((it) => Object.keys(it.allocations ?? {}))])];
-    show('allocation');
-    show('pbest');
-    drawChart(charts.allocation.canvas, 'line', {
-      labels,
-      datasets: vnames.map((n, i) => lineDataset(n, items.map((it) => historyValue(it, 'allocations', n)), i, { stepped: true })),
-    }, { yPercent: true, yDigits: 0, yMin: 0, yMax: 1, yTitle: 'Share of traffic' });
-    drawChart(charts.pbest.canvas, 'line', {
-      labels,
-      datasets: vnames.map((n, i) => lineDataset(n, items.map((it) => historyValue(it, 'p_best', n)), i)),
-    }, { yPercent: true, yDigits: 0, yMin: 0, yMax: 1, yTitle: 'P(best)' });
+    const recomputed = (tips) => (tips.length ? `Recomputed ${fmtTime(items[tips[0].dataIndex].computed_at)}` : '');
+    const draw = (key, field, title, extra) => {
+      const datasets = vnames.map((n, i) => lineDataset(n, items.map((it) => historyValue(it, field, n)), i, extra));
+      show(key);
+      drawChart(charts[key].canvas, 'line', { labels, datasets },
+        { yPercent: true, yDigits: 0, yMin: 0, yMax: 1, yTitle: title, tooltipFooter: recomputed });
+      dataTable(key, labels, datasets, (x) => fmtPct(x));
+    };
+    draw('allocation', 'allocations', 'Share of traffic', { stepped: true });
+    draw('pbest', 'p_best', 'P(best)', {});
   }
 
   /** The report's regret_by_day: the engine computes it, the page only draws it. */
@@ -100,19 +139,20 @@ export function chartsPanel() {
     }
     const unit = metric === 'ctr' ? 'clicks' : 'conversions';
     show('regret');
-    drawChart(charts.regret.canvas, 'line', {
-      labels: series.map((d) => d.date),
-      datasets: [
-        lineDataset(`Estimated regret (${unit} lost vs always-best)`, series.map((d) => d.regret), 1, { fill: false }),
-        lineDataset(`${unit[0].toUpperCase()}${unit.slice(1)} gained vs even split`, series.map((d) => d.gained), 2, { fill: false }),
-      ],
-    }, { yTitle: unit });
+    const labels = series.map((d) => d.date);
+    const datasets = [
+      lineDataset(`Estimated regret (${unit} lost vs always-best)`, series.map((d) => d.regret), 1, { fill: false }),
+      lineDataset(`${unit[0].toUpperCase()}${unit.slice(1)} gained vs even split`, series.map((d) => d.gained), 2, { fill: false }),
+    ];
+    drawChart(charts.regret.canvas, 'line', { labels, datasets }, { yTitle: unit });
+    dataTable('regret', labels, datasets, (x) => fmtNum(Number(x)));
   }
 
   function drawIntervals(variants, metric) {
-    const ok = variants.filter((v) => Number.isFinite(v.ci_low) && Number.isFinite(v.ci_high));
+    // A variant without impressions of its own has only its prior: not an interval to show.
+    const ok = variants.filter((v) => Number(v.impressions) > 0 && Number.isFinite(v.ci_low) && Number.isFinite(v.ci_high));
     if (!ok.length) {
-      empty('intervals', 'No variants yet.');
+      empty('intervals', variants.length ? 'Not enough data yet.' : 'No variants yet.');
       return;
     }
     show('intervals');
@@ -138,7 +178,15 @@ export function chartsPanel() {
           backgroundColor: '#111827',
         },
       ],
-    }, { horizontal: true, yPercent: true, yDigits: 1, yTitle: metric === 'ctr' ? 'CTR' : 'Conversion rate' });
+    }, {
+      horizontal: true, yPercent: true, yDigits: 1, yTitle: metric === 'ctr' ? 'CTR' : 'Conversion rate',
+      ...fitBounds(ok.flatMap((v) => [v.ci_low, v.ci_high]), 0, 1),
+    });
+    dataTable('intervals', ok.map((v) => v.name), [
+      { label: 'Low', data: ok.map((v) => v.ci_low) },
+      { label: 'Posterior mean', data: ok.map((v) => v.posterior_mean) },
+      { label: 'High', data: ok.map((v) => v.ci_high) },
+    ], (x) => fmtPct(x, 2));
   }
 
   function unavailable() {

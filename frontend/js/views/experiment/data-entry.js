@@ -1,6 +1,7 @@
 // "Data": a day form, CSV import with its template, and adding a declared variant.
 // `ctx` is the page's shared state: { id, exp, reload() }.
 import { api, ApiError } from '../../api.js';
+import { csvCell } from '../../csv.js';
 import { describeFieldError, errorBox, field, fmtInt, h, loading, replace, today } from '../../dom.js';
 import { variantList } from './shape.js';
 
@@ -9,15 +10,6 @@ function describeImportError(e) {
   const m = /^line\.(\d+)(?:\.(.+))?$/.exec(String(e?.field ?? ''));
   if (!m) return describeFieldError(e);
   return `Line ${m[1]}${m[2] ? `, ${m[2]}` : ''}: ${e.message}`;
-}
-
-// A cell starting with = + - @, tab or CR is a formula to a spreadsheet (OWASP, CSV
-// injection): such a cell gets a leading ' (text, not a formula) and is quoted. The import
-// reads the ' back off, so the template imports to the same variants.
-function csvCell(value) {
-  const s = String(value);
-  if (/^[=+\-@\t\r]/.test(s)) return `"'${s.replace(/"/g, '""')}"`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 export function dataPanel(ctx) {
@@ -101,7 +93,11 @@ function buildEntryForm(ctx) {
       if (!name) { problems.push('Every filled row needs a variant name.'); continue; }
       const [impressions, clicks, conversions] = vals.map((v) => (v === '' ? 0 : Number(v)));
       if (![impressions, clicks, conversions].every((x) => Number.isInteger(x) && x >= 0)) {
-        problems.push(`${name}: counts must be whole numbers ≥ 0.`);
+        problems.push(`${name}: counts must be whole numbers, 0 or more.`);
+        continue;
+      }
+      if (clicks > impressions) {
+        problems.push(`Clicks (${fmtInt(clicks)}) can't exceed impressions (${fmtInt(impressions)}) for ${name}.`);
         continue;
       }
       variants.push({ variant_name: name, impressions, clicks, conversions });
@@ -130,6 +126,11 @@ function buildEntryForm(ctx) {
       await ctx.reload();
     } catch (error) {
       if (error instanceof ApiError && error.status !== 0) pending = null;
+      // "variants.0.clicks" names a row by its index: say which variant it is.
+      for (const e of error?.errors ?? []) {
+        const m = /^variants\.(\d+)\.(\w+)$/.exec(String(e?.field ?? ''));
+        if (m && variants[Number(m[1])]) e.field = `${variants[Number(m[1])].variant_name}, ${m[2]}`;
+      }
       replace(status, errorBox(error));
     } finally {
       submit.disabled = false;

@@ -1,8 +1,9 @@
-// Lifecycle: pause, resume, complete, reopen and delete.
-// `ctx` is the page's shared state: { id, exp, reload(), showError(error), leave() }.
-import { api } from '../../api.js';
+// Lifecycle: pause, resume, complete (after confirming), reopen, delete, and CSV export.
+// `ctx` is the page's shared state: { id, exp, alloc, reload(), showError(error), leave() }.
+import { api, collectPages } from '../../api.js';
+import { downloadCsv } from '../../csv.js';
 import { confirmDialog } from '../../dialogs.js';
-import { h, replace } from '../../dom.js';
+import { fmtPct, h, replace } from '../../dom.js';
 
 export function lifecyclePanel(ctx) {
   const actions = h('div', { class: 'actions', id: 'exp-actions' });
@@ -10,7 +11,20 @@ export function lifecyclePanel(ctx) {
     h('p', null, 'Deleting removes the experiment, all its daily data and its allocation history. It cannot be undone.'),
     h('button', { type: 'button', class: 'danger', id: 'delete-button', onclick: onDelete }, 'Delete experiment…'));
 
+  /** Completing freezes the split: say what is being shipped, and ask. */
+  async function confirmComplete() {
+    const variants = ctx.alloc?.variants ?? [];
+    const leader = variants.length
+      ? variants.reduce((a, b) => (Number(b.p_best) > Number(a.p_best) ? b : a)) : null;
+    const winner = ctx.alloc?.winner;
+    let message = 'No data yet: completing stops the test with nothing to ship.';
+    if (winner) message = `The winner, ${winner}, is the variant to ship. Completing freezes the split; you can reopen the test later.`;
+    else if (leader) message = `No winner has been declared: ${leader.name} leads with a ${fmtPct(Number(leader.p_best))} chance of being best. Completing freezes the split; you can reopen the test later.`;
+    return confirmDialog({ title: 'Complete this test?', message, confirmLabel: 'Complete the test' });
+  }
+
   async function changeStatus(status, button) {
+    if (status === 'completed' && !(await confirmComplete())) return;
     button.disabled = true;
     try {
       ctx.exp = await api.updateExperiment(ctx.id, { status });
@@ -51,7 +65,39 @@ export function lifecyclePanel(ctx) {
     if (status === 'paused') buttons.push(button('running', 'Resume'));
     if (status === 'completed') buttons.push(button('running', 'Reopen'));
     if (status !== 'completed') buttons.push(button('completed', 'Complete'));
+    buttons.push(h('button', { type: 'button', class: 'secondary', id: 'export-daily', onclick: exportDaily }, 'Export daily data (CSV)'));
+    buttons.push(h('button', { type: 'button', class: 'secondary', id: 'export-history', onclick: exportHistory }, 'Export history (CSV)'));
     replace(actions, buttons);
+  }
+
+  const fileName = (what) => `${ctx.exp?.name || ctx.id}-${what}.csv`;
+
+  async function exportDaily() {
+    try {
+      const metrics = await api.metrics(ctx.id);
+      const rows = [['date', 'variant_name', 'impressions', 'clicks', 'conversions']];
+      for (const day of metrics?.days ?? []) {
+        for (const v of day.variants ?? []) rows.push([day.date, v.variant_name, v.impressions, v.clicks, v.conversions]);
+      }
+      downloadCsv(fileName('daily'), rows);
+    } catch (error) {
+      ctx.showError(error);
+    }
+  }
+
+  async function exportHistory() {
+    try {
+      const { items } = await collectPages((cursor) => api.history(ctx.id, { limit: 500, cursor }), 100000);
+      const rows = [['computed_at', 'trigger', 'status', 'variant_name', 'share', 'p_best']];
+      for (const it of [...items].sort((a, b) => String(a.computed_at).localeCompare(String(b.computed_at)))) {
+        for (const [name, share] of Object.entries(it.allocations ?? {})) {
+          rows.push([it.computed_at, it.trigger, it.status, name, share, it.p_best?.[name] ?? '']);
+        }
+      }
+      downloadCsv(fileName('history'), rows);
+    } catch (error) {
+      ctx.showError(error);
+    }
   }
 
   return { actions, danger, draw };

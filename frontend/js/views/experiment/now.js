@@ -1,19 +1,15 @@
 // "Now": the report's recommendation and the next traffic split.
 import { colour } from '../../charts.js';
 import { empty, errorBox, fmtPct, fmtTime, h, loading, replace } from '../../dom.js';
+import { recommendationText } from './recommendation.js';
 
 export function nowPanel() {
   const recommendation = h('div', { class: 'card recommendation', id: 'recommendation' }, loading());
   const allocationBox = h('div', { id: 'allocation' }, loading());
 
-  function drawRecommendation(reportResult, shaped) {
-    if (reportResult.status === 'fulfilled' && shaped.recommendation) {
-      replace(recommendation, h('p', { class: 'rec-text' }, shaped.recommendation));
-    } else if (reportResult.status === 'rejected') {
-      replace(recommendation, errorBox(reportResult.reason));
-    } else {
-      replace(recommendation, empty('No recommendation yet.'));
-    }
+  /** The advice from the allocation's numbers; the report adds the lifts when it loaded. */
+  function drawRecommendation(exp, alloc, lifts) {
+    replace(recommendation, h('p', { class: 'rec-text', id: 'rec-text' }, recommendationText(exp, alloc, lifts)));
   }
 
   function drawSplit(alloc, names, control, metric) {

@@ -59,9 +59,37 @@ export function historyValue(item, key, variant) {
   return v === undefined || v === null ? null : Number(v);
 }
 
-export function shortTime(iso) {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return String(iso);
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+function snapshotImpressions(item) {
+  return Object.values(item?.totals ?? {}).reduce((sum, t) => sum + (Number(t?.impressions) || 0), 0);
+}
+
+/**
+ * The data day of each snapshot: the latest day whose counted impressions (all days up to it,
+ * or the window's days when window_days is set) equal the snapshot's total; else the UTC date
+ * it was computed on. Returns one point per day, the day's last snapshot, oldest day first:
+ * [{day, item}].
+ */
+export function historyByDataDay(items, days, windowDays) {
+  const counted = new Map(); // total impressions -> latest day counting exactly that many
+  let cumulative = 0;
+  const perDay = (days ?? []).map((d) => [d.date, (d.variants ?? []).reduce((s, v) => s + (Number(v.impressions) || 0), 0)]);
+  perDay.forEach(([date, n], i) => {
+    cumulative += n;
+    let total = cumulative;
+    if (windowDays) {
+      const from = new Date(Date.parse(`${date}T00:00:00Z`) - (windowDays - 1) * 86400000).toISOString().slice(0, 10);
+      total = perDay.slice(0, i + 1).filter(([d]) => d >= from).reduce((s, [, k]) => s + k, 0);
+    }
+    if (n > 0 || !counted.has(total)) counted.set(total, date);
+  });
+  const byDay = new Map();
+  const sorted = sortedHistory(items);
+  const anyData = sorted.some((item) => snapshotImpressions(item) > 0);
+  for (const item of sorted) {
+    const total = snapshotImpressions(item);
+    if (anyData && total === 0) continue;
+    const day = (total > 0 && counted.get(total)) || String(item.computed_at).slice(0, 10);
+    byDay.set(day, item);
+  }
+  return [...byDay.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([day, item]) => ({ day, item }));
 }
