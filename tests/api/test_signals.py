@@ -67,7 +67,7 @@ def test_insufficient_data_names_each_variant_below_its_minimum(api) -> None:
     for body in (alloc, rep):
         found = [w for w in body["warnings"] if w["code"] == "insufficient_data"]
         assert [w["variant"] for w in found] == ["a"]
-        assert "400 of the 1000" in found[0]["message"]
+        assert "a has 400 impressions of its own" in found[0]["message"]
     assert [r["code"] for r in alloc["reasons"]] == ["exploring_new_variant"]
     assert alloc["reasons"][0]["variant"] == "a"
 

@@ -39,10 +39,11 @@ DRIFT = {
 def test_warnings_reasons_and_freshness_in_now(
     page: Any, server: Server, api: httpx.Client
 ) -> None:
-    # Given a running experiment with two small, old days: the API warns of insufficient and
-    # stale data and gives burn-in as the reason; the route adds a split mismatch and drift
+    # Given a running experiment with two small, old days, b served only on the second: the
+    # API warns of b's insufficient data and of stale data, and gives b's ramp-up as the
+    # reason; the route adds a split mismatch and drift
     exp_id = create_experiment(api, "Signals", ["control", "b"])
-    post_day(api, exp_id, "2026-11-01", {"control": (50, 1, 0), "b": (40, 1, 0)})
+    post_day(api, exp_id, "2026-11-01", {"control": (50, 1, 0), "b": (0, 0, 0)})
     post_day(api, exp_id, "2026-11-02", {"control": (90, 2, 0), "b": (10, 1, 0)})
 
     def add_warnings(route: Any) -> None:
@@ -59,7 +60,7 @@ def test_warnings_reasons_and_freshness_in_now(
         "Data from 2026-11-01 to 2026-11-02 (2 days); latest data day 2026-11-02."
     )
     codes = page.eval_on_selector_all("#warnings li", "els => els.map(e => e.dataset.code)")
-    assert codes.count("insufficient_data") == 2
+    assert codes.count("insufficient_data") == 1
     assert {"stale_data", "split_mismatch", "drift_suspected"} <= set(codes)
     assert "Latest data day: 2026-11-02." in page.inner_text("#warnings .signal-stale_data")
     assert "Variant b, since 2026-11-02." in page.inner_text("#warnings .signal-drift_suspected")
@@ -69,6 +70,6 @@ def test_warnings_reasons_and_freshness_in_now(
     assert cells == ["90.0% vs 50.0%", "10.0% vs 50.0%"]
     # And the reason for the split
     assert page.eval_on_selector_all("#reasons li", "els => els.map(e => e.dataset.code)") == [
-        "burn_in"
+        "exploring_new_variant"
     ]
-    assert "Burn-in" in page.inner_text("#reasons")
+    assert "ramp-up share" in page.inner_text("#reasons")

@@ -63,18 +63,20 @@ def warnings(
 
 
 def _insufficient(loaded: Loaded, allocation: engine.Allocation) -> list[models.WarningOut]:
-    need = loaded.settings.min_impressions
+    """The variants the engine does not judge yet: no data of their own, or fewer impressions
+    than their burn-in needs (min_impressions, scaled down to a day of an even split)."""
+    waiting = ("burn_in", "new_variant")
     return [
         models.WarningOut(
             code="insufficient_data",
             message=(
-                f"{v.name} has {v.impressions} of the {need} impressions needed before its "
-                "figures mean much: its rate, P(best) and lift rest mostly on the prior."
+                f"{v.name} has {v.impressions} impressions of its own, fewer than it needs "
+                "to be judged: its figures rest mostly on the prior and it cannot win yet."
             ),
             variant=v.name,
         )
         for v in allocation.variants
-        if v.impressions < need
+        if v.prior_only or allocation.reasons.get(v.name) in waiting
     ]
 
 
