@@ -90,7 +90,8 @@ class WarningOut(Response):
     code: WarningCode = Field(
         description=(
             "insufficient_data: a variant has no data of its own, or fewer impressions "
-            "than its burn-in needs, so the engine does not judge it yet. drift_suspected: a variant's rate relative to the others "
+            "than its burn-in needs, so the engine does not judge it yet. "
+            "drift_suspected: a variant's rate relative to the others "
             "changed during the test. split_mismatch: the impressions served on some days "
             "do not match the shares recommended for those days (chi-square, p < 0.001). "
             "stale_data: a running experiment's latest data are more than two days old. "

@@ -5,6 +5,8 @@ allocation and report for a (fingerprint, previous shares, history), computed on
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import TypeVar
 
 from banditkit import engine
 from banditkit.cache import BoundedCache
@@ -65,15 +67,23 @@ def _cache_key(
     )
 
 
-def engine_allocate(
-    loaded: Loaded, previous: dict[str, float] | None, history: History | None = None
-) -> engine.Allocation:
+R = TypeVar("R", engine.Allocation, engine.Report)
+
+
+def _run(
+    cache: BoundedCache[R],
+    compute: Callable[..., R],
+    loaded: Loaded,
+    previous: dict[str, float] | None,
+    history: History | None,
+) -> R:
+    """compute (engine.allocate or engine.report) on the loaded data, once per inputs."""
     key = _cache_key(loaded, previous, history)
-    hit = _ALLOCATIONS.get(key)
+    hit = cache.get(key)
     if hit is not None:
         return hit
     with cpu_slot():
-        allocation = engine.allocate(
+        out = compute(
             loaded.variants,
             loaded.days,
             loaded.settings,
@@ -81,26 +91,18 @@ def engine_allocate(
             previous=previous,
             history=history,
         )
-    _ALLOCATIONS.put(key, allocation)
-    return allocation
+    cache.put(key, out)
+    return out
+
+
+def engine_allocate(
+    loaded: Loaded, previous: dict[str, float] | None, history: History | None = None
+) -> engine.Allocation:
+    return _run(_ALLOCATIONS, engine.allocate, loaded, previous, history)
 
 
 def engine_report(
     loaded: Loaded, previous: dict[str, float] | None, history: History | None = None
 ) -> engine.Report:
     """engine.report, cached like the allocation: unchanged data is not computed again."""
-    key = _cache_key(loaded, previous, history)
-    hit = _REPORTS.get(key)
-    if hit is not None:
-        return hit
-    with cpu_slot():
-        rep = engine.report(
-            loaded.variants,
-            loaded.days,
-            loaded.settings,
-            control=loaded.control,
-            previous=previous,
-            history=history,
-        )
-    _REPORTS.put(key, rep)
-    return rep
+    return _run(_REPORTS, engine.report, loaded, previous, history)
