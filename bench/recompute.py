@@ -30,6 +30,7 @@ from typing import Any
 
 from banditkit import service
 from banditkit.store import DailyRow, Experiment, Store, Variant
+from store import dynamodb_store  # bench/store.py: moto tables, calls counted
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 D0 = dt.date(2026, 1, 1)
@@ -68,23 +69,6 @@ def sqlite_store(calls: Counter[str]) -> Iterator[Store]:
         store = SQLiteStore(f"{tmp}/bench.db")
         yield Counted(store, calls)
         store.close()
-
-
-@contextmanager
-def dynamodb_store(calls: Counter[str]) -> Iterator[Store]:
-    import boto3
-    from banditkit.store import dynamodb_tables
-    from banditkit.store.dynamodb import DynamoDBStore, client_config
-    from moto import mock_aws
-
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1", config=client_config())
-        for spec in dynamodb_tables.create_table_kwargs("bench", "bench-idem"):
-            client.create_table(**spec)
-        client.meta.events.register(
-            "before-call.dynamodb", lambda model, **_: calls.update([model.name])
-        )
-        yield DynamoDBStore("bench", idempotency_table="bench-idem", client=client)
 
 
 def rows(day0: int, days: int = DAYS) -> list[DailyRow]:
