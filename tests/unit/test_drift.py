@@ -121,8 +121,9 @@ def test_discount_changes_nothing_on_stationary_data() -> None:
     n, s = data(rng, [0.05, 0.055])
     names = ["v0", "v1"]
     assert drift.discounted(count(names, rows(n, s), Settings()), Settings()) is None
+    # (discount keeps the exploration fixed: see the next test)
     assert allocate(names, rows(n, s), Settings(on_drift="discount")) == allocate(
-        names, rows(n, s), Settings()
+        names, rows(n, s), Settings(exploration="fixed")
     )
 
 
@@ -132,3 +133,19 @@ def test_on_drift_is_validated() -> None:
     with pytest.raises(InvalidSettings) as err:
         Settings(on_drift="ignore")  # type: ignore[arg-type]
     assert err.value.field == "on_drift"
+
+
+def test_discount_keeps_the_exploration_fixed_so_a_change_can_still_be_seen() -> None:
+    # Given a clear leader on stationary data (no change to discount)
+    day = dt.date(2026, 1, 5)
+    rows = [
+        DailyCounts(day + dt.timedelta(days=d), name, 20_000, clicks)
+        for d in range(14)
+        for name, clicks in (("a", 1000), ("b", 800))
+    ]
+    adaptive = allocate(["a", "b"], rows, Settings())
+    fixed = allocate(["a", "b"], rows, Settings(exploration="fixed"))
+    discount = allocate(["a", "b"], rows, Settings(on_drift="discount"))
+    # Then the laggard keeps the fixed exploration share under discount, not the adaptive one
+    assert adaptive.shares["b"] < fixed.shares["b"]
+    assert discount.shares == fixed.shares
