@@ -128,3 +128,15 @@ def test_a_file_of_several_experiments_past_the_row_cap_is_refused_whole(
         service.import_file(store, "\n".join(lines).encode())
     assert f"{MAX_IMPORT_ROWS:,}" in str(caught.value)
     assert {r.variant_name for r in store.read_daily("a")} == {"control", "b"}
+
+
+def test_a_file_of_several_experiments_reads_the_templates_formula_escape_back(
+    store: SQLiteStore,
+) -> None:
+    # the dashboard's template writes a name starting with = as '=...; both imports read it
+    service.create_experiment(
+        store, models.ExperimentCreate.model_validate({"id": "f", "name": "x"})
+    )
+    data = "experiment_id,date,variant_name,impressions,clicks\nf,2020-01-01,'=plus,10,1\n"
+    service.import_file(store, data.encode())
+    assert [r.variant_name for r in store.read_daily("f")] == ["=plus"]

@@ -16,13 +16,11 @@ import hashlib
 import io
 import re
 
-from pydantic import ValidationError
-
 from banditkit import models
 from banditkit.models.common import ID_MAX_LENGTH, ID_PATTERN
 from banditkit.service.errors import FieldError, InvalidRequest, PayloadTooLarge
 from banditkit.service.experiments import check_variant_names
-from banditkit.service.ingest import MAX_IMPORT_ROWS
+from banditkit.service.ingest import MAX_IMPORT_ROWS, parse_row
 from banditkit.store import DailyRow, Experiment, ExperimentNotFound, IdempotencyRecord, Store
 
 MAX_FILE_ERRORS = 200
@@ -89,21 +87,9 @@ def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
 
 
 def _parse(line: int, cells: dict[str, str]) -> tuple[models.CsvRow | None, list[FieldError]]:
-    values: dict[str, object] = dict(cells)
-    for k in ("impressions", "clicks", "conversions"):
-        value = cells.get(k)
-        if value is not None and value.isascii() and value.isdigit() and len(value) <= 18:
-            values[k] = int(value)  # else left a string: the strict model names the cell
-    try:
-        row = models.CsvRow.model_validate(values)
-    except ValidationError as err:
-        return None, [
-            FieldError(
-                f"line.{line}.{'.'.join(str(p) for p in e['loc'])}",
-                e["msg"].removeprefix("Value error, "),
-            )
-            for e in err.errors(include_url=False)
-        ]
+    row, bad = parse_row(line, cells)
+    if row is None:
+        return None, bad
     exp_id = row.experiment_id
     if exp_id is None:
         return None, [FieldError(f"line.{line}.experiment_id", "required")]

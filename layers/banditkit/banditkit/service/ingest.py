@@ -115,6 +115,29 @@ def import_csv(
     return _write_once(store, exp.id, rows, mode, guard, out)
 
 
+def parse_row(line: int, cells: dict[str, str]) -> tuple[models.CsvRow | None, list[FieldError]]:
+    """One CSV row's cells as a CsvRow, or the problems naming line.N.<column>. A variant
+    name the CSV template escaped (a leading ' before = + - @) is read back unescaped."""
+    values: dict[str, object] = dict(cells)
+    name = cells.get("variant_name")
+    if name is not None and name[:1] == "'" and name[1:2] in models.FORMULA_START:
+        values["variant_name"] = name[1:]
+    for k in ("impressions", "clicks", "conversions"):
+        value = cells.get(k)
+        if value is not None and value.isascii() and value.isdigit() and len(value) <= 18:
+            values[k] = int(value)  # else left a string: the strict model names the cell
+    try:
+        return models.CsvRow.model_validate(values), []
+    except ValidationError as err:
+        return None, [
+            FieldError(
+                f"line.{line}.{'.'.join(str(p) for p in e['loc'])}",
+                e["msg"].removeprefix("Value error, "),
+            )
+            for e in err.errors(include_url=False)
+        ]
+
+
 def _read_csv(exp: Experiment, data: bytes) -> list[DailyRow]:
     """The file's rows, decoded as they are read (no second copy of the file as text)."""
     reader = csv.DictReader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""))
@@ -152,23 +175,9 @@ def _read_csv(exp: Experiment, data: bytes) -> list[DailyRow]:
         cells = {k: v.strip() for k, v in record.items() if v is not None and v.strip() != ""}
         if not cells:
             continue  # a blank line
-        name = cells.get("variant_name")
-        if isinstance(name, str) and name[:1] == "'" and name[1:2] in models.FORMULA_START:
-            cells["variant_name"] = name[1:]  # the CSV template's escape of a formula-like name
-        for k in ("impressions", "clicks", "conversions"):
-            value = cells.get(k)
-            if value is not None and value.isascii() and value.isdigit() and len(value) <= 18:
-                cells[k] = int(value)  # else left a string: the strict model names the cell
-        try:
-            row = models.CsvRow.model_validate(cells)
-        except ValidationError as err:
-            problems.extend(
-                FieldError(
-                    f"line.{line}.{'.'.join(str(p) for p in e['loc'])}",
-                    e["msg"].removeprefix("Value error, "),
-                )
-                for e in err.errors(include_url=False)
-            )
+        row, bad = parse_row(line, cells)
+        if row is None:
+            problems.extend(bad)
             continue
         if row.experiment_id is not None and row.experiment_id != exp.id:
             problems.append(
