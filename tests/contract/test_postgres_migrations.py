@@ -56,3 +56,39 @@ def test_url_options_and_lazy_pool(schema: str) -> None:
     store.close()
     with pytest.raises(ValueError, match="identifier"):
         PostgresStore(pg_url(), schema="Robert'); DROP TABLE x;--")
+
+
+def test_migration_5_fills_search_text_and_leader_of_stored_experiments(
+    schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from banditkit.store import Leader, postgres
+
+    # Given a database at version 4 with an experiment and two snapshots
+    monkeypatch.setattr(postgres, "MIGRATIONS", MIGRATIONS[:4])
+    old = PostgresStore(pg_url(), schema=schema)
+    old.ping()
+    old.close()
+    with psycopg.connect(pg_url(), autocommit=True) as conn:
+        conn.execute(f"SET search_path = {schema}")
+        conn.execute(
+            "INSERT INTO experiments (id, name, description, status, variants, "
+            "variants_declared, settings, created_at, updated_at, version) VALUES "
+            "('exp-1', 'Straße Hero', '', 'running', '[]', false, '{}', now(), now(), 1)"
+        )
+        for minute, best in ((0, '{"a": 0.9, "b": 0.1}'), (5, '{"a": 0.3, "b": 0.7}')):
+            conn.execute(
+                "INSERT INTO snapshots (experiment_id, computed_at, trigger, allocations, "
+                "p_best, totals, data_fingerprint, status) VALUES ('exp-1', "
+                "'2026-01-01T00:00:00Z'::timestamptz + %s * interval '1 minute', 'api', '{}', "
+                '%s, \'{"a": {"impressions": 5}, "b": {"impressions": 5}}\', %s, \'x\')',
+                (minute, best, f"f{minute}"),
+            )
+    # When a release with migration 5 starts
+    monkeypatch.setattr(postgres, "MIGRATIONS", MIGRATIONS)
+    store = PostgresStore(pg_url(), schema=schema)
+    # Then the experiment is found by a search and names its newest snapshot's leader
+    found = store.list_experiments(query="STRASSE").items
+    store.close()
+    assert [(e.id, e.leader, e.shipped_variant) for e in found] == [
+        ("exp-1", Leader("b", 0.7), None)
+    ]

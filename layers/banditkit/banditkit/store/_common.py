@@ -19,6 +19,7 @@ from banditkit.store.base import (
     IdempotencyRecord,
     InvalidCursor,
     InvalidMetrics,
+    Leader,
     Page,
     Snapshot,
     StoreError,
@@ -148,6 +149,43 @@ def page_limit(limit: int) -> int:
     return max(1, min(limit, MAX_PAGE))
 
 
+def search_text_of(experiment_id: str, name: str) -> str:
+    """What list_experiments' query is looked for in: the id and the name, case-folded
+    (Python's folding on every backend, so "STRASSE" finds "Straße")."""
+    return f"{experiment_id}\n{name}".casefold()
+
+
+def search_query(query: str) -> str:
+    """A list_experiments query as it is looked for: case-folded."""
+    return query.casefold()
+
+
+def like_pattern(query: str) -> str:
+    """A LIKE pattern (ESCAPE '\\') finding `query` anywhere."""
+    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def leader_of(p_best: dict[str, float], totals: dict[str, dict[str, int]]) -> Leader | None:
+    """A snapshot's variant with the greatest P(best) (the first by name among equals), once
+    every variant has impressions: before that P(best) reflects the prior, not the data."""
+    if not p_best or any(totals.get(name, {}).get("impressions", 0) <= 0 for name in p_best):
+        return None
+    name, best = max(sorted(p_best.items()), key=lambda item: item[1])
+    return Leader(name, float(best))
+
+
+def leader_json(leader: Leader | None) -> str:
+    return "" if leader is None else dumps({"variant": leader.variant, "p_best": leader.p_best})
+
+
+def leader_from_json(text: str) -> Leader | None:
+    if not text:
+        return None
+    raw = json.loads(text)
+    return Leader(str(raw["variant"]), float(raw["p_best"]))
+
+
 def experiment_cursor(cursor: str) -> tuple[dt.datetime, str]:
     """The (created_at, id) a list_experiments cursor resumes after (InvalidCursor if this
     store did not issue it)."""
@@ -188,6 +226,9 @@ EXPERIMENT_FIELDS = (
     "version",
     "data_version",
     "snapshot_state",
+    "shipped_variant",
+    "leader",
+    "search_text",
 )
 SNAPSHOT_FIELDS = (
     "experiment_id",
@@ -216,6 +257,9 @@ def experiment_fields(e: Experiment) -> dict[str, Any]:
         "version": e.version,
         "data_version": e.data_version,
         "snapshot_state": e.snapshot_state,
+        "shipped_variant": e.shipped_variant or "",
+        "leader": leader_json(e.leader),
+        "search_text": search_text_of(e.id, e.name),
     }
 
 
@@ -233,6 +277,8 @@ def experiment_from_fields(f: dict[str, Any]) -> Experiment:
         version=int(f["version"]),
         data_version=int(f.get("data_version", 0)),
         snapshot_state=str(f.get("snapshot_state", "")),
+        shipped_variant=str(f.get("shipped_variant", "")) or None,
+        leader=leader_from_json(str(f.get("leader", ""))),
     )
 
 

@@ -79,6 +79,14 @@ class Variant:
 
 
 @dataclass(frozen=True)
+class Leader:
+    """The variant most likely best in the latest snapshot, and that probability."""
+
+    variant: str
+    p_best: float
+
+
+@dataclass(frozen=True)
 class Experiment:
     id: str
     name: str
@@ -98,6 +106,13 @@ class Experiment:
     # mark_snapshot_state; "" before the first. The scheduled recompute skips an experiment
     # whose state has not moved since, without reading anything else of it.
     snapshot_state: str = ""
+    # The variant shipped when the experiment was completed (its /allocation then gives it
+    # all traffic); None otherwise. Written by update_experiment.
+    shipped_variant: str | None = None
+    # Set by write_snapshot from the newest snapshot (leader_of), so a page of experiments
+    # shows each one's leader without reading its snapshots; None before a snapshot in which
+    # every variant has impressions.
+    leader: Leader | None = None
 
 
 def snapshot_state_of(experiment: Experiment) -> str:
@@ -172,11 +187,19 @@ class Store(Protocol):
         that the next delete or create of the id sweeps)."""
 
     def list_experiments(
-        self, status: ExperimentStatus | None = None, limit: int = 50, cursor: str | None = None
+        self,
+        status: ExperimentStatus | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+        *,
+        query: str | None = None,
+        newest_first: bool = False,
     ) -> Page[Experiment]:
-        """Oldest first (created_at, id); the cursor is opaque and stable across writes
-        (rows created later appear on later pages, none repeats). InvalidCursor for a
-        cursor this store did not issue; limit is clamped to 1..1000."""
+        """Oldest first (created_at, id), or newest first; with `query`, only experiments
+        whose id or name contains it, ignoring case (search_text_of). The cursor is opaque
+        and stable across writes (rows created later appear on later pages oldest first and
+        never newest first; none repeats); pass the same status, query and order with it.
+        InvalidCursor for a cursor this store did not issue; limit is clamped to 1..1000."""
 
     # daily metrics
     def write_daily(
@@ -240,7 +263,8 @@ class Store(Protocol):
 
     def write_snapshot(self, snapshot: Snapshot) -> bool:
         """Store unless the latest snapshot has the same data_fingerprint (checked atomically:
-        concurrent writers of one fingerprint store one row). True when stored.
+        concurrent writers of one fingerprint store one row). True when stored. A snapshot
+        stored as the newest sets the experiment's leader (leader_of) in the same write.
         An older snapshot written late is compared with the latest too, and kept in its
         place in the history. ExperimentNotFound if the experiment is absent."""
 

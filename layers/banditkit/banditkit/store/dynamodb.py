@@ -43,8 +43,12 @@ from banditkit.store._common import (
     experiment_from_fields,
     experiment_page,
     first_response,
+    leader_json,
+    leader_of,
     page_limit,
     refused_update,
+    search_query,
+    search_text_of,
     snapshot_fields,
     snapshot_from_fields,
     ts,
@@ -397,7 +401,7 @@ class DynamoDBStore:
             "variants_declared": {"BOOL": e.variants_declared},
             "version": _n(e.version),
         }
-        text = ("id", "name", "description", "status", "variants", "settings")
+        text = ("id", "name", "description", "status", "variants", "settings", "shipped_variant")
         for name in (*text, "created_at", "updated_at"):
             item[name] = _s(f[name])
         return item
@@ -467,7 +471,15 @@ class DynamoDBStore:
 
         item = self._meta_item(experiment)
         _check_item(item)
-        names = ("name", "description", "status", "variants", "settings", "updated_at")
+        names = (
+            "name",
+            "description",
+            "status",
+            "variants",
+            "settings",
+            "updated_at",
+            "shipped_variant",
+        )
         values: dict[str, Any] = {f":{n}": item[n] for n in names}
         values |= {
             ":declared": item["variants_declared"],
@@ -573,9 +585,19 @@ class DynamoDBStore:
             raise Conflict("the experiment was created again during the sweep")
 
     def list_experiments(
-        self, status: ExperimentStatus | None = None, limit: int = 50, cursor: str | None = None
+        self,
+        status: ExperimentStatus | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+        *,
+        query: str | None = None,
+        newest_first: bool = False,
     ) -> Page[Experiment]:
+        """One Query of the status index per status, merged. A `query` is matched here, on
+        the items the index returns (DynamoDB's own `contains` would not ignore case): a
+        search reads the index past the experiments it skips."""
         limit = page_limit(limit)
+        wanted = search_query(query) if query else None
         after = None
         if cursor is not None:
             created, last_id = experiment_cursor(cursor)
@@ -585,20 +607,28 @@ class DynamoDBStore:
             condition = "GSI1PK = :s"
             values: dict[str, Any] = {":s": _s(f"STATUS#{one}")}
             if after is not None:
-                condition += " AND GSI1SK > :after"
+                condition += f" AND GSI1SK {'<' if newest_first else '>'} :after"
                 values[":after"] = _s(after)
             kwargs: dict[str, Any] = {
                 "TableName": self.table,
                 "IndexName": tables.STATUS_INDEX,
                 "KeyConditionExpression": condition,
                 "ExpressionAttributeValues": values,
-                "Limit": limit + 1,
+                "ScanIndexForward": not newest_first,
             }
-            for n, item in enumerate(self._query(**kwargs)):
+            if wanted is None:
+                kwargs["Limit"] = limit + 1
+            taken = 0
+            for item in self._query(**kwargs):
+                if wanted is not None and wanted not in search_text_of(
+                    item["id"]["S"], item["name"]["S"]
+                ):
+                    continue
                 found.append((item[tables.GSI1SK]["S"], item))
-                if n == limit:
+                taken += 1
+                if taken > limit:
                     break
-        found.sort(key=lambda pair: pair[0].encode())
+        found.sort(key=lambda pair: pair[0].encode(), reverse=newest_first)
         items = [self._experiment(item) for _, item in found[:limit]]
         return experiment_page(items, len(found) > limit)
 
@@ -858,9 +888,13 @@ class DynamoDBStore:
                 values[":seen"] = meta["newest_snapshot"]
             guard: dict[str, Any] = {"TableName": self.table, "Key": meta_key}
             guard["ConditionExpression"] = condition
-            if newest is None or sk > newest:
+            if newest is None or sk > newest:  # the newest now: it names the leader
+                leader = leader_json(leader_of(snapshot.p_best, snapshot.totals))
                 values |= {":sk": _s(sk), ":fp": _s(snapshot.data_fingerprint)}
-                guard["UpdateExpression"] = "SET newest_snapshot = :sk, latest_fingerprint = :fp"
+                values[":leader"] = _s(leader)
+                guard["UpdateExpression"] = (
+                    "SET newest_snapshot = :sk, latest_fingerprint = :fp, leader = :leader"
+                )
             else:  # an older snapshot: META stays (an Update, not a ConditionCheck: no new IAM)
                 values[":fp"] = meta["latest_fingerprint"]
                 guard["UpdateExpression"] = "SET latest_fingerprint = :fp"

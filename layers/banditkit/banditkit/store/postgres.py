@@ -53,7 +53,7 @@ from banditkit.store.base import (
     StoreUnavailable,
     WriteMode,
 )
-from banditkit.store.sql import Execute, SqlStore
+from banditkit.store.sql import Execute, SqlStore, backfill_experiments
 
 R = TypeVar("R")
 Conn = psycopg.Connection[tuple[Any, ...]]
@@ -115,11 +115,20 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (2, "ALTER TABLE experiments ADD COLUMN data_version bigint NOT NULL DEFAULT 0"),
     (3, "CREATE INDEX idempotency_by_age ON idempotency (experiment_id, created_at)"),
     (4, "ALTER TABLE experiments ADD COLUMN snapshot_state text NOT NULL DEFAULT ''"),
+    (
+        5,
+        "ALTER TABLE experiments ADD COLUMN shipped_variant text NOT NULL DEFAULT '', "
+        "ADD COLUMN leader text NOT NULL DEFAULT '', "
+        "ADD COLUMN search_text text NOT NULL DEFAULT ''",
+    ),
 )
+# Python steps run after a migration's SQL, in its transaction.
+_BACKFILLS: dict[int, Callable[[Execute], None]] = {5: backfill_experiments}
 
 _EXPERIMENT_COLUMNS = (  # jsonb read back as its text, as experiment_from_fields expects
     "id, name, description, status, variants::text, variants_declared, "
-    "settings::text, created_at, updated_at, version, data_version, snapshot_state"
+    "settings::text, created_at, updated_at, version, data_version, snapshot_state, "
+    "shipped_variant, leader, search_text"
 )
 _SNAPSHOT_COLUMNS = (
     "experiment_id, computed_at, trigger, allocations::text, p_best::text, "
@@ -266,6 +275,8 @@ class PostgresStore(SqlStore):
         for version, sql in MIGRATIONS:
             if version > applied:
                 conn.execute(sql)
+                if version in _BACKFILLS:
+                    _BACKFILLS[version](conn.execute)
                 conn.execute("INSERT INTO banditkit_migrations (version) VALUES (%s)", (version,))
 
     def _run(self, work: Callable[[Conn], R], *, repeatable: bool) -> R:

@@ -11,6 +11,7 @@ is built from constants only (hence the S608 waivers); values are bound.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
@@ -21,8 +22,13 @@ from banditkit.store._common import (
     experiment_cursor,
     experiment_fields,
     experiment_page,
+    leader_json,
+    leader_of,
+    like_pattern,
     page_limit,
     refused_update,
+    search_query,
+    search_text_of,
     snapshot_fields,
     ts,
 )
@@ -41,7 +47,8 @@ Row = tuple[Any, ...]
 NEWEST_FIRST = "computed_at DESC, data_fingerprint DESC, id DESC"
 Execute = Callable[[str, Sequence[Any]], Any]  # conn.execute with %s placeholders: a cursor
 R = TypeVar("R")
-# What update_experiment writes (the id, created_at and data_version stay; version is bumped).
+# What update_experiment writes (the id, created_at, data_version and leader stay; version
+# is bumped).
 UPDATED = (
     "name",
     "description",
@@ -50,7 +57,28 @@ UPDATED = (
     "variants_declared",
     "settings",
     "updated_at",
+    "shipped_variant",
+    "search_text",
 )
+
+
+def backfill_experiments(execute: Execute) -> None:
+    """Fill search_text and leader of the experiments stored before those columns were
+    added (a migration step, in its transaction)."""
+    for experiment_id, name in execute("SELECT id, name FROM experiments", ()).fetchall():
+        newest = execute(
+            f"SELECT p_best, totals FROM snapshots WHERE experiment_id = %s "  # noqa: S608
+            f"ORDER BY {NEWEST_FIRST} LIMIT 1",
+            (experiment_id,),
+        ).fetchone()
+        leader = None
+        if newest is not None:
+            p_best, totals = (json.loads(v) if isinstance(v, str) else v for v in newest)
+            leader = leader_of(p_best, totals)
+        execute(
+            "UPDATE experiments SET search_text = %s, leader = %s WHERE id = %s",
+            (search_text_of(experiment_id, name), leader_json(leader), experiment_id),
+        )
 
 
 class SqlStore:
@@ -93,7 +121,13 @@ class SqlStore:
         return self._experiment(rows[0])
 
     def list_experiments(
-        self, status: ExperimentStatus | None = None, limit: int = 50, cursor: str | None = None
+        self,
+        status: ExperimentStatus | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+        *,
+        query: str | None = None,
+        newest_first: bool = False,
     ) -> Page[Experiment]:
         limit = page_limit(limit)
         where: list[str] = []
@@ -101,14 +135,18 @@ class SqlStore:
         if status is not None:
             where.append("status = %s")
             params.append(status)
+        if query:
+            where.append("search_text LIKE %s ESCAPE '\\'")
+            params.append(like_pattern(search_query(query)))
         if cursor is not None:
             created, last_id = experiment_cursor(cursor)
-            where.append("(created_at, id) > (%s, %s)")
+            where.append(f"(created_at, id) {'<' if newest_first else '>'} (%s, %s)")
             params += [self._instant(created), last_id]
         sql = f"SELECT {self.EXPERIMENT_COLUMNS} FROM experiments"  # noqa: S608
         if where:
             sql += " WHERE " + " AND ".join(where)
-        rows = self._fetch(sql + " ORDER BY created_at, id LIMIT %s", (*params, limit + 1))
+        order = "created_at DESC, id DESC" if newest_first else "created_at, id"
+        rows = self._fetch(sql + f" ORDER BY {order} LIMIT %s", (*params, limit + 1))
         return experiment_page([self._experiment(r) for r in rows[:limit]], len(rows) > limit)
 
     def read_daily(
@@ -213,11 +251,21 @@ class SqlStore:
             ).fetchone()
             if latest is not None and latest[0] == snapshot.data_fingerprint:
                 return False
-            execute(
+            inserted = execute(
                 f"INSERT INTO snapshots ({', '.join(f)}) "  # noqa: S608
-                f"VALUES ({', '.join(['%s'] * len(f))})",
+                f"VALUES ({', '.join(['%s'] * len(f))}) RETURNING id",
                 tuple(f.values()),
-            )
+            ).fetchone()[0]
+            newest = execute(
+                f"SELECT id FROM snapshots WHERE experiment_id = %s ORDER BY {NEWEST_FIRST} "  # noqa: S608
+                "LIMIT 1",
+                (f["experiment_id"],),
+            ).fetchone()[0]
+            if newest == inserted:  # the newest now: it names the leader
+                execute(
+                    "UPDATE experiments SET leader = %s WHERE id = %s",
+                    (leader_json(leader_of(snapshot.p_best, snapshot.totals)), f["experiment_id"]),
+                )
             return True
 
         return self._transact(work, repeatable=True)

@@ -40,7 +40,7 @@ from banditkit.store.base import (
     StoreUnavailable,
     WriteMode,
 )
-from banditkit.store.sql import Execute, R, SqlStore
+from banditkit.store.sql import Execute, R, SqlStore, backfill_experiments
 
 DEFAULT_PATH = ".data/banditkit.db"
 
@@ -57,7 +57,10 @@ CREATE TABLE IF NOT EXISTS experiments (
     updated_at TEXT NOT NULL,
     version INTEGER NOT NULL,
     data_version INTEGER NOT NULL DEFAULT 0,
-    snapshot_state TEXT NOT NULL DEFAULT ''
+    snapshot_state TEXT NOT NULL DEFAULT '',
+    shipped_variant TEXT NOT NULL DEFAULT '',
+    leader TEXT NOT NULL DEFAULT '',
+    search_text TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS experiments_by_created ON experiments (created_at, id);
 CREATE INDEX IF NOT EXISTS experiments_by_status ON experiments (status, created_at, id);
@@ -121,14 +124,21 @@ _ADD_VARIANTS = "UPDATE experiments SET variants = ?, version = version + 1 WHER
 _ADDED_COLUMNS = (
     ("experiments", "data_version", "INTEGER NOT NULL DEFAULT 0"),
     ("experiments", "snapshot_state", "TEXT NOT NULL DEFAULT ''"),
+    ("experiments", "shipped_variant", "TEXT NOT NULL DEFAULT ''"),
+    ("experiments", "leader", "TEXT NOT NULL DEFAULT ''"),
+    ("experiments", "search_text", "TEXT NOT NULL DEFAULT ''"),
 )
 
 
 def _add_columns(conn: sqlite3.Connection) -> None:
+    added = set()
     for table, column, definition in _ADDED_COLUMNS:
         present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
         if column not in present:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+            added.add(column)
+    if "search_text" in added:
+        backfill_experiments(lambda sql, params: conn.execute(sql.replace("%s", "?"), params))
 
 
 def _unavailable(exc: sqlite3.Error) -> StoreUnavailable:
