@@ -65,6 +65,8 @@ SUBMODULES: dict[str, tuple[str, ...]] = {
         "ExperimentPatch",
         "VariantOut",
         "ExperimentOut",
+        "LeaderOut",
+        "SearchQuery",
         "ExperimentPage",
         "HealthOut",
     ),
@@ -162,6 +164,8 @@ if TYPE_CHECKING:  # for mypy: the same names, grouped as in SUBMODULES
         ExperimentPatch as ExperimentPatch,
         VariantOut as VariantOut,
         ExperimentOut as ExperimentOut,
+        LeaderOut as LeaderOut,
+        SearchQuery as SearchQuery,
         ExperimentPage as ExperimentPage,
         HealthOut as HealthOut,
     )

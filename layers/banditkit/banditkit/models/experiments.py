@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
-from pydantic.functional_validators import BeforeValidator
+from pydantic.functional_validators import AfterValidator, BeforeValidator
 from pydantic.json_schema import WithJsonSchema
 
 from banditkit.models.common import (
@@ -127,6 +128,15 @@ class ExperimentPatch(Request):
     variants: VariantList | None = Field(
         default=None, description="Variants to add (existing variants cannot be removed)."
     )
+    shipped_variant: VariantName | None = Field(
+        default=None,
+        description=(
+            "The variant shipped: one of the experiment's variants, set when it is completed "
+            "(with status completed, or on a completed experiment); null ships none. A "
+            "completed experiment's /allocation then gives it 100% of the traffic. Cleared "
+            "when the experiment leaves completed."
+        ),
+    )
 
     @field_validator("variants")
     @classmethod
@@ -137,6 +147,11 @@ class ExperimentPatch(Request):
 class VariantOut(Response):
     name: str = Field(description="Variant name.")
     is_control: bool = Field(description="True for the control variant.")
+
+
+class LeaderOut(Response):
+    variant: str = Field(description="Variant name.")
+    p_best: float = Field(description="Probability that it is the best variant.")
 
 
 class ExperimentOut(Response):
@@ -154,10 +169,35 @@ class ExperimentOut(Response):
     settings: SettingsOut = Field(description="Effective engine settings.")
     created_at: dt.datetime = Field(description="Creation time (UTC).")
     updated_at: dt.datetime = Field(description="Last change (UTC).")
+    shipped_variant: str | None = Field(
+        description="The variant shipped on completing (all traffic goes to it); else null."
+    )
+    leader: LeaderOut | None = Field(
+        description=(
+            "The variant most likely best in the latest allocation snapshot, with that "
+            "probability; null before a snapshot in which every variant has impressions."
+        )
+    )
+
+
+def _search_text(value: str) -> str:
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+# GET /experiments?q=: what to look for in ids and names.
+SearchQuery = Annotated[
+    str,
+    Field(max_length=100),
+    AfterValidator(_search_text),
+]
 
 
 class ExperimentPage(Response):
-    items: list[ExperimentOut] = Field(description="Experiments, oldest first.")
+    items: list[ExperimentOut] = Field(
+        description="Experiments, in the order asked (oldest first by default)."
+    )
     next_cursor: str | None = Field(description="Pass as cursor for the next page; null at end.")
 
 

@@ -1,5 +1,6 @@
 """Allocation and report: run the engine on an experiment's data, show frozen shares for
-paused and completed experiments, and store a snapshot when the data changed."""
+paused and completed experiments (or all traffic on the variant a completed one shipped),
+and store a snapshot when the data changed."""
 
 from __future__ import annotations
 
@@ -32,10 +33,14 @@ from banditkit.store.base import Trigger, snapshot_state_of
 def _shown(
     store: Store, loaded: Loaded, allocation: engine.Allocation
 ) -> tuple[dict[str, float], str]:
-    """The shares and status a reader gets: the engine's while running, else frozen."""
-    if loaded.experiment.status == "running":
+    """The shares and status a reader gets: the engine's while running; all to the shipped
+    variant once completed with one; else frozen."""
+    exp = loaded.experiment
+    if exp.status == "running":
         return dict(allocation.shares), allocation.status
-    return _frozen_shares(store, loaded), loaded.experiment.status
+    if exp.status == "completed" and exp.shipped_variant in loaded.variants:
+        return {n: float(n == exp.shipped_variant) for n in loaded.variants}, exp.status
+    return _frozen_shares(store, loaded), exp.status
 
 
 def _frozen_shares(store: Store, loaded: Loaded) -> dict[str, float]:

@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from banditkit import models
 from banditkit.service.errors import FieldError, InvalidRequest
@@ -25,6 +25,7 @@ from banditkit.service.loading import (
 from banditkit.store import Conflict, Experiment, Store, Variant
 
 log = logging.getLogger("banditkit.service")
+ListOrder = Literal["oldest", "newest"]
 
 
 def experiment_out(exp: Experiment) -> models.ExperimentOut:
@@ -39,6 +40,12 @@ def experiment_out(exp: Experiment) -> models.ExperimentOut:
         settings=settings_out(engine_settings(exp.settings)),
         created_at=exp.created_at,
         updated_at=exp.updated_at,
+        shipped_variant=exp.shipped_variant,
+        leader=(
+            None
+            if exp.leader is None
+            else models.LeaderOut(variant=exp.leader.variant, p_best=exp.leader.p_best)
+        ),
     )
 
 
@@ -72,8 +79,18 @@ def list_experiments(
     status: models.ExperimentStatus | None = None,
     limit: int = 50,
     cursor: str | None = None,
+    q: str | None = None,
+    order: ListOrder = "oldest",
 ) -> models.ExperimentPage:
-    page = store.list_experiments(status=status, limit=limit, cursor=cursor)
+    """A page of experiments: with `q`, those whose id or name contains it (ignoring
+    case); `order` oldest (by creation) or newest first."""
+    page = store.list_experiments(
+        status=status,
+        limit=limit,
+        cursor=cursor,
+        query=q.strip() if q else None,
+        newest_first=order == "newest",
+    )
     return models.ExperimentPage(
         items=[experiment_out(e) for e in page.items], next_cursor=page.next_cursor
     )
@@ -132,7 +149,34 @@ def _patched(exp: Experiment, patch: models.ExperimentPatch, at: dt.datetime) ->
         changes["settings"] = overrides
     declared = variants if (exp.variants_declared or patch.variants) else None
     check_feasible(engine_settings(overrides), declared)
+    changes["shipped_variant"] = _shipped(exp, patch, changes.get("status", exp.status), variants)
     return dataclasses.replace(exp, **changes)
+
+
+def _shipped(
+    exp: Experiment, patch: models.ExperimentPatch, status: str, variants: list[Variant]
+) -> str | None:
+    """The shipped variant after the patch: set only on a completed experiment, and one of
+    its variants; it goes when the experiment leaves completed."""
+    if "shipped_variant" not in patch.model_fields_set:
+        return exp.shipped_variant if status == "completed" else None
+    name = patch.shipped_variant
+    if name is None:
+        return None
+    if status != "completed":
+        raise InvalidRequest(
+            [
+                FieldError(
+                    "shipped_variant",
+                    "only a completed experiment ships a variant; send status completed with it",
+                )
+            ]
+        )
+    known = [v.name for v in variants]
+    if name not in known:
+        problem = f"unknown variant {name!r}; variants: {', '.join(known)}"
+        raise InvalidRequest([FieldError("shipped_variant", problem)])
+    return name
 
 
 def delete_experiment(store: Store, experiment_id: str) -> None:

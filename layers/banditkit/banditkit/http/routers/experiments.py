@@ -28,7 +28,9 @@ from banditkit.models.experiments import (
     ExperimentPage,
     ExperimentPatch,
     HealthOut,
+    SearchQuery,
 )
+from banditkit.service.experiments import ListOrder
 
 router = APIRouter(tags=["experiments"])
 # Every route but /health needs a key: reading takes the read scope, changing experiments
@@ -78,11 +80,29 @@ async def list_experiments(
     status: Annotated[ExperimentStatus | None, Query(description="Filter by status.")] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
     cursor: Annotated[
-        str | None, Query(max_length=1000, description="next_cursor of the previous page.")
+        str | None,
+        Query(
+            max_length=1000,
+            description="next_cursor of the previous page (send the same q, status and order).",
+        ),
     ] = None,
+    q: Annotated[
+        SearchQuery | None,
+        Query(
+            description=(
+                "Only experiments whose id or name contains this text, ignoring case "
+                "(up to 100 characters, no control characters; empty means all)."
+            )
+        ),
+    ] = None,
+    order: Annotated[
+        ListOrder,
+        Query(description="oldest (the default) or newest: by creation time, then id."),
+    ] = "oldest",
 ) -> ExperimentPage:
-    """List experiments, oldest first, a page at a time."""
-    return await run_in_threadpool(service.list_experiments, store, status, limit, cursor)
+    """List experiments a page at a time: oldest first unless `order=newest`, searched and
+    filtered on the server across every page."""
+    return await run_in_threadpool(service.list_experiments, store, status, limit, cursor, q, order)
 
 
 @router.get(
