@@ -84,3 +84,24 @@ export function apiBaseDialog(current, fallback) {
     }, 'Save'),
   ]);
 }
+
+/**
+ * Ask before completing a test, and what it ships: resolves to { shipped } (a variant name,
+ * or null to keep the final split frozen), or null when cancelled.
+ */
+export function completeDialog({ message, variants, preselected }) {
+  const select = h('select', { name: 'shipped-variant', id: 'ship-variant' },
+    variants.map((name) => h('option', { value: name, selected: name === preselected }, `Ship ${name}`)),
+    h('option', { value: '', selected: !preselected }, 'Ship nothing: keep the final split'));
+  const body = [
+    h('p', null, message),
+    field('Outcome', select, 'A shipped variant gets all the traffic: clients that follow /allocation switch everyone to it. Reopening the test hands the split back to the bandit.'),
+  ];
+  return openDialog('Complete this test?', body, (finish) => [
+    h('button', { type: 'button', class: 'secondary', onclick: () => finish(null) }, 'Cancel'),
+    h('button', {
+      type: 'submit', class: 'primary',
+      onclick: (ev) => { ev.preventDefault(); finish({ shipped: select.value || null }); },
+    }, 'Complete the test'),
+  ]);
+}

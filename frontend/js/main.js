@@ -20,7 +20,7 @@ let promptOpen = false;
 let navigated = false; // focus moves to the new heading on navigation, not on first load
 
 const routes = [
-  [/^#\/?$/, () => renderList],
+  [/^#\/?(?:\?.*)?$/, () => renderList], // #/?q=…&status=…: the list's filters
   [/^#\/new$/, () => renderCreate],
   [/^#\/experiments\/([^/]+)$/, () => renderExperiment],
   [/^#\/simulate$/, () => renderSimulator],
@@ -35,8 +35,9 @@ function route() {
   destroyCharts(main);
   replace(main);
   document.title = 'banditkit';
+  const path = hash.split('?')[0];
   for (const link of document.querySelectorAll('nav a')) {
-    const current = link.getAttribute('href') === hash
+    const current = link.getAttribute('href') === path
       || (hash.startsWith('#/experiments/') && link.getAttribute('href') === '#/');
     if (current) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
@@ -45,6 +46,8 @@ function route() {
     const match = hash.match(pattern);
     if (match) {
       const params = match.slice(1).map(decodeURIComponent);
+      // Every view opens at its top; the list then scrolls back to where a Back left it.
+      window.scrollTo(0, 0);
       cleanup = view()(main, app, ...params) ?? null;
       if (navigated) main.querySelector('h1')?.focus({ preventScroll: true });
       navigated = true;
@@ -117,6 +120,8 @@ document.getElementById('base-button').addEventListener('click', async () => {
   route();
 });
 
+// The views restore scroll positions themselves, once their content has loaded.
+window.history.scrollRestoration = 'manual';
 window.addEventListener('hashchange', route);
 // The skip link moves focus without touching the hash the router reads.
 document.querySelector('.skip-link').addEventListener('click', (ev) => {

@@ -437,9 +437,11 @@ def test_list_filters_by_search_and_status(page: Any, server: Server, api: httpx
     assert api.patch(f"/experiments/{a}", json={"status": "paused"}).status_code == 200
     page.goto(f"{server.url}/dashboard/#/")
     page.wait_for_selector("#experiments-table")
-    page.fill("#exp-search", "zebra")
+    page.fill("#exp-search", "zebra")  # searched on the server once typing pauses
     rows = page.locator("#experiments-table tbody tr")
-    assert rows.count() == 2
+    page.wait_for_function(
+        "() => document.querySelectorAll('#experiments-table tbody tr').length === 2"
+    )
     page.select_option("#exp-status", "paused")
     page.wait_for_function(
         "() => document.querySelectorAll('#experiments-table tbody tr').length === 1"

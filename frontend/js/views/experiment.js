@@ -77,7 +77,7 @@ export function renderExperiment(main, app, id) {
   replace(main,
     h('p', { class: 'crumbs small' }, h('a', { href: '#/' }, '← Experiments')),
     h('div', { class: 'page-head' }, h('div', null, title, badges), h('div', { class: 'refresh' }, updated, refreshButton)),
-    description, moreButton, meta, lifecycle.actions, pageError,
+    description, moreButton, meta, lifecycle.outcome, lifecycle.actions, pageError,
     h('section', { class: 'overview', 'aria-labelledby': 'h-now' },
       h('h2', { id: 'h-now' }, 'Now'),
       now.recommendation,
