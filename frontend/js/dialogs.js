@@ -91,7 +91,7 @@ export function apiBaseDialog(current, fallback) {
  */
 export function completeDialog({ message, variants, preselected }) {
   const select = h('select', { name: 'shipped-variant', id: 'ship-variant' },
-    variants.map((name) => h('option', { value: name, selected: name === preselected }, `Ship ${name}`)),
+    variants.map((name) => h('option', { value: name, selected: name === preselected }, `Ship ${name}${name === preselected ? ' (the winner)' : ''}`)),
     h('option', { value: '', selected: !preselected }, 'Ship nothing: keep the final split'));
   const body = [
     h('p', null, message),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -62,7 +63,9 @@ def pct(value: float) -> str:
     return f"{value * 100:.1f}%"
 
 
-def test_the_columns_show_what_the_api_says(page: Any, server: Server, api: httpx.Client) -> None:
+def test_the_columns_show_what_the_api_says(
+    page: Any, server: Server, api: httpx.Client, shoot: Callable[[Any, str], None]
+) -> None:
     word = token()
     plain = create_experiment(api, f"{word} no data", ["control", "b"])
     measured = create_experiment(api, f"{word} measured", ["control", "b"])
@@ -88,11 +91,13 @@ def test_the_columns_show_what_the_api_says(page: Any, server: Server, api: http
         assert row["started"] == created.astimezone(zone).date().isoformat()
         assert row["days"] == "0"  # all made moments ago
     leader = listed[1]["leader"]
-    assert leader["variant"] == "b" and leader["p_best"] > 0.99
+    assert leader["variant"] == "b"
+    assert leader["p_best"] > 0.99
     assert shown[1]["leader"] == f"b {pct(leader['p_best'])} P(best)"
     assert shown[0]["leader"] == f"b {pct(listed[0]['leader']['p_best'])} P(best)shipped b"
     assert shown[2]["leader"] == "not enough data"
     assert listed[2]["leader"] is None
+    shoot(page, "list-columns")
 
     # days running: whole days since creation, until the completion for a completed test
     days = page.evaluate(
@@ -123,7 +128,8 @@ def test_search_and_status_filter_every_page_on_the_server_and_live_in_the_url(
     assert rows(page)[0]["id"] == target
     assert hash_params(page) == {"q": [word]}
     searched = [u for u in watch.requests if "/experiments?" in u and f"q={word}" in u]
-    assert searched and all("order=newest" in u for u in searched)
+    assert searched
+    assert all("order=newest" in u for u in searched)
 
     page.select_option("#exp-status", "paused")
     page.wait_for_selector(".state-empty")
@@ -175,7 +181,7 @@ def test_back_restores_the_filters_and_the_scroll_position_and_an_experiment_ope
 
 
 def test_completing_ships_the_winner_and_the_page_shows_the_outcome(
-    page: Any, server: Server, api: httpx.Client
+    page: Any, server: Server, api: httpx.Client, shoot: Callable[[Any, str], None]
 ) -> None:
     exp_id = create_experiment(api, "Ship the winner", ["control", "b"])
     post_day(api, exp_id, "2026-11-01", CLEAR_WINNER)
@@ -194,6 +200,7 @@ def test_completing_ships_the_winner_and_the_page_shows_the_outcome(
         "?.textContent === '100.0%'"
     )
     assert shown_share(page, "control") == 0.0
+    shoot(page, "experiment-shipped")
     # reopening hands the split back to the bandit; the outcome goes
     page.get_by_role("button", name="Reopen", exact=True).click()
     page.wait_for_selector("#exp-outcome", state="hidden")

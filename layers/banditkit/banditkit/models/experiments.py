@@ -169,14 +169,17 @@ class ExperimentOut(Response):
     settings: SettingsOut = Field(description="Effective engine settings.")
     created_at: dt.datetime = Field(description="Creation time (UTC).")
     updated_at: dt.datetime = Field(description="Last change (UTC).")
+    # Defaults: a client of this version still reads an older server's experiments.
     shipped_variant: str | None = Field(
-        description="The variant shipped on completing (all traffic goes to it); else null."
+        default=None,
+        description="The variant shipped on completing (all traffic goes to it); else null.",
     )
     leader: LeaderOut | None = Field(
+        default=None,
         description=(
             "The variant most likely best in the latest allocation snapshot, with that "
             "probability; null before a snapshot in which every variant has impressions."
-        )
+        ),
     )
 
 
