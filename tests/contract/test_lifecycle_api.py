@@ -163,3 +163,22 @@ def test_a_bad_shipped_variant_is_refused_and_changes_nothing(
     if message:
         assert any(message in e["message"] for e in r.json()["errors"])
     assert client.get("/experiments/e1").json() == before
+
+
+def test_a_page_of_the_list_reads_no_snapshot_per_experiment(
+    client: TestClient, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(4):
+        create(client, f"e{i}", f"Exp {i}")
+        post_day(client, f"e{i}", {"control": 30, "b": 60, "c": 31})
+        client.get("/allocation", params={"experiment_id": f"e{i}"})
+    calls: list[str] = []
+    for name in ("latest_snapshot", "list_snapshots", "get_experiment", "read_daily"):
+        monkeypatch.setattr(store, name, lambda *a, _n=name, **k: calls.append(_n))
+    real = store.list_experiments
+    monkeypatch.setattr(
+        store, "list_experiments", lambda *a, **k: calls.append("list") or real(*a, **k)
+    )
+    items = client.get("/experiments", params={"order": "newest"}).json()["items"]
+    assert [e["leader"]["variant"] for e in items] == ["b"] * 4
+    assert calls == ["list"]
