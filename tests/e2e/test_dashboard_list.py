@@ -151,7 +151,7 @@ def test_back_restores_the_filters_and_the_scroll_position_and_an_experiment_ope
     word = token()
     ids = [create_experiment(api, f"{word} {i:02d}", ["control", "b"]) for i in range(60)]
     page.set_viewport_size({"width": DESKTOP["width"], "height": 600})
-    page.goto(list_url(server, q=word))
+    page.goto(list_url(server, q=word, status="running"))
     wait_rows(page, 50)
     page.click("text=Load more")
     wait_rows(page, 60)
@@ -170,8 +170,9 @@ def test_back_restores_the_filters_and_the_scroll_position_and_an_experiment_ope
     page.go_back()
     wait_rows(page, 60)
     page.wait_for_function("(y) => Math.abs(window.scrollY - y) <= 2", arg=scrolled)
-    assert hash_params(page) == {"q": [word]}
+    assert hash_params(page) == {"q": [word], "status": ["running"]}
     assert page.input_value("#exp-search") == word
+    assert page.input_value("#exp-status") == "running"
 
     # a fresh visit of the list starts at the top
     page.click("nav a[href='#/']")
