@@ -118,6 +118,10 @@ def test_completing_with_a_shipped_variant_sends_it_all_traffic(client: TestClie
     assert out["status"] == "completed"
     assert out["allocations"] == {"control": 0.0, "b": 1.0, "c": 0.0}
     assert {v["name"]: v["allocation"] for v in out["variants"]} == out["allocations"]
+    # /assign follows: every unit gets the shipped variant
+    for unit in ("u1", "u2", "u3", "u4", "u5", "u6"):
+        r = client.get("/assign", params={"experiment_id": "e1", "unit_id": unit})
+        assert r.json()["variant"] == "b", r.text
     # another variant may be shipped instead while completed
     client.patch("/experiments/e1", json={"shipped_variant": "c"})
     out = client.get("/allocation", params={"experiment_id": "e1"}).json()
