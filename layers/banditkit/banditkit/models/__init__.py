@@ -67,6 +67,7 @@ SUBMODULES: dict[str, tuple[str, ...]] = {
         "ExperimentOut",
         "ExperimentPage",
         "HealthOut",
+        "ChangeOut",
     ),
     "events": (
         "EventVariant",
@@ -164,6 +165,7 @@ if TYPE_CHECKING:  # for mypy: the same names, grouped as in SUBMODULES
         ExperimentOut as ExperimentOut,
         ExperimentPage as ExperimentPage,
         HealthOut as HealthOut,
+        ChangeOut as ChangeOut,
     )
     from banditkit.models.events import (
         EventVariant as EventVariant,

@@ -139,6 +139,20 @@ class VariantOut(Response):
     is_control: bool = Field(description="True for the control variant.")
 
 
+class ChangeOut(Response):
+    """One logged change of settings, variants or status."""
+
+    at: dt.datetime = Field(description="When it was made (UTC).")
+    kind: Literal["settings", "variants_added", "paused", "resumed", "completed"] = Field(
+        description="What changed."
+    )
+    detail: str = Field(description='Short, for people: "control_floor 0.1 → 0", "added b".')
+    latest_day: dt.date | None = Field(
+        description="The latest data day stored when it was made (null before any data): "
+        "charts by data day mark it there."
+    )
+
+
 class ExperimentOut(Response):
     """An experiment."""
 
@@ -154,6 +168,9 @@ class ExperimentOut(Response):
     settings: SettingsOut = Field(description="Effective engine settings.")
     created_at: dt.datetime = Field(description="Creation time (UTC).")
     updated_at: dt.datetime = Field(description="Last change (UTC).")
+    changes: list[ChangeOut] = Field(
+        description="Changes of settings, variants and status, oldest first (the latest 50)."
+    )
 
 
 class ExperimentPage(Response):

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from banditkit import models
+from banditkit.service.change_log import change_out, with_changes_logged
 from banditkit.service.errors import FieldError, InvalidRequest
 from banditkit.service.loading import (
     UPDATE_RETRIES,
@@ -39,6 +40,7 @@ def experiment_out(exp: Experiment) -> models.ExperimentOut:
         settings=settings_out(engine_settings(exp.settings)),
         created_at=exp.created_at,
         updated_at=exp.updated_at,
+        changes=[change_out(c) for c in exp.changes],
     )
 
 
@@ -86,10 +88,12 @@ def get_experiment(store: Store, experiment_id: str) -> models.ExperimentOut:
 def update_experiment(
     store: Store, experiment_id: str, patch: models.ExperimentPatch, *, now: Clock = utcnow
 ) -> models.ExperimentOut:
-    """Apply a partial update with optimistic versioning (retried on a concurrent change)."""
+    """Apply a partial update with optimistic versioning (retried on a concurrent change).
+    Changes of settings, variants and status are logged on the experiment (change_log.py)."""
     for attempt in range(UPDATE_RETRIES):
         exp = store.get_experiment(experiment_id)
         updated = _patched(exp, patch, now())
+        updated = with_changes_logged(store, exp, updated)
         try:
             return experiment_out(store.update_experiment(updated, expected_version=exp.version))
         except Conflict:

@@ -11,6 +11,7 @@ from typing import Any
 
 from banditkit.store.base import (
     MAX_COUNT,
+    Change,
     Conflict,
     DailyRow,
     Experiment,
@@ -188,6 +189,7 @@ EXPERIMENT_FIELDS = (
     "version",
     "data_version",
     "snapshot_state",
+    "changes",
 )
 SNAPSHOT_FIELDS = (
     "experiment_id",
@@ -198,6 +200,7 @@ SNAPSHOT_FIELDS = (
     "totals",
     "data_fingerprint",
     "status",
+    "latest_day",
 )
 
 
@@ -216,6 +219,7 @@ def experiment_fields(e: Experiment) -> dict[str, Any]:
         "version": e.version,
         "data_version": e.data_version,
         "snapshot_state": e.snapshot_state,
+        "changes": changes_json(e.changes),
     }
 
 
@@ -233,6 +237,7 @@ def experiment_from_fields(f: dict[str, Any]) -> Experiment:
         version=int(f["version"]),
         data_version=int(f.get("data_version", 0)),
         snapshot_state=str(f.get("snapshot_state", "")),
+        changes=changes_from_json(f.get("changes") or "[]"),
     )
 
 
@@ -246,6 +251,7 @@ def snapshot_fields(s: Snapshot) -> dict[str, Any]:
         "totals": dumps(s.totals),
         "data_fingerprint": s.data_fingerprint,
         "status": s.status,
+        "latest_day": None if s.latest_day is None else s.latest_day.isoformat(),
     }
 
 
@@ -259,4 +265,34 @@ def snapshot_from_fields(f: dict[str, Any]) -> Snapshot:
         totals=json.loads(f["totals"]),
         data_fingerprint=str(f["data_fingerprint"]),
         status=str(f["status"]),
+        latest_day=_day_or_none(f.get("latest_day")),
+    )
+
+
+def _day_or_none(value: Any) -> dt.date | None:
+    """A stored day: a date (PostgreSQL), its ISO text (SQLite, DynamoDB), or nothing."""
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(value) if value else None
+
+
+def changes_json(changes: Sequence[Change]) -> str:
+    return json.dumps(
+        [
+            {
+                "at": ts(c.at),
+                "kind": c.kind,
+                "detail": c.detail,
+                "latest_day": None if c.latest_day is None else c.latest_day.isoformat(),
+            }
+            for c in changes
+        ],
+        separators=(",", ":"),
+    )
+
+
+def changes_from_json(text: str) -> tuple[Change, ...]:
+    return tuple(
+        Change(parse_ts(c["at"]), c["kind"], str(c["detail"]), _day_or_none(c["latest_day"]))
+        for c in json.loads(text)
     )

@@ -14,6 +14,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 WriteMode = Literal["set", "increment"]
 ExperimentStatus = Literal["running", "paused", "completed"]
 Trigger = Literal["api", "schedule"]
+ChangeKind = Literal["settings", "variants_added", "paused", "resumed", "completed"]
 T = TypeVar("T")
 
 
@@ -78,6 +79,21 @@ class Variant:
     is_control: bool = False
 
 
+# The changes an experiment keeps: the latest MAX_CHANGES, older ones dropped.
+MAX_CHANGES = 50
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change of an experiment's settings, variants or status, kept on the experiment
+    and written in the same transaction as the change itself."""
+
+    at: dt.datetime  # timezone-aware UTC
+    kind: ChangeKind
+    detail: str  # short, for people: "control_floor 0.1 -> 0", "added b, c"
+    latest_day: dt.date | None = None  # the latest data day stored when it was made
+
+
 @dataclass(frozen=True)
 class Experiment:
     id: str
@@ -98,6 +114,8 @@ class Experiment:
     # mark_snapshot_state; "" before the first. The scheduled recompute skips an experiment
     # whose state has not moved since, without reading anything else of it.
     snapshot_state: str = ""
+    # The latest MAX_CHANGES changes, oldest first; update_experiment stores them as given.
+    changes: tuple[Change, ...] = ()
 
 
 def snapshot_state_of(experiment: Experiment) -> str:
@@ -125,6 +143,7 @@ class Snapshot:
     totals: dict[str, dict[str, int]]  # variant -> {"impressions", "clicks", "conversions"}
     data_fingerprint: str
     status: str = "optimizing"
+    latest_day: dt.date | None = None  # the latest data day counted; None without data
 
 
 @dataclass(frozen=True)
@@ -162,7 +181,8 @@ class Store(Protocol):
 
     def update_experiment(self, experiment: Experiment, expected_version: int) -> Experiment:
         """Replace the experiment if its stored version is expected_version; the stored copy
-        gets version expected_version + 1 and is returned. Conflict on a version mismatch,
+        gets version expected_version + 1 and is returned (its changes with it, in the same
+        transaction). Conflict on a version mismatch,
         ExperimentNotFound if absent."""
 
     def delete_experiment(self, experiment_id: str) -> None:

@@ -397,7 +397,7 @@ class DynamoDBStore:
             "variants_declared": {"BOOL": e.variants_declared},
             "version": _n(e.version),
         }
-        text = ("id", "name", "description", "status", "variants", "settings")
+        text = ("id", "name", "description", "status", "variants", "settings", "changes")
         for name in (*text, "created_at", "updated_at"):
             item[name] = _s(f[name])
         return item
@@ -467,7 +467,7 @@ class DynamoDBStore:
 
         item = self._meta_item(experiment)
         _check_item(item)
-        names = ("name", "description", "status", "variants", "settings", "updated_at")
+        names = ("name", "description", "status", "variants", "settings", "updated_at", "changes")
         values: dict[str, Any] = {f":{n}": item[n] for n in names}
         values |= {
             ":declared": item["variants_declared"],
@@ -842,7 +842,8 @@ class DynamoDBStore:
         pk = _s(_exp_key(snapshot.experiment_id))
         meta_key = {tables.PK: pk, tables.SK: _s("META")}
         sk = f"ALLOC#{f['computed_at']}#{snapshot.data_fingerprint}#{uuid.uuid4().hex[:12]}"
-        item: Item = {tables.PK: pk, tables.SK: _s(sk), **{n: _s(v) for n, v in f.items()}}
+        fields = {n: _s(v) for n, v in f.items() if v is not None}  # latest_day may be None
+        item: Item = {tables.PK: pk, tables.SK: _s(sk), **fields}
         for _ in range(self.max_attempts):
             meta = self._get_meta(snapshot.experiment_id)
             if meta is None:

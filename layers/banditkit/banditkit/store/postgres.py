@@ -115,15 +115,20 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (2, "ALTER TABLE experiments ADD COLUMN data_version bigint NOT NULL DEFAULT 0"),
     (3, "CREATE INDEX idempotency_by_age ON idempotency (experiment_id, created_at)"),
     (4, "ALTER TABLE experiments ADD COLUMN snapshot_state text NOT NULL DEFAULT ''"),
+    (
+        6,
+        "ALTER TABLE experiments ADD COLUMN changes jsonb NOT NULL DEFAULT '[]';"
+        "ALTER TABLE snapshots ADD COLUMN latest_day date",
+    ),
 )
 
 _EXPERIMENT_COLUMNS = (  # jsonb read back as its text, as experiment_from_fields expects
     "id, name, description, status, variants::text, variants_declared, "
-    "settings::text, created_at, updated_at, version, data_version, snapshot_state"
+    "settings::text, created_at, updated_at, version, data_version, snapshot_state, changes::text"
 )
 _SNAPSHOT_COLUMNS = (
     "experiment_id, computed_at, trigger, allocations::text, p_best::text, "
-    "totals::text, data_fingerprint, status"
+    "totals::text, data_fingerprint, status, latest_day"
 )
 _UPSERT = {
     "set": (

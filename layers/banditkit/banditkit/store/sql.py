@@ -50,6 +50,7 @@ UPDATED = (
     "variants_declared",
     "settings",
     "updated_at",
+    "changes",
 )
 
 

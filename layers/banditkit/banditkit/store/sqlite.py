@@ -121,6 +121,8 @@ _ADD_VARIANTS = "UPDATE experiments SET variants = ?, version = version + 1 WHER
 _ADDED_COLUMNS = (
     ("experiments", "data_version", "INTEGER NOT NULL DEFAULT 0"),
     ("experiments", "snapshot_state", "TEXT NOT NULL DEFAULT ''"),
+    ("experiments", "changes", "TEXT NOT NULL DEFAULT '[]'"),
+    ("snapshots", "latest_day", "TEXT"),
 )
 
 
