@@ -169,7 +169,8 @@ class ExperimentOut(Response):
     created_at: dt.datetime = Field(description="Creation time (UTC).")
     updated_at: dt.datetime = Field(description="Last change (UTC).")
     changes: list[ChangeOut] = Field(
-        description="Changes of settings, variants and status, oldest first (the latest 50)."
+        default_factory=list,  # (absent from older servers' answers: the client still parses)
+        description="Changes of settings, variants and status, oldest first (the latest 50).",
     )
 
 

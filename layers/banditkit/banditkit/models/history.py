@@ -19,6 +19,7 @@ class SnapshotOut(Response):
     totals: dict[str, dict[str, int]] = Field(description="Variant -> counted totals.")
     data_fingerprint: str = Field(description="Digest of the data used.")
     latest_day: dt.date | None = Field(
+        default=None,  # (absent from older servers' answers: the client still parses)
         description="The latest data day the snapshot counted (null without data, and for "
         "snapshots stored before this field).",
     )
