@@ -56,3 +56,24 @@ def test_url_options_and_lazy_pool(schema: str) -> None:
     store.close()
     with pytest.raises(ValueError, match="identifier"):
         PostgresStore(pg_url(), schema="Robert'); DROP TABLE x;--")
+
+
+def test_a_migration_numbered_below_the_applied_ones_still_runs(
+    schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a database with every migration of this version applied
+    first = PostgresStore(pg_url(), schema=schema, pool_max=1)
+    first.ping()
+    first.close()
+    # When a release brings one numbered below the latest applied (two branches merged)
+    late = (max(v for v, _ in MIGRATIONS) - 1, "CREATE TABLE merged_late (x integer)")
+    assert late[0] not in {v for v, _ in MIGRATIONS}
+    monkeypatch.setattr("banditkit.store.postgres.MIGRATIONS", tuple(sorted([*MIGRATIONS, late])))
+    again = PostgresStore(pg_url(), schema=schema, pool_max=1)
+    again.ping()
+    again.close()
+    # Then it is applied too, once
+    with psycopg.connect(pg_url()) as conn:
+        rows = conn.execute(f"SELECT version FROM {schema}.banditkit_migrations").fetchall()
+        conn.execute(f"SELECT x FROM {schema}.merged_late")
+    assert sorted(r[0] for r in rows) == sorted([*(v for v, _ in MIGRATIONS), late[0]])

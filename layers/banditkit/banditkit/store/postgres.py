@@ -266,10 +266,12 @@ class PostgresStore(SqlStore):
             "CREATE TABLE IF NOT EXISTS banditkit_migrations "
             "(version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
         )
-        row = conn.execute("SELECT coalesce(max(version), 0) FROM banditkit_migrations").fetchone()
-        applied = int(row[0]) if row else 0
+        # each version not applied yet, also one numbered below the latest applied (branches
+        # that took numbers in parallel can merge in either order)
+        rows = conn.execute("SELECT version FROM banditkit_migrations").fetchall()
+        applied = {int(r[0]) for r in rows}
         for version, sql in MIGRATIONS:
-            if version > applied:
+            if version not in applied:
                 conn.execute(sql)
                 conn.execute("INSERT INTO banditkit_migrations (version) VALUES (%s)", (version,))
 
