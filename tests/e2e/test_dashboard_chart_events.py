@@ -160,6 +160,26 @@ def test_every_time_chart_marks_the_changes_at_their_data_day(
     shoot(page, "experiment-chart-events")
 
 
+def test_a_variant_that_appears_with_its_events_is_marked_at_its_first_day(
+    page: Any, server: Server, api: httpx.Client
+) -> None:
+    # Given an experiment that declares no variants, and c's first events on day 3
+    exp_id = create_experiment(api, "Undeclared", None)
+    post_day(api, exp_id, DAYS[0], {"control": (100, 5, 0), "b": (100, 6, 0)})
+    post_day(api, exp_id, DAYS[1], {"control": (100, 5, 0), "b": (100, 6, 0)})
+    post_day(api, exp_id, DAYS[2], {"control": (100, 5, 0), "c": (100, 7, 0)})
+    open_experiment(page, server, exp_id, ready="#data-impressions:not([hidden])")
+    # Then c is marked where its data begins (and control and b, there from day 1, are not)
+    assert page.locator("#chart-events-list li").all_inner_texts() == [
+        f"{DAYS[2]} · Variant added: c (first data)"
+    ]
+    for canvas in ("chart-ctr", "chart-impressions"):
+        marks = chart(page, canvas)["markers"]
+        assert [(m["kind"], m["at"], m["number"]) for m in marks] == [
+            ("variants_added", DAYS[2], 1)
+        ]
+
+
 def test_stacked_impressions_match_the_daily_data(
     page: Any, server: Server, api: httpx.Client, lived: str
 ) -> None:

@@ -19,13 +19,28 @@ function winnerOf(item) {
 
 /**
  * The events to mark, oldest first: [{day, kind, label, detail, number}]. `day` is the latest
- * data day when it happened (null: before any data, drawn at the first day). A winner counts
+ * data day when it happened (null: before any data, drawn at the first day); a variant that
+ * appeared with its events counts from its first day of data. A winner counts
  * from the first snapshot, by data day, whose status says so after one that did not.
  */
 export function chartEvents(exp, historyItems, days, windowDays) {
   const events = (exp?.changes ?? []).map((c) => ({
     day: c.latest_day ?? null, at: c.at, kind: c.kind, detail: c.detail,
   }));
+  // Variants of an experiment that declares none appear with their events: the first day
+  // with a row for one that came after the first day of data is its "added" day.
+  if (exp && !exp.variants_declared && days?.length) {
+    const first = new Map();
+    for (const d of days) {
+      for (const v of d.variants ?? []) {
+        const name = v.variant_name ?? v.name;
+        if (!first.has(name)) first.set(name, d.date);
+      }
+    }
+    for (const [name, day] of first) {
+      if (day > days[0].date) events.push({ day, at: '', kind: 'variants_added', detail: `${name} (first data)` });
+    }
+  }
   let before = null;
   for (const { day, item } of historyByDataDay(historyItems ?? [], days ?? [], windowDays)) {
     const won = item.status === 'winner_found';
