@@ -256,6 +256,7 @@ export function chartsPanel() {
   }
 
   function unavailable() {
+    lastRates = null; // the toggle must not bring back the previous load's data
     for (const key of Object.keys(charts)) empty(key, 'Unavailable until the allocation loads.');
   }
 
