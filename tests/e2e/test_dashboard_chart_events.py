@@ -3,12 +3,13 @@ charts between daily and cumulative values, and give the sample behind every poi
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
 import pytest
 
-from .conftest import DESKTOP, PHONE, Server, settle
+from .conftest import DESKTOP, PHONE, Server, Watch, settle
 from .test_accessibility import violations
 from .test_dashboard import create_experiment, open_experiment, post_day
 
@@ -260,6 +261,31 @@ def test_rate_charts_switch_between_daily_and_cumulative(
     assert chart(page, "chart-ctr")["data"][0] == pytest.approx([0.01, 0.025, 0.03])
     page.check("#mode-ctr-daily")
     assert chart(page, "chart-ctr")["data"][0] == pytest.approx([0.01, 0.03, 0.05])
+
+
+def test_after_a_failed_load_the_toggle_brings_no_old_data_back(
+    page: Any, server: Server, api: httpx.Client, watch: Watch
+) -> None:
+    exp_id = create_experiment(api, "Fails", ["control", "b"])
+    post_day(api, exp_id, DAYS[0], {"control": (100, 5, 0), "b": (100, 6, 0)})
+    open_experiment(page, server, exp_id, ready="#data-ctr:not([hidden])")
+    # When the allocation and the report fail on the next load
+    watch.expect_status(500)
+    problem = {"type": "about:blank", "title": "Internal Server Error", "status": 500}
+    page.route(
+        re.compile(r"/(allocation\?|experiments/[^/]+/report)"),
+        lambda route: route.fulfill(
+            status=500, json=problem, headers={"content-type": "application/problem+json"}
+        ),
+    )
+    page.click("#refresh-button")
+    page.wait_for_selector("#figure-ctr .chart-empty:not([hidden])")
+    # Then switching to cumulative keeps saying so instead of drawing the old data
+    page.check("#mode-ctr-cumulative")
+    drawn = "() => Boolean(Chart.getChart(document.getElementById('chart-ctr')))"
+    assert page.evaluate(drawn) is False
+    assert page.is_visible("#figure-ctr .chart-empty")
+    assert page.inner_text("#figure-ctr .chart-empty") == "Unavailable until the allocation loads."
 
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["1440", "375"])
