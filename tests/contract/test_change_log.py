@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 
 import pytest
-from banditkit.store import Change, Conflict, Store
+from banditkit.store import Change, Conflict, DailyRow, Store
 
 from .test_store import T0, experiment, snapshot
 
@@ -66,3 +66,20 @@ def test_a_snapshot_keeps_its_latest_data_day(store: Store, latest_day: dt.date 
     assert store.write_snapshot(snap)
     assert store.latest_snapshot("exp-1") == snap
     assert store.list_snapshots("exp-1").items[0].latest_day == latest_day
+
+
+def test_latest_day_is_the_greatest_stored_date(store: Store) -> None:
+    store.create_experiment(experiment())
+    assert store.latest_day("exp-1") is None
+    assert store.latest_day("unknown") is None
+    # Given rows written out of order, for variants whose names sort either way
+    later = D1 + dt.timedelta(days=40)
+    store.write_daily("exp-1", [DailyRow(later, "a", 5, 1), DailyRow(D1, "zz", 5, 1)], "set")
+    store.write_daily("exp-1", [DailyRow(D1 + dt.timedelta(days=3), "zz", 0, 0)], "set")
+    # Then the latest day is the greatest date, as read_daily has it
+    assert store.latest_day("exp-1") == later
+    assert store.latest_day("exp-1") == max(r.date for r in store.read_daily("exp-1"))
+    # and another experiment's days do not count
+    store.create_experiment(experiment("exp-2"))
+    store.write_daily("exp-2", [DailyRow(later + dt.timedelta(days=1), "a", 1, 0)], "set")
+    assert store.latest_day("exp-1") == later

@@ -5,11 +5,10 @@ same transaction as the update itself."""
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from typing import Any
 
 from banditkit import models
-from banditkit.service.loading import engine_settings, load
+from banditkit.service.loading import engine_settings
 from banditkit.store import MAX_CHANGES, Change, Experiment, Store
 
 MAX_DETAIL = 200
@@ -27,7 +26,7 @@ def with_changes_logged(store: Store, before: Experiment, after: Experiment) -> 
     found = _changes(before, after)
     if not found:
         return after
-    latest = _latest_day(store, before.id)
+    latest = store.latest_day(before.id)  # one indexed lookup, not the experiment's rows
     logged = [Change(after.updated_at, kind, _short(detail), latest) for kind, detail in found]
     return dataclasses.replace(after, changes=(*before.changes, *logged)[-MAX_CHANGES:])
 
@@ -55,8 +54,3 @@ def _value(value: Any) -> str:
 
 def _short(text: str) -> str:
     return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"
-
-
-def _latest_day(store: Store, experiment_id: str) -> dt.date | None:
-    """The latest data day stored (the loading cache spares the read when unchanged)."""
-    return max((d.day for d in load(store, experiment_id).days), default=None)

@@ -252,6 +252,10 @@ class Store(Protocol):
         """Rows with start <= date <= end, ordered by (date, variant_name); empty for an
         unknown experiment (callers check the experiment first)."""
 
+    def latest_day(self, experiment_id: str) -> dt.date | None:
+        """The latest date with a stored row (the greatest date of read_daily), None without
+        rows or for an unknown experiment; one indexed lookup, whatever the rows held."""
+
     # snapshots
     def mark_snapshot_state(self, experiment_id: str, state: str) -> None:
         """Record the state the latest snapshot was computed from (Experiment.snapshot_state),

@@ -813,6 +813,19 @@ class DynamoDBStore:
             for i in items
         ]
 
+    def latest_day(self, experiment_id: str) -> dt.date | None:
+        # SK = DAY#<yyyy-mm-dd>#<variant>: the last DAY# key, read backwards, holds the date
+        for item in self._query(
+            TableName=self.table,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :day)",
+            ExpressionAttributeValues={":pk": _s(_exp_key(experiment_id)), ":day": _s("DAY#")},
+            ScanIndexForward=False,
+            ConsistentRead=True,
+            Limit=1,
+        ):
+            return dt.date.fromisoformat(item[tables.SK]["S"][4:14])
+        return None
+
     # snapshots -------------------------------------------------------------------------
 
     def mark_snapshot_state(self, experiment_id: str, state: str) -> None:
