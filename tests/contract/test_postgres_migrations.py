@@ -92,3 +92,24 @@ def test_migration_5_fills_search_text_and_leader_of_stored_experiments(
     assert [(e.id, e.leader, e.shipped_variant) for e in found] == [
         ("exp-1", Leader("b", 0.7), None)
     ]
+
+
+def test_a_migration_numbered_below_the_applied_ones_still_runs(
+    schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a database with every migration but 5 applied (two branches took 5 and 6)
+    without_5 = tuple(m for m in MIGRATIONS if m[0] != 5)
+    monkeypatch.setattr("banditkit.store.postgres.MIGRATIONS", without_5)
+    first = PostgresStore(pg_url(), schema=schema, pool_max=1)
+    first.ping()
+    first.close()
+    # When the merged release brings 5, numbered below the latest applied
+    monkeypatch.setattr("banditkit.store.postgres.MIGRATIONS", MIGRATIONS)
+    again = PostgresStore(pg_url(), schema=schema, pool_max=1)
+    again.ping()
+    again.close()
+    # Then it is applied too, once, and its columns exist
+    with psycopg.connect(pg_url()) as conn:
+        rows = conn.execute(f"SELECT version FROM {schema}.banditkit_migrations").fetchall()
+        conn.execute(f"SELECT shipped_variant, changes FROM {schema}.experiments")
+    assert sorted(r[0] for r in rows) == sorted(v for v, _ in MIGRATIONS)

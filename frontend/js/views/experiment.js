@@ -197,6 +197,7 @@ export function renderExperiment(main, app, id) {
     signals.draw(alloc, days);
     table.draw(variants, shares, control, shaped.liftMap, metric);
     const windowDays = alloc.settings?.window_days ?? ctx.exp.settings?.window_days ?? null;
+    charts.setEvents(ctx.exp, historyResult, days, windowDays);
     charts.drawRates(days, names, metricsResult);
     charts.drawHistory(historyResult, names, days, windowDays);
     charts.drawRegret(reportResult, shaped.regretByDay, metric);

@@ -64,7 +64,8 @@ function snapshotImpressions(item) {
 }
 
 /**
- * The data day of each snapshot: the latest day whose counted impressions (all days up to it,
+ * The data day of each snapshot: its `latest_day` (the API's, since snapshots record it);
+ * for snapshots stored before that field, the latest day whose counted impressions (all days up to it,
  * or the window's days when window_days is set) equal the snapshot's total; else the UTC date
  * it was computed on. Returns one point per day, the day's last snapshot, oldest day first:
  * [{day, item}].
@@ -88,7 +89,7 @@ export function historyByDataDay(items, days, windowDays) {
   for (const item of sorted) {
     const total = snapshotImpressions(item);
     if (anyData && total === 0) continue;
-    const day = (total > 0 && counted.get(total)) || String(item.computed_at).slice(0, 10);
+    const day = item.latest_day || (total > 0 && counted.get(total)) || String(item.computed_at).slice(0, 10);
     byDay.set(day, item);
   }
   return [...byDay.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([day, item]) => ({ day, item }));

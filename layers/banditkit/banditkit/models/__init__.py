@@ -69,6 +69,7 @@ SUBMODULES: dict[str, tuple[str, ...]] = {
         "SearchQuery",
         "ExperimentPage",
         "HealthOut",
+        "ChangeOut",
     ),
     "events": (
         "EventVariant",
@@ -168,6 +169,7 @@ if TYPE_CHECKING:  # for mypy: the same names, grouped as in SUBMODULES
         SearchQuery as SearchQuery,
         ExperimentPage as ExperimentPage,
         HealthOut as HealthOut,
+        ChangeOut as ChangeOut,
     )
     from banditkit.models.events import (
         EventVariant as EventVariant,

@@ -154,6 +154,20 @@ class LeaderOut(Response):
     p_best: float = Field(description="Probability that it is the best variant.")
 
 
+class ChangeOut(Response):
+    """One logged change of settings, variants or status."""
+
+    at: dt.datetime = Field(description="When it was made (UTC).")
+    kind: Literal["settings", "variants_added", "paused", "resumed", "completed"] = Field(
+        description="What changed."
+    )
+    detail: str = Field(description='Short, for people: "control_floor 0.1 → 0", "added b".')
+    latest_day: dt.date | None = Field(
+        description="The latest data day stored when it was made (null before any data): "
+        "charts by data day mark it there."
+    )
+
+
 class ExperimentOut(Response):
     """An experiment."""
 
@@ -180,6 +194,10 @@ class ExperimentOut(Response):
             "The variant most likely best in the latest allocation snapshot, with that "
             "probability; null before a snapshot in which every variant has impressions."
         ),
+    )
+    changes: list[ChangeOut] = Field(
+        default_factory=list,  # (absent from older servers' answers: the client still parses)
+        description="Changes of settings, variants and status, oldest first (the latest 50).",
     )
 
 

@@ -18,6 +18,11 @@ class SnapshotOut(Response):
     p_best: dict[str, float] = Field(description="Variant -> P(best).")
     totals: dict[str, dict[str, int]] = Field(description="Variant -> counted totals.")
     data_fingerprint: str = Field(description="Digest of the data used.")
+    latest_day: dt.date | None = Field(
+        default=None,  # (absent from older servers' answers: the client still parses)
+        description="The latest data day the snapshot counted (null without data, and for "
+        "snapshots stored before this field).",
+    )
 
 
 class HistoryEntry(Response):

@@ -136,6 +136,7 @@ def _snapshot(
         },
         data_fingerprint=loaded.fingerprint,
         status=allocation.status,
+        latest_day=max((d.day for d in loaded.days), default=None),
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from banditkit import models
+from banditkit.service.change_log import change_out, with_changes_logged
 from banditkit.service.errors import FieldError, InvalidRequest
 from banditkit.service.loading import (
     UPDATE_RETRIES,
@@ -46,6 +47,7 @@ def experiment_out(exp: Experiment) -> models.ExperimentOut:
             if exp.leader is None
             else models.LeaderOut(variant=exp.leader.variant, p_best=exp.leader.p_best)
         ),
+        changes=[change_out(c) for c in exp.changes],
     )
 
 
@@ -103,10 +105,12 @@ def get_experiment(store: Store, experiment_id: str) -> models.ExperimentOut:
 def update_experiment(
     store: Store, experiment_id: str, patch: models.ExperimentPatch, *, now: Clock = utcnow
 ) -> models.ExperimentOut:
-    """Apply a partial update with optimistic versioning (retried on a concurrent change)."""
+    """Apply a partial update with optimistic versioning (retried on a concurrent change).
+    Changes of settings, variants and status are logged on the experiment (change_log.py)."""
     for attempt in range(UPDATE_RETRIES):
         exp = store.get_experiment(experiment_id)
         updated = _patched(exp, patch, now())
+        updated = with_changes_logged(store, exp, updated)
         try:
             return experiment_out(store.update_experiment(updated, expected_version=exp.version))
         except Conflict:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 from banditkit.store.base import (
+    MAX_CHANGES,
     MAX_COUNT,
+    Change,
     Conflict,
     DailyRow,
     Experiment,
@@ -27,7 +29,9 @@ from banditkit.store.base import (
 )
 
 __all__ = [
+    "MAX_CHANGES",
     "MAX_COUNT",
+    "Change",
     "Conflict",
     "DailyRow",
     "Experiment",

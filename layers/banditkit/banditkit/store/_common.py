@@ -11,6 +11,7 @@ from typing import Any
 
 from banditkit.store.base import (
     MAX_COUNT,
+    Change,
     Conflict,
     DailyRow,
     Experiment,
@@ -229,6 +230,7 @@ EXPERIMENT_FIELDS = (
     "shipped_variant",
     "leader",
     "search_text",
+    "changes",
 )
 SNAPSHOT_FIELDS = (
     "experiment_id",
@@ -239,6 +241,7 @@ SNAPSHOT_FIELDS = (
     "totals",
     "data_fingerprint",
     "status",
+    "latest_day",
 )
 
 
@@ -260,6 +263,7 @@ def experiment_fields(e: Experiment) -> dict[str, Any]:
         "shipped_variant": e.shipped_variant or "",
         "leader": leader_json(e.leader),
         "search_text": search_text_of(e.id, e.name),
+        "changes": changes_json(e.changes),
     }
 
 
@@ -279,6 +283,7 @@ def experiment_from_fields(f: dict[str, Any]) -> Experiment:
         snapshot_state=str(f.get("snapshot_state", "")),
         shipped_variant=str(f.get("shipped_variant", "")) or None,
         leader=leader_from_json(str(f.get("leader", ""))),
+        changes=changes_from_json(f.get("changes") or "[]"),
     )
 
 
@@ -292,6 +297,7 @@ def snapshot_fields(s: Snapshot) -> dict[str, Any]:
         "totals": dumps(s.totals),
         "data_fingerprint": s.data_fingerprint,
         "status": s.status,
+        "latest_day": None if s.latest_day is None else s.latest_day.isoformat(),
     }
 
 
@@ -305,4 +311,34 @@ def snapshot_from_fields(f: dict[str, Any]) -> Snapshot:
         totals=json.loads(f["totals"]),
         data_fingerprint=str(f["data_fingerprint"]),
         status=str(f["status"]),
+        latest_day=_day_or_none(f.get("latest_day")),
+    )
+
+
+def _day_or_none(value: Any) -> dt.date | None:
+    """A stored day: a date (PostgreSQL), its ISO text (SQLite, DynamoDB), or nothing."""
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(value) if value else None
+
+
+def changes_json(changes: Sequence[Change]) -> str:
+    return json.dumps(
+        [
+            {
+                "at": ts(c.at),
+                "kind": c.kind,
+                "detail": c.detail,
+                "latest_day": None if c.latest_day is None else c.latest_day.isoformat(),
+            }
+            for c in changes
+        ],
+        separators=(",", ":"),
+    )
+
+
+def changes_from_json(text: str) -> tuple[Change, ...]:
+    return tuple(
+        Change(parse_ts(c["at"]), c["kind"], str(c["detail"]), _day_or_none(c["latest_day"]))
+        for c in json.loads(text)
     )

@@ -14,6 +14,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 WriteMode = Literal["set", "increment"]
 ExperimentStatus = Literal["running", "paused", "completed"]
 Trigger = Literal["api", "schedule"]
+ChangeKind = Literal["settings", "variants_added", "paused", "resumed", "completed"]
 T = TypeVar("T")
 
 
@@ -78,6 +79,21 @@ class Variant:
     is_control: bool = False
 
 
+# The changes an experiment keeps: the latest MAX_CHANGES, older ones dropped.
+MAX_CHANGES = 50
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change of an experiment's settings, variants or status, kept on the experiment
+    and written in the same transaction as the change itself."""
+
+    at: dt.datetime  # timezone-aware UTC
+    kind: ChangeKind
+    detail: str  # short, for people: "control_floor 0.1 -> 0", "added b, c"
+    latest_day: dt.date | None = None  # the latest data day stored when it was made
+
+
 @dataclass(frozen=True)
 class Leader:
     """The variant most likely best in the latest snapshot, and that probability."""
@@ -113,6 +129,8 @@ class Experiment:
     # shows each one's leader without reading its snapshots; None before a snapshot in which
     # every variant has impressions.
     leader: Leader | None = None
+    # The latest MAX_CHANGES changes, oldest first; update_experiment stores them as given.
+    changes: tuple[Change, ...] = ()
 
 
 def snapshot_state_of(experiment: Experiment) -> str:
@@ -140,6 +158,7 @@ class Snapshot:
     totals: dict[str, dict[str, int]]  # variant -> {"impressions", "clicks", "conversions"}
     data_fingerprint: str
     status: str = "optimizing"
+    latest_day: dt.date | None = None  # the latest data day counted; None without data
 
 
 @dataclass(frozen=True)
@@ -177,7 +196,8 @@ class Store(Protocol):
 
     def update_experiment(self, experiment: Experiment, expected_version: int) -> Experiment:
         """Replace the experiment if its stored version is expected_version; the stored copy
-        gets version expected_version + 1 and is returned. Conflict on a version mismatch,
+        gets version expected_version + 1 and is returned (its changes with it, in the same
+        transaction). Conflict on a version mismatch,
         ExperimentNotFound if absent."""
 
     def delete_experiment(self, experiment_id: str) -> None:
@@ -254,6 +274,10 @@ class Store(Protocol):
     ) -> list[DailyRow]:
         """Rows with start <= date <= end, ordered by (date, variant_name); empty for an
         unknown experiment (callers check the experiment first)."""
+
+    def latest_day(self, experiment_id: str) -> dt.date | None:
+        """The latest date with a stored row (the greatest date of read_daily), None without
+        rows or for an unknown experiment; one indexed lookup, whatever the rows held."""
 
     # snapshots
     def mark_snapshot_state(self, experiment_id: str, state: str) -> None:

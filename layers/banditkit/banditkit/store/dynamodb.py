@@ -401,7 +401,16 @@ class DynamoDBStore:
             "variants_declared": {"BOOL": e.variants_declared},
             "version": _n(e.version),
         }
-        text = ("id", "name", "description", "status", "variants", "settings", "shipped_variant")
+        text = (
+            "id",
+            "name",
+            "description",
+            "status",
+            "variants",
+            "settings",
+            "shipped_variant",
+            "changes",
+        )
         for name in (*text, "created_at", "updated_at"):
             item[name] = _s(f[name])
         return item
@@ -479,6 +488,7 @@ class DynamoDBStore:
             "settings",
             "updated_at",
             "shipped_variant",
+            "changes",
         )
         values: dict[str, Any] = {f":{n}": item[n] for n in names}
         values |= {
@@ -843,6 +853,19 @@ class DynamoDBStore:
             for i in items
         ]
 
+    def latest_day(self, experiment_id: str) -> dt.date | None:
+        # SK = DAY#<yyyy-mm-dd>#<variant>: the last DAY# key, read backwards, holds the date
+        for item in self._query(
+            TableName=self.table,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :day)",
+            ExpressionAttributeValues={":pk": _s(_exp_key(experiment_id)), ":day": _s("DAY#")},
+            ScanIndexForward=False,
+            ConsistentRead=True,
+            Limit=1,
+        ):
+            return dt.date.fromisoformat(item[tables.SK]["S"][4:14])
+        return None
+
     # snapshots -------------------------------------------------------------------------
 
     def mark_snapshot_state(self, experiment_id: str, state: str) -> None:
@@ -872,7 +895,8 @@ class DynamoDBStore:
         pk = _s(_exp_key(snapshot.experiment_id))
         meta_key = {tables.PK: pk, tables.SK: _s("META")}
         sk = f"ALLOC#{f['computed_at']}#{snapshot.data_fingerprint}#{uuid.uuid4().hex[:12]}"
-        item: Item = {tables.PK: pk, tables.SK: _s(sk), **{n: _s(v) for n, v in f.items()}}
+        fields = {n: _s(v) for n, v in f.items() if v is not None}  # latest_day may be None
+        item: Item = {tables.PK: pk, tables.SK: _s(sk), **fields}
         for _ in range(self.max_attempts):
             meta = self._get_meta(snapshot.experiment_id)
             if meta is None:

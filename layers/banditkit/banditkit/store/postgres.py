@@ -121,6 +121,11 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         "ADD COLUMN leader text NOT NULL DEFAULT '', "
         "ADD COLUMN search_text text NOT NULL DEFAULT ''",
     ),
+    (
+        6,
+        "ALTER TABLE experiments ADD COLUMN changes jsonb NOT NULL DEFAULT '[]';"
+        "ALTER TABLE snapshots ADD COLUMN latest_day date",
+    ),
 )
 # Python steps run after a migration's SQL, in its transaction.
 _BACKFILLS: dict[int, Callable[[Execute], None]] = {5: backfill_experiments}
@@ -128,11 +133,11 @@ _BACKFILLS: dict[int, Callable[[Execute], None]] = {5: backfill_experiments}
 _EXPERIMENT_COLUMNS = (  # jsonb read back as its text, as experiment_from_fields expects
     "id, name, description, status, variants::text, variants_declared, "
     "settings::text, created_at, updated_at, version, data_version, snapshot_state, "
-    "shipped_variant, leader, search_text"
+    "shipped_variant, leader, search_text, changes::text"
 )
 _SNAPSHOT_COLUMNS = (
     "experiment_id, computed_at, trigger, allocations::text, p_best::text, "
-    "totals::text, data_fingerprint, status"
+    "totals::text, data_fingerprint, status, latest_day"
 )
 _UPSERT = {
     "set": (
@@ -270,10 +275,12 @@ class PostgresStore(SqlStore):
             "CREATE TABLE IF NOT EXISTS banditkit_migrations "
             "(version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
         )
-        row = conn.execute("SELECT coalesce(max(version), 0) FROM banditkit_migrations").fetchone()
-        applied = int(row[0]) if row else 0
+        # each version not applied yet, also one numbered below the latest applied (branches
+        # that took numbers in parallel can merge in either order)
+        rows = conn.execute("SELECT version FROM banditkit_migrations").fetchall()
+        applied = {int(r[0]) for r in rows}
         for version, sql in MIGRATIONS:
-            if version > applied:
+            if version not in applied:
                 conn.execute(sql)
                 if version in _BACKFILLS:
                     _BACKFILLS[version](conn.execute)

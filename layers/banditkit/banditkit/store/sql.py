@@ -59,6 +59,7 @@ UPDATED = (
     "updated_at",
     "shipped_variant",
     "search_text",
+    "changes",
 )
 
 
@@ -165,6 +166,13 @@ class SqlStore:
             params.append(self._day(end))
         rows = self._fetch(sql + " ORDER BY day, variant_name", params)
         return [self._daily(r) for r in rows]
+
+    def latest_day(self, experiment_id: str) -> dt.date | None:
+        rows = self._fetch("SELECT max(day) FROM daily WHERE experiment_id = %s", (experiment_id,))
+        value = rows[0][0] if rows else None
+        if value is None or isinstance(value, dt.date):
+            return value
+        return dt.date.fromisoformat(value)  # SQLite keeps the ISO text
 
     def latest_snapshot(self, experiment_id: str) -> Snapshot | None:
         page = self.list_snapshots(experiment_id, limit=1)

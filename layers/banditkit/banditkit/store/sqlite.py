@@ -127,6 +127,8 @@ _ADDED_COLUMNS = (
     ("experiments", "shipped_variant", "TEXT NOT NULL DEFAULT ''"),
     ("experiments", "leader", "TEXT NOT NULL DEFAULT ''"),
     ("experiments", "search_text", "TEXT NOT NULL DEFAULT ''"),
+    ("experiments", "changes", "TEXT NOT NULL DEFAULT '[]'"),
+    ("snapshots", "latest_day", "TEXT"),
 )
 
 
