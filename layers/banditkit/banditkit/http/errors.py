@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from banditkit.engine import InvalidSettings
 from banditkit.models.common import FieldProblem, Problem
+from banditkit.models.messages import plain_message
 from banditkit.service.errors import FieldError, InvalidRequest, NoVariants, PayloadTooLarge
 from banditkit.store import (
     Conflict,
@@ -110,7 +111,7 @@ def _validation_errors(raw: Sequence[Any]) -> tuple[int, str, str, list[FieldErr
             malformed = True
             errors.append(FieldError("body", "malformed JSON: " + str(e.get("msg", ""))))
             continue
-        msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+        msg = plain_message(e)
         if kind == "missing" and tuple(e.get("loc", ())) == ("body",):
             msg = "a JSON body is required"
         errors.append(FieldError(field_path(e.get("loc", ())), msg))

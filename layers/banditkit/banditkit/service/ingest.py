@@ -8,12 +8,14 @@ import datetime as dt
 import hashlib
 import io
 import json
+import re
 from collections.abc import Sequence
 from typing import TypeVar
 
 from pydantic import ValidationError
 
 from banditkit import models
+from banditkit.models.messages import plain_message
 from banditkit.service.cpu import cpu_slot
 from banditkit.service.errors import FieldError, InvalidRequest, PayloadTooLarge
 from banditkit.service.experiments import check_variant_names
@@ -22,6 +24,8 @@ from banditkit.store import DailyRow, Experiment, IdempotencyRecord, Store
 MAX_CSV_ERRORS = 200
 # Rows of one import: its parse holds them all (about 0.5 KB each) before the write.
 MAX_IMPORT_ROWS = 100_000
+# A count cell read as an integer (ASCII digits, at most 18, an optional minus sign).
+_INTEGER = re.compile(r"-?[0-9]{1,18}")
 
 
 def request_hash(body: models.EventsIn) -> str:
@@ -124,16 +128,14 @@ def parse_row(line: int, cells: dict[str, str]) -> tuple[models.CsvRow | None, l
         values["variant_name"] = name[1:]
     for k in ("impressions", "clicks", "conversions"):
         value = cells.get(k)
-        if value is not None and value.isascii() and value.isdigit() and len(value) <= 18:
-            values[k] = int(value)  # else left a string: the strict model names the cell
+        if value is not None and _INTEGER.fullmatch(value):
+            values[k] = int(value)  # -5 too, so that it reads "must be 0 or more"
+        # else left a string: the strict model says "must be a whole number"
     try:
         return models.CsvRow.model_validate(values), []
     except ValidationError as err:
         return None, [
-            FieldError(
-                f"line.{line}.{'.'.join(str(p) for p in e['loc'])}",
-                e["msg"].removeprefix("Value error, "),
-            )
+            FieldError(f"line.{line}.{'.'.join(str(p) for p in e['loc'])}", plain_message(e))
             for e in err.errors(include_url=False)
         ]
 
