@@ -84,3 +84,14 @@ export function apiBaseDialog(current, fallback) {
     }, 'Save'),
   ]);
 }
+
+/**
+ * choiceDialog({title, body: [nodes], choices: [{value, label, kind}]}) → the chosen value,
+ * or null when dismissed (Escape). The first choice is focused, so make it the safe one.
+ */
+export function choiceDialog({ title, body, choices }) {
+  return openDialog(title, body, (finish) => choices.map((c) => h('button', {
+    type: 'button', class: c.kind ?? 'secondary', dataset: { choice: c.value },
+    onclick: () => finish(c.value),
+  }, c.label)));
+}
