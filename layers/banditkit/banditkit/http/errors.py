@@ -201,7 +201,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(PayloadTooLarge)
     async def _too_large(request: Request, exc: PayloadTooLarge) -> JSONResponse:
-        return problem_response(413, "too-large", str(exc))
+        return problem_response(413, "too-large", str(exc), exc.errors)
 
     @app.exception_handler(TooManyVariants)
     async def _too_many_variants(request: Request, exc: TooManyVariants) -> JSONResponse:
