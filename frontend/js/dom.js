@@ -86,8 +86,9 @@ export function errorBox(error, retry) {
   // A refusal that lists its fields: the list says it all (the API's detail is generic).
   const status = error?.status ?? error?.problem?.status;
   const listed = errs.length > 0 && (status === 422 || status === 413);
-  const title = listed ? 'Nothing was saved: please fix this first'
-    : error?.problem?.title || error?.message || 'Something went wrong';
+  const title = error?.title
+    ?? (listed ? 'Nothing was saved: please fix this first'
+      : error?.problem?.title || error?.message || 'Something went wrong');
   const detail = listed ? null : error?.problem?.detail;
   lines.push(h('strong', null, title));
   if (detail && detail !== title) lines.push(h('p', null, detail));

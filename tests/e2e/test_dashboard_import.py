@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from banditkit.http.limits import CSV_LIMIT
 
 from .conftest import Server, Watch
 from .test_dashboard import create_experiment, csv_file, open_experiment, post_day
@@ -97,6 +98,9 @@ def test_a_file_past_the_cap_is_refused_before_it_is_sent(
     open_experiment(page, server, exp_id, ready="#import-form")
     big = HEADER + "2026-11-01,control,10,1,0\n" * (5 * 1024 * 1024 // 26 + 10)
     assert len(big) > 5 * 1024 * 1024
+    # The page's cap is the server's
+    cap = page.evaluate("() => import('./js/problems.js').then((m) => m.CSV_MAX_BYTES)")
+    assert cap == CSV_LIMIT
     import_file(page, big, "set", name="big.csv")
     errors = page.locator("#import-errors")
     errors.wait_for()
