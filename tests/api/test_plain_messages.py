@@ -86,3 +86,24 @@ def test_a_file_past_the_cap_is_named_in_megabytes(api: Any) -> None:
     body = api.problem(r, 413, "body")
     assert body["detail"] == "the file is larger than 5 MB; nothing was stored"
     assert errors(body) == {"body": "is larger than 5 MB"}
+
+
+def test_a_file_names_what_is_wrong_with_it_as_a_whole(api: Any) -> None:
+    exp = api.create(variants=[{"name": "control", "is_control": True}, {"name": "b"}])
+    url = f"/experiments/{exp['id']}/import"
+    csv = {"content-type": "text/csv"}
+    empty = api.problem(api.client.post(url, content=HEADER, headers=csv), 422, "body")
+    assert errors(empty) == {"body": "has no data rows"}
+    latin = api.problem(api.client.post(url, content=b"\xff\xfe", headers=csv), 422, "body")
+    assert errors(latin) == {"body": "is not UTF-8 text"}
+    unknown = HEADER + "2025-01-01,zz,10,1,0\n"
+    body = api.problem(api.client.post(url, content=unknown, headers=csv), 422)
+    assert errors(body) == {
+        "line.2.variant_name": "must be one of the declared variants: b, control (add 'zz' first)"
+    }
+    day = day_body(exp["id"], variant_name="zz")
+    body = api.problem(api.client.post("/events", json=day), 422)
+    assert errors(body) == {
+        "variants.0.variant_name": "must be one of the declared variants: b, control "
+        "(add 'zz' first)"
+    }

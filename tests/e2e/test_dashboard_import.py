@@ -75,6 +75,7 @@ def test_csv_rows_say_what_is_wrong_in_the_apis_words(
         "2026-11-01,b,10,11,0\n"
         "2026-11-02,b,1.5,1,0\n"
         "2026-02-30,control,10,1,0\n"
+        "2026-11-03,zz,10,1,0\n"
     )
     import_file(page, bad, "set")
     errors = page.locator("#import-errors")
@@ -87,6 +88,7 @@ def test_csv_rows_say_what_is_wrong_in_the_apis_words(
         "Line 3: Clicks (11) can't exceed impressions (10) for b.",
         "Line 4: Impressions must be a whole number.",
         "Line 5: Date must be a real date, YYYY-MM-DD.",
+        "Line 6: Variant name must be one of the declared variants: b, control (add 'zz' first).",
     ]
     assert stored(api, exp_id) == {}
 

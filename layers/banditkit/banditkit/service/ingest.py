@@ -104,7 +104,7 @@ def import_csv(
         try:
             rows = _read_csv(exp, data)
         except UnicodeDecodeError:
-            raise InvalidRequest([FieldError("body", "the file is not UTF-8 text")]) from None
+            raise InvalidRequest([FieldError("body", "is not UTF-8 text")]) from None
     out = models.ImportOut(
         experiment_id=exp.id,
         mode=mode,
@@ -189,7 +189,8 @@ def _read_csv(exp: Experiment, data: bytes) -> list[DailyRow]:
             problems.append(
                 FieldError(
                     f"line.{line}.variant_name",
-                    f"unknown variant {row.variant_name!r}; declared: {', '.join(sorted(known))}",
+                    f"must be one of the declared variants: {', '.join(sorted(known))} "
+                    f"(add {row.variant_name!r} first)",
                 )
             )
         key = (row.date, row.variant_name)
@@ -202,7 +203,7 @@ def _read_csv(exp: Experiment, data: bytes) -> list[DailyRow]:
             DailyRow(row.date, row.variant_name, row.impressions, row.clicks, row.conversions)
         )
     if not rows and not problems:
-        problems.append(FieldError("body", "no data rows"))
+        problems.append(FieldError("body", "has no data rows"))
     if not problems:
         names = list(dict.fromkeys(r.variant_name for r in rows))
         try:
