@@ -82,14 +82,23 @@ def test_drift_changes_the_winner(api: Any) -> None:
 
 
 def test_caps_name_the_field_and_answer_before_running(api: Any) -> None:
+    # Days summed over the runs: 19 seeds x 40 days = 760 > 730
     long = {**BODY, "days": 40}
-    over = models.SIM_MAX_TOTAL_WORK // (40 * 2) + 1
-    body = api.problem(api.client.post("/simulate", json={**long, "seeds": over}), 413, "seeds")
-    assert body["detail"].startswith(f"seeds x days x variants = {over * 80} exceeds the cap")
-    half = over // 2 + 1
-    both = {**long, "seeds": half, "compare_settings": {}}
+    body = api.problem(api.client.post("/simulate", json={**long, "seeds": 19}), 413, "seeds")
+    assert body["detail"] == "seeds x days = 760 exceeds the cap of 730; lower seeds or days"
+    assert body["errors"] == [{"field": "seeds", "message": "seeds x days must be at most 730"}]
+    both = {**long, "seeds": 10, "compare_settings": {}}
     body = api.problem(api.client.post("/simulate", json=both), 413, "seeds")
-    assert "x 2 (compare_settings)" in body["detail"]
+    assert body["detail"].startswith("seeds x days x 2 (compare_settings) = 800 exceeds")
+    # Days x variants summed over the runs: 11 x 20 x 10 = 2,200 > 2,000; 10 seeds fit
+    ten = [{"name": f"v{i}", "rate": 0.05 + i / 100} for i in range(10)]
+    wide = {**BODY, "variants": ten, "days": 20}
+    body = api.problem(api.client.post("/simulate", json={**wide, "seeds": 11}), 413, "seeds")
+    assert body["detail"].startswith("seeds x days x variants = 2200 exceeds the cap of 2000")
+    fits = api.client.post("/simulate", json={**wide, "seeds": 10})
+    assert fits.status_code == 200, fits.text
+    assert fits.json()["over_seeds"]["seeds"] == 10
+    # The field's own bound and the one-run cap
     fields = api.problem(api.client.post("/simulate", json={**BODY, "seeds": 51}), 422, "seeds")
     assert fields["errors"] == [{"field": "seeds", "message": "must be 50 or less"}]
     big = {**BODY, "days": 365, "variants": [*BODY["variants"], {"name": "c", "rate": 0.1}]}

@@ -325,6 +325,7 @@ def test_simulator_draws_shares_and_regret(
         "dailyImpressions": models.SIM_MAX_DAILY_IMPRESSIONS,
         "work": models.SIM_MAX_WORK,
         "seeds": models.SIM_MAX_SEEDS,
+        "runDays": models.SIM_MAX_RUN_DAYS,
         "totalWork": models.SIM_MAX_TOTAL_WORK,
     }
     assert f"{models.SIM_MAX_DAYS} days" in page.inner_text("#sim-limits")

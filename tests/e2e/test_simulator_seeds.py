@@ -114,7 +114,7 @@ def test_the_seed_cap_is_named_in_words(page: Any, server: Server, watch: Watch)
     status.wait_for()
     assert status.locator("strong").inner_text() == "The simulation was refused"
     assert status.locator("li").all_inner_texts() == [
-        "Seeds x days x variants x 2 (compare_settings) must be at most 2000."
+        "Seeds x days x 2 (compare_settings) must be at most 730."
     ]
 
 

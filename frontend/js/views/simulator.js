@@ -6,12 +6,15 @@ import { settingsFieldset } from '../settings.js';
 import { seedsTable, settingsDiff } from './simulator-seeds.js';
 
 // The server's caps (banditkit.models SIM_*): one simulation stays a fast request.
-export const LIMITS = { variants: 10, days: 365, dailyImpressions: 1000000, work: 1000, seeds: 50, totalWork: 2000 };
+export const LIMITS = {
+  variants: 10, days: 365, dailyImpressions: 1000000, work: 1000, seeds: 50, runDays: 730, totalWork: 2000,
+};
 export const LIMITS_TEXT = `Limits: up to ${LIMITS.variants} variants, ${LIMITS.days} days and `
   + `${LIMITS.dailyImpressions.toLocaleString('en-US')} impressions a day, with days × variants at most `
   + `${LIMITS.work} (for example 3 variants for up to 333 days), and up to ${LIMITS.seeds} runs with `
-  + `runs × days × variants at most ${LIMITS.totalWork.toLocaleString('en-US')}, counted twice when `
-  + 'comparing. A request over a limit is refused and the answer says which one.';
+  + `runs × days at most ${LIMITS.runDays} and runs × days × variants at most `
+  + `${LIMITS.totalWork.toLocaleString('en-US')}, counted twice when comparing. A request over a `
+  + 'limit is refused and the answer says which one.';
 
 export function renderSimulator(main) {
   const rowsEl = h('ol', { class: 'variant-rows', id: 'sim-variants' });

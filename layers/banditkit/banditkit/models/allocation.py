@@ -288,7 +288,8 @@ class SimulateIn(Request):
         ge=1,
         le=SIM_MAX_SEEDS,
         description="Runs on seeds seed, seed+1, ...; `over_seeds` summarises them. "
-        "seeds x days x variants (x 2 with compare_settings) is capped at 2,000 (413).",
+        "seeds x days (x 2 with compare_settings) is capped at 730 and seeds x days x "
+        "variants (x 2) at 2,000 (413 naming seeds).",
     )
     compare_settings: SettingsPatch | None = Field(
         default=None,

@@ -24,15 +24,17 @@ def _check_caps(body: models.SimulateIn) -> None:
             [FieldError("days", f"days x variants must be at most {models.SIM_MAX_WORK}")],
         )
     runs = body.seeds * (2 if body.compare_settings is not None else 1)
-    total = runs * body.days * k
-    if total > models.SIM_MAX_TOTAL_WORK:
-        twice = " x 2 (compare_settings)" if body.compare_settings is not None else ""
-        cap = models.SIM_MAX_TOTAL_WORK
-        raise PayloadTooLarge(
-            f"seeds x days x variants{twice} = {total} exceeds the cap of {cap}; "
-            "lower seeds or days",
-            [FieldError("seeds", f"seeds x days x variants{twice} must be at most {cap}")],
-        )
+    twice = " x 2 (compare_settings)" if body.compare_settings is not None else ""
+    caps = (
+        ("seeds x days", runs * body.days, models.SIM_MAX_RUN_DAYS),
+        ("seeds x days x variants", runs * body.days * k, models.SIM_MAX_TOTAL_WORK),
+    )
+    for what, total, cap in caps:
+        if total > cap:
+            raise PayloadTooLarge(
+                f"{what}{twice} = {total} exceeds the cap of {cap}; lower seeds or days",
+                [FieldError("seeds", f"{what}{twice} must be at most {cap}")],
+            )
 
 
 def _settings(patch: models.SettingsPatch, variants: list[Variant], prefix: str) -> Settings:
