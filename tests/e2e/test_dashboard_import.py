@@ -65,7 +65,7 @@ def test_day_form_says_what_a_count_must_be(page: Any, server: Server, api: http
 
 
 def test_csv_rows_say_what_is_wrong_in_the_apis_words(
-    page: Any, server: Server, api: httpx.Client, watch: Watch
+    page: Any, server: Server, api: httpx.Client, watch: Watch, shoot: Any
 ) -> None:
     exp_id = create_experiment(api, "CSV words", VARIANTS)
     open_experiment(page, server, exp_id, ready="#import-form")
@@ -90,6 +90,7 @@ def test_csv_rows_say_what_is_wrong_in_the_apis_words(
         "Line 5: Date must be a real date, YYYY-MM-DD.",
         "Line 6: Variant name must be one of the declared variants: b, control (add 'zz' first).",
     ]
+    shoot(page, "import-row-errors")
     assert stored(api, exp_id) == {}
 
 
@@ -139,7 +140,7 @@ def test_the_apis_413_reads_the_same(
 
 
 def test_adding_to_days_with_data_warns_and_cancel_stores_nothing(
-    page: Any, server: Server, api: httpx.Client
+    page: Any, server: Server, api: httpx.Client, shoot: Any
 ) -> None:
     # Given a day already stored for both variants
     exp_id = create_experiment(api, "Double import", VARIANTS)
@@ -160,6 +161,7 @@ def test_adding_to_days_with_data_warns_and_cancel_stores_nothing(
     dialog.wait_for()
     assert page.locator("#import-overlap li").all_inner_texts() == ["2026-11-01: control, b"]
     assert page.evaluate("document.activeElement.dataset.choice") == "cancel"
+    shoot(page, "import-double-warning")
 
     # And cancelling imports nothing
     dialog.get_by_role("button", name="Cancel").click()

@@ -38,7 +38,7 @@ def cell(page: Any, col: str, row: str) -> tuple[str, str]:
 
 
 def test_days_to_winner_band_and_comparison_match_the_api(
-    page: Any, server: Server, api: httpx.Client
+    page: Any, server: Server, api: httpx.Client, shoot: Any
 ) -> None:
     page.goto(f"{server.url}/dashboard/#/simulate")
     page.fill("#sim-days", "20")
@@ -83,6 +83,7 @@ def test_days_to_winner_band_and_comparison_match_the_api(
         "These settings (control floor 0.1)",
         "Compared (control floor 0)",
     ]
+    shoot(page, "simulator-comparison")
 
 
 def test_a_drift_is_sent_as_a_change_of_rates(page: Any, server: Server) -> None:
