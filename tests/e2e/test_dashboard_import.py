@@ -187,7 +187,9 @@ def test_adding_to_days_with_data_warns_and_cancel_stores_nothing(
     assert stored(api, exp_id)[("2026-11-03", "control")] == (1000, 33, 3)
 
 
-def test_adding_new_days_needs_no_warning(page: Any, server: Server, api: httpx.Client) -> None:
+def test_adding_new_days_needs_no_warning(
+    page: Any, server: Server, api: httpx.Client, watch: Watch
+) -> None:
     exp_id = create_experiment(api, "New days", VARIANTS)
     post_day(api, exp_id, "2026-11-01", {"control": (1000, 40, 4)})
     open_experiment(page, server, exp_id, ready="#import-form")
@@ -196,3 +198,11 @@ def test_adding_new_days_needs_no_warning(page: Any, server: Server, api: httpx.
     page.wait_for_selector("#import-status .state-ok")
     assert page.locator("dialog").count() == 0
     assert stored(api, exp_id)[("2026-11-01", "b")] == (10, 1, 0)
+
+    # A day that does not exist is the import's to refuse, row by row
+    watch.expect_status(422)
+    import_file(page, HEADER + "2026-11-03,b,10,1,0\n2026-02-30,b,10,1,0\n", "increment")
+    page.wait_for_selector("#import-errors")
+    assert page.locator("#import-errors li").all_inner_texts() == [
+        "Line 3: Date must be a real date, YYYY-MM-DD."
+    ]

@@ -229,6 +229,12 @@ function importErrors(title, lines, detail = null) {
     lines.length ? h('ul', { class: 'error-list' }, lines.map((line) => h('li', null, line))) : null);
 }
 
+function isRealDay(d) {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) return false;
+  const t = Date.parse(`${d}T00:00:00Z`);
+  return Number.isFinite(t) && new Date(t).toISOString().slice(0, 10) === d;
+}
+
 /**
  * Before an "Add" import: the days of the file that already have data for its variants
  * (asked of the API, so data entered elsewhere counts too). None: 'increment'. Otherwise
@@ -237,7 +243,8 @@ function importErrors(title, lines, detail = null) {
 async function confirmAdding(id, text) {
   const pairs = importPairs(text);
   if (!pairs.length) return 'increment'; // nothing readable: the API lists the problems
-  const dates = pairs.map((p) => p.date).filter((d) => /^\d{4}-\d{2}-\d{2}$/.test(d)).sort();
+  // Real days only: 2026-02-30 is the import's to refuse, not a range to ask about.
+  const dates = pairs.map((p) => p.date).filter(isRealDay).sort();
   if (!dates.length) return 'increment';
   const stored = await api.metrics(id, { from: dates[0], to: dates.at(-1) });
   const had = new Set();
