@@ -206,3 +206,35 @@ def test_adding_new_days_needs_no_warning(
     assert page.locator("#import-errors li").all_inner_texts() == [
         "Line 3: Date must be a real date, YYYY-MM-DD."
     ]
+
+
+def test_a_retry_of_an_unanswered_add_is_not_warned_and_counts_once(
+    page: Any, server: Server, api: httpx.Client, watch: Watch
+) -> None:
+    # Given an "Add" import the server stored but whose answer was lost (a 503 on the way)
+    exp_id = create_experiment(api, "Lost answer", VARIANTS)
+    open_experiment(page, server, exp_id, ready="#import-form")
+    keys: list[str | None] = []
+
+    def lose_first_answer(route: Any) -> None:
+        keys.append(route.request.headers.get("idempotency-key"))
+        if len(keys) == 1:
+            route.fetch()  # the server stores the file ...
+            route.fulfill(status=503, content_type="application/problem+json", body="{}")
+        else:
+            route.continue_()
+
+    page.route("**/import?*", lose_first_answer)
+    watch.expect_status(503)
+    text = HEADER + "2026-11-01,control,100,5,1\n"
+    import_file(page, text, "increment")
+    page.wait_for_selector("#import-errors")
+    assert stored(api, exp_id) == {("2026-11-01", "control"): (100, 5, 1)}
+
+    # When the same file is sent again, the page does not warn: its key makes it count once
+    page.click("#import-submit")
+    page.wait_for_selector("#import-status .state-ok")
+    assert page.locator("dialog").count() == 0
+    assert keys[0] is not None
+    assert keys == [keys[0], keys[0]]
+    assert stored(api, exp_id) == {("2026-11-01", "control"): (100, 5, 1)}

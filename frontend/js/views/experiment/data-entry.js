@@ -159,7 +159,7 @@ function buildImport(ctx) {
     status,
     h('div', { class: 'actions' }, template, submit));
 
-  let importPending = null; // { text, mode, key } of an increment import not yet answered with success
+  let importPending = null; // { text, key } of an increment import not yet answered with success
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const chosen = file.files?.[0];
@@ -176,7 +176,10 @@ function buildImport(ctx) {
     try {
       const text = await chosen.text();
       let writeMode = mode.value;
-      if (writeMode === 'increment') {
+      // A retry of an unanswered "Add" carries its Idempotency-Key, so it counts once
+      // even where its first attempt stored some days: no warning for it.
+      const retry = importPending && importPending.text === text;
+      if (writeMode === 'increment' && !retry) {
         replace(status, loading('Checking which days already have data…'));
         const choice = await confirmAdding(ctx.id, text);
         if (choice === 'cancel') {
