@@ -90,6 +90,11 @@ def test_a_drift_is_sent_as_a_change_of_rates(page: Any, server: Server) -> None
     page.goto(f"{server.url}/dashboard/#/simulate")
     page.fill("#sim-days", "30")
     page.fill("#sim-seeds", "1")
+    page.fill("#sim-change-day", "31")
+    page.click("#sim-run")
+    page.wait_for_selector(
+        "#sim-status li:has-text('Change on day must be one of the simulated days.')"
+    )
     page.fill("#sim-change-day", "11")
     page.fill("#sim-rate-after-1", "0.08")
     page.fill("#sim-rate-after-2", "0.03")

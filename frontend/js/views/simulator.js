@@ -115,6 +115,7 @@ export function renderSimulator(main) {
       const v = Number(input.value);
       if (!Number.isInteger(v) || v < min) problems.push(`${label} must be a whole number ≥ ${min}.`);
     }
+    if (Number(changeDay.value) > Number(days.value)) problems.push('Change on day must be one of the simulated days.');
     const read = settings.read();
     if (!read.ok) problems.push('Some settings are out of range.');
     const readOther = compare.checked ? other.read() : null;
