@@ -48,9 +48,10 @@ export function fieldSentence(e, context = {}) {
   let subject;
   if (parts.length === 1 && name === 'body') subject = context.body ?? 'The request';
   else if (parts[0] === 'settings' && parts.length > 1) subject = `The setting ${parts.slice(1).join('.')}`;
+  else if (variant && (name === 'name' || name === 'variant_name')) subject = `Variant "${variant}"`;
   else subject = label(parts.length > 1 ? parts.join(' ') : name);
-  if (variant) subject += ` for ${variant}`;
-  const joined = /^(must|is|are|can't|cannot|has|needs)\b/.test(message)
+  if (variant && !subject.startsWith('Variant "')) subject += ` for ${variant}`;
+  const joined = /^(must|is|are|can't|cannot|has|needs|mixes)\b/.test(message)
     ? `${subject} ${message}` : `${subject}: ${message}`;
   return prefix + sentence(joined);
 }

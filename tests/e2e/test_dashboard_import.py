@@ -28,6 +28,18 @@ def stored(api: httpx.Client, exp_id: str) -> dict[tuple[str, str], tuple[int, i
     }
 
 
+def experiment_ids(api: httpx.Client) -> set[str]:
+    ids: set[str] = set()
+    cursor = None
+    while True:
+        query = {"limit": 200, **({"cursor": cursor} if cursor else {})}
+        page = api.get("/experiments", params=query).json()
+        ids |= {e["id"] for e in page["items"]}
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return ids
+
+
 def import_file(page: Any, text: str, mode: str, name: str = "data.csv") -> None:
     page.select_option("#import-mode", mode)
     page.set_input_files("#import-file", files=[csv_file(name, text)])
@@ -238,3 +250,25 @@ def test_a_retry_of_an_unanswered_add_is_not_warned_and_counts_once(
     assert keys[0] is not None
     assert keys == [keys[0], keys[0]]
     assert stored(api, exp_id) == {("2026-11-01", "control"): (100, 5, 1)}
+
+
+def test_create_names_the_variant_the_api_refused(
+    page: Any, server: Server, api: httpx.Client, watch: Watch
+) -> None:
+    watch.expect_status(422)
+    before = experiment_ids(api)
+    page.goto(f"{server.url}/dashboard/#/new")
+    page.wait_for_selector("#create-form")
+    page.fill("#new-name", "Refused names")
+    page.fill("#new-variant-2", "c\u043entrol")  # a Cyrillic o
+    page.get_by_role("button", name="Add variant").click()
+    page.fill("#new-variant-3", "'=b")
+    page.click("#new-submit")
+    status = page.locator("#create-form .state-error")
+    status.wait_for()
+    assert status.locator("strong").inner_text() == "Nothing was saved: please fix this first"
+    assert status.locator("li").all_inner_texts() == [
+        'Variant "c\u043entrol" mixes scripts (Cyrillic, Latin); use one script.',
+        "Variant \"'=b\" must not start with ' before = + - @ (a spreadsheet's escape).",
+    ]
+    assert experiment_ids(api) == before
