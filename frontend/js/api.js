@@ -181,7 +181,7 @@ export const api = {
   allocation: (id) => request('GET', '/allocation', { query: { experiment_id: id }, conditional: true }),
   report: (id) => request('GET', `/experiments/${enc(id)}/report`, { conditional: true }),
   history: (id, query) => request('GET', `/experiments/${enc(id)}/history`, { query, conditional: true }),
-  metrics: (id) => request('GET', `/experiments/${enc(id)}/metrics`),
+  metrics: (id, query) => request('GET', `/experiments/${enc(id)}/metrics`, { query }),
   simulate: (body) => request('POST', '/simulate', { json: body }),
   // Reset needs the admin key in x-admin-key (plus the usual x-api-key when keys are on).
   reset: (adminKey) => request('POST', '/reset_data', {

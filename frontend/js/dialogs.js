@@ -50,6 +50,17 @@ export function confirmDialog({ title, message, confirmLabel = 'Confirm', danger
   }).then((v) => v === true);
 }
 
+/**
+ * choiceDialog({title, body: [nodes], choices: [{value, label, kind}]}) → the chosen value,
+ * or null when dismissed (Escape). The first choice is focused, so make it the safe one.
+ */
+export function choiceDialog({ title, body, choices }) {
+  return openDialog(title, body, (finish) => choices.map((c) => h('button', {
+    type: 'button', class: c.kind ?? 'secondary', dataset: { choice: c.value },
+    onclick: () => finish(c.value),
+  }, c.label)));
+}
+
 /** Ask for an API key. Resolves to the key, '' to forget it, or null when cancelled. */
 export function apiKeyDialog(reason) {
   const input = h('input', { type: 'password', autocomplete: 'off', name: 'api-key' });

@@ -1,4 +1,5 @@
 // DOM helpers. Every string becomes a text node: user data is never parsed as HTML.
+import { fieldSentence } from './problems.js';
 
 const FORBIDDEN_PROPS = new Set(['innerHTML', 'outerHTML', 'style', 'srcdoc']);
 
@@ -81,11 +82,16 @@ export function empty(text) {
 
 export function errorBox(error, retry) {
   const lines = [];
-  const title = error?.problem?.title || error?.message || 'Something went wrong';
-  const detail = error?.problem?.detail;
+  const errs = error?.errors ?? [];
+  // A refusal that lists its fields: the list says it all (the API's detail is generic).
+  const status = error?.status ?? error?.problem?.status;
+  const listed = errs.length > 0 && (status === 422 || status === 413);
+  const title = error?.title
+    ?? (listed ? 'Nothing was saved: please fix this first'
+      : error?.problem?.title || error?.message || 'Something went wrong');
+  const detail = listed ? null : error?.problem?.detail;
   lines.push(h('strong', null, title));
   if (detail && detail !== title) lines.push(h('p', null, detail));
-  const errs = error?.errors ?? [];
   if (errs.length) {
     lines.push(h('ul', { class: 'error-list' }, errs.map((e) => h('li', null, describeFieldError(e)))));
   }
@@ -93,11 +99,9 @@ export function errorBox(error, retry) {
   return h('div', { class: 'state state-error', role: 'alert' }, lines);
 }
 
+/** A field error as a sentence (problems.js); a string as it is. */
 export function describeFieldError(e) {
-  if (e === null || typeof e !== 'object') return String(e);
-  const where = e.field ?? e.loc ?? e.row ?? '';
-  const message = e.message ?? e.msg ?? JSON.stringify(e);
-  return where !== '' ? `${Array.isArray(where) ? where.join('.') : where}: ${message}` : message;
+  return fieldSentence(e);
 }
 
 const intFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });

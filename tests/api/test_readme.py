@@ -117,7 +117,10 @@ def test_curl_examples_replay(client) -> None:
             shown = re.search(r"```json\n(.*?)```", section(), flags=re.S)
             assert shown is not None
             assert problem["errors"] == [
-                {"field": "variants.0.clicks", "message": "clicks (11) exceeds impressions (10)"}
+                {
+                    "field": "variants.0.clicks",
+                    "message": "clicks (11) can't exceed impressions (10) for control",
+                }
             ]
             assert '"variants.0.clicks"' in shown.group(1)
     assert client.get("/allocation?experiment_id=homepage_cta").json()["status"] == "paused"

@@ -131,10 +131,13 @@ def test_a_refusal_prints_the_problem_and_exits_1(
     )
     out = run(base_url, "push", str(tmp_csv))
     assert out.returncode == 1
-    assert "line.2.clicks: clicks (11) exceeds impressions (10)" in out.stderr
+    assert "line.2.clicks: clicks (11) can't exceed impressions (10) for control" in out.stderr
     as_json = run(base_url, "push", str(tmp_csv), "--json")
     assert json.loads(as_json.stdout)["errors"] == [
-        {"field": "line.2.clicks", "message": "clicks (11) exceeds impressions (10)"}
+        {
+            "field": "line.2.clicks",
+            "message": "clicks (11) can't exceed impressions (10) for control",
+        }
     ]
     missing = run(base_url, "allocation", "no-such-experiment")
     assert missing.returncode == 1

@@ -148,7 +148,10 @@ def test_csv_and_row_imports(api: Client, int_id: int, tmp_csv: Any) -> None:
         api.import_rows([{**rows[0], "clicks": 999}])
     assert caught.value.status == 422
     assert caught.value.errors == [
-        {"field": "line.2.clicks", "message": "clicks (999) exceeds impressions (200)"}
+        {
+            "field": "line.2.clicks",
+            "message": "clicks (999) can't exceed impressions (200) for control",
+        }
     ]
 
 

@@ -125,10 +125,10 @@ def check_round_trip(source_url: str, store: Store) -> None:
         "experiments id=3: name: ",
         "experiments id=4: status: 'draft'",
         "daily_metrics id=7 (experiment 1, 2025-01-03, 'control'): clicks: "
-        "clicks (150) exceeds impressions (100)",
+        "clicks (150) can't exceed impressions (100) for control",
         "daily_metrics id=8 (experiment 1, 2025-01-03, 'variant_b'): impressions: ",
         "daily_metrics id=12 (experiment 2, 2025-01-02, 'control'): clicks: "
-        "clicks (600) exceeds impressions (500)",
+        "clicks (600) can't exceed impressions (500) for control",
         "daily_metrics id=14: experiment_id: no experiment 99",
         "allocations id=3 (experiment 1): allocations: not an object",
         "allocations id=4 (experiment 2): allocations: shares sum to 1.200000, not 1",

@@ -107,7 +107,10 @@ def test_a_bad_flat_event_names_the_field_and_stores_nothing(
     )
     assert r.status_code == 422
     assert r.json()["errors"] == [
-        {"field": "variants.0.clicks", "message": "clicks (11) exceeds impressions (10)"}
+        {
+            "field": "variants.0.clicks",
+            "message": "clicks (11) can't exceed impressions (10) for control",
+        }
     ]
     assert metrics(http, int_id) == []
 

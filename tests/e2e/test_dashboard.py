@@ -324,6 +324,9 @@ def test_simulator_draws_shares_and_regret(
         "days": models.SIM_MAX_DAYS,
         "dailyImpressions": models.SIM_MAX_DAILY_IMPRESSIONS,
         "work": models.SIM_MAX_WORK,
+        "seeds": models.SIM_MAX_SEEDS,
+        "runDays": models.SIM_MAX_RUN_DAYS,
+        "totalWork": models.SIM_MAX_TOTAL_WORK,
     }
     assert f"{models.SIM_MAX_DAYS} days" in page.inner_text("#sim-limits")
 
@@ -332,7 +335,7 @@ def test_simulator_draws_shares_and_regret(
     page.fill("#sim-days", str(models.SIM_MAX_DAYS + 1))
     page.click("#sim-run")
     page.wait_for_selector("#sim-status .state-error")
-    assert "days" in page.inner_text("#sim-status")
+    assert f"Days must be {models.SIM_MAX_DAYS} or less." in page.inner_text("#sim-status")
     watch.expect_status(413)
     page.fill("#sim-days", str(models.SIM_MAX_DAYS))  # 3 variants x 365 days > the work cap
     page.click("#sim-run")

@@ -1,6 +1,7 @@
 // Create an experiment: name, description, variants (one marked control), settings.
 import { api } from '../api.js';
 import { errorBox, field, h, replace } from '../dom.js';
+import { fieldSentence } from '../problems.js';
 import { settingsFieldset } from '../settings.js';
 
 export function renderCreate(main) {
@@ -87,7 +88,12 @@ export function renderCreate(main) {
     } catch (error) {
       const rest = settings.showErrors(error.errors);
       if (rest.length !== error.errors.length) settings.element.closest('details').open = true;
-      replace(status, errorBox({ ...error, message: error.message, problem: error.problem, errors: rest }));
+      // "variants.1.name" names a row by its index: say which variant it is.
+      const names = variants.map((v) => v.name);
+      replace(status, errorBox({
+        status: error.status, message: error.message, problem: error.problem,
+        errors: rest.map((e) => fieldSentence(e, { variants: names })),
+      }));
     } finally {
       submit.disabled = false;
     }

@@ -1,16 +1,13 @@
 // "Data": a day form, CSV import with its template, and adding a declared variant.
 // `ctx` is the page's shared state: { id, exp, reload() }.
 import { api, ApiError } from '../../api.js';
-import { csvCell } from '../../csv.js';
-import { describeFieldError, errorBox, field, fmtInt, h, loading, replace, today } from '../../dom.js';
+import { csvCell, importPairs } from '../../csv.js';
+import { choiceDialog } from '../../dialogs.js';
+import { errorBox, field, fmtInt, h, loading, replace, today } from '../../dom.js';
+import { CSV_MAX_BYTES, CSV_MAX_TEXT, errorSentences, fieldSentence } from '../../problems.js';
 import { variantList } from './shape.js';
 
-/** "line.4.impressions" → "Line 4, impressions"; other fields as they are. */
-function describeImportError(e) {
-  const m = /^line\.(\d+)(?:\.(.+))?$/.exec(String(e?.field ?? ''));
-  if (!m) return describeFieldError(e);
-  return `Line ${m[1]}${m[2] ? `, ${m[2]}` : ''}: ${e.message}`;
-}
+const COUNTS = ['impressions', 'clicks', 'conversions'];
 
 export function dataPanel(ctx) {
   const entry = buildEntryForm(ctx);
@@ -91,18 +88,25 @@ function buildEntryForm(ctx) {
       const vals = ['impressions', 'clicks', 'conversions'].map((k) => tr.querySelector(`.entry-${k}`).value.trim());
       if (vals.every((v) => v === '')) continue;
       if (!name) { problems.push('Every filled row needs a variant name.'); continue; }
-      const [impressions, clicks, conversions] = vals.map((v) => (v === '' ? 0 : Number(v)));
-      if (![impressions, clicks, conversions].every((x) => Number.isInteger(x) && x >= 0)) {
-        problems.push(`${name}: counts must be whole numbers, 0 or more.`);
+      const counts = vals.map((v) => (v === '' ? 0 : Number(v)));
+      // The API's words for the same mistakes (problems.js), checked before sending.
+      const bad = COUNTS.map((k, i) => {
+        const x = counts[i];
+        if (!Number.isInteger(x)) return { field: k, message: 'must be a whole number' };
+        if (x < 0) return { field: k, message: 'must be 0 or more' };
+        if (k !== 'impressions' && Number.isInteger(counts[0]) && counts[0] >= 0 && x > counts[0]) {
+          return { field: k, message: `${k} (${fmtInt(x)}) can't exceed impressions (${fmtInt(counts[0])}) for ${name}` };
+        }
+        return null;
+      }).filter(Boolean);
+      if (bad.length) {
+        problems.push(...bad.map((e) => fieldSentence({ field: `variants.0.${e.field}`, message: e.message }, { variants: [name] })));
         continue;
       }
-      if (clicks > impressions) {
-        problems.push(`Clicks (${fmtInt(clicks)}) can't exceed impressions (${fmtInt(impressions)}) for ${name}.`);
-        continue;
-      }
+      const [impressions, clicks, conversions] = counts;
       variants.push({ variant_name: name, impressions, clicks, conversions });
     }
-    if (!variants.length) problems.push('Fill in at least one variant.');
+    if (!variants.length && !problems.length) problems.push('Fill in at least one variant.');
     if (problems.length) {
       replace(status, errorBox({ message: 'Please fix these first', errors: problems }));
       return;
@@ -127,11 +131,11 @@ function buildEntryForm(ctx) {
     } catch (error) {
       if (error instanceof ApiError && error.status !== 0) pending = null;
       // "variants.0.clicks" names a row by its index: say which variant it is.
-      for (const e of error?.errors ?? []) {
-        const m = /^variants\.(\d+)\.(\w+)$/.exec(String(e?.field ?? ''));
-        if (m && variants[Number(m[1])]) e.field = `${variants[Number(m[1])].variant_name}, ${m[2]}`;
-      }
-      replace(status, errorBox(error));
+      const names = variants.map((v) => v.variant_name);
+      replace(status, errorBox({
+        status: error.status, message: error.message, problem: error.problem,
+        errors: errorSentences(error, { variants: names }),
+      }));
     } finally {
       submit.disabled = false;
     }
@@ -163,38 +167,119 @@ function buildImport(ctx) {
       replace(status, errorBox({ message: 'Choose a CSV file first.' }));
       return;
     }
+    if (chosen.size > CSV_MAX_BYTES) {
+      replace(status, importErrors(`The file is larger than ${CSV_MAX_TEXT}.`, ['Split it into smaller files and import each.']));
+      return;
+    }
     submit.disabled = true;
     replace(status, loading('Importing…'));
     try {
       const text = await chosen.text();
+      let writeMode = mode.value;
+      // A retry of an unanswered "Add" carries its Idempotency-Key, so it counts once
+      // even where its first attempt stored some days: no warning for it.
+      const retry = importPending && importPending.text === text;
+      if (writeMode === 'increment' && !retry) {
+        replace(status, loading('Checking which days already have data…'));
+        const choice = await confirmAdding(ctx.id, text);
+        if (choice === 'cancel') {
+          replace(status, h('p', { class: 'state state-empty', role: 'status', id: 'import-cancelled' }, 'Nothing was imported.'));
+          return;
+        }
+        if (choice === 'set') {
+          writeMode = 'set';
+          mode.value = 'set';
+        }
+        replace(status, loading('Importing…'));
+      }
       // An increment import may be written in parts (DynamoDB): a retry of the same file
       // must carry the same key, so that the parts already stored are not added twice.
       let key = null;
-      if (mode.value === 'increment') {
+      if (writeMode === 'increment') {
         const same = importPending && importPending.text === text;
         key = same ? importPending.key : crypto.randomUUID();
         importPending = { text, key };
       }
-      const res = await api.importCsv(ctx.id, text, mode.value, key);
+      const res = await api.importCsv(ctx.id, text, writeMode, key);
       importPending = null;
       replace(status, h('p', { class: 'state state-ok', role: 'status' },
         `Imported ${fmtInt(Number(res?.rows_imported))} row(s) from ${chosen.name}: `
-        + `${fmtInt(Number(res?.days))} day(s), ${fmtInt(Number(res?.total_impressions))} impressions.`));
+        + `${fmtInt(Number(res?.days))} day(s), ${fmtInt(Number(res?.total_impressions))} impressions`
+        + `${res?.mode === 'set' ? ', replacing those days' : ''}.`));
       file.value = '';
       await ctx.reload();
     } catch (error) {
       // a refusal (4xx) stored nothing: the next attempt is a new request
       if (error instanceof ApiError && error.status >= 400 && error.status < 500) importPending = null;
-      const rows = error.errors ?? [];
-      replace(status, h('div', { class: 'state state-error', role: 'alert', id: 'import-errors' },
-        h('strong', null, error.status === 422 ? 'Nothing was imported: fix these rows and try again.' : (error.problem?.title || error.message)),
-        error.problem?.detail && error.status !== 422 ? h('p', null, error.problem.detail) : null,
-        rows.length ? h('ul', { class: 'error-list' }, rows.map((e) => h('li', null, describeImportError(e)))) : (error.status === 422 ? h('p', null, error.message) : null)));
+      const lines = errorSentences(error, { body: 'The file' });
+      const refused = error.status === 422 || error.status === 413;
+      let title = error.problem?.title || error.message;
+      if (error.status === 422) title = 'Nothing was imported: fix these rows and try again.';
+      else if (error.status === 413) title = 'Nothing was imported: the file is too large.';
+      const detail = refused && lines.length ? null : (error.problem?.detail || (lines.length ? null : error.message));
+      replace(status, importErrors(title, lines, detail));
     } finally {
       submit.disabled = false;
     }
   });
   return form;
+}
+
+function importErrors(title, lines, detail = null) {
+  return h('div', { class: 'state state-error', role: 'alert', id: 'import-errors' },
+    h('strong', null, title),
+    detail ? h('p', null, detail) : null,
+    lines.length ? h('ul', { class: 'error-list' }, lines.map((line) => h('li', null, line))) : null);
+}
+
+function isRealDay(d) {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) return false;
+  const t = Date.parse(`${d}T00:00:00Z`);
+  return Number.isFinite(t) && new Date(t).toISOString().slice(0, 10) === d;
+}
+
+/**
+ * Before an "Add" import: the days of the file that already have data for its variants
+ * (asked of the API, so data entered elsewhere counts too). None: 'increment'. Otherwise
+ * the person chooses: 'cancel', 'set' (replace those days) or 'increment' (add anyway).
+ */
+async function confirmAdding(id, text) {
+  const pairs = importPairs(text);
+  if (!pairs.length) return 'increment'; // nothing readable: the API lists the problems
+  // Real days only: 2026-02-30 is the import's to refuse, not a range to ask about.
+  const dates = pairs.map((p) => p.date).filter(isRealDay).sort();
+  if (!dates.length) return 'increment';
+  const stored = await api.metrics(id, { from: dates[0], to: dates.at(-1) });
+  const had = new Set();
+  for (const day of stored?.days ?? []) {
+    for (const v of day.variants ?? []) {
+      if (v.impressions || v.clicks || v.conversions) had.add(`${day.date}\n${v.variant_name}`);
+    }
+  }
+  const byDay = new Map();
+  for (const p of pairs) {
+    if (!had.has(`${p.date}\n${p.name}`)) continue;
+    if (!byDay.has(p.date)) byDay.set(p.date, new Set());
+    byDay.get(p.date).add(p.name);
+  }
+  if (!byDay.size) return 'increment';
+  const days = [...byDay.entries()].sort(([a], [b]) => a.localeCompare(b));
+  const shown = days.slice(0, 10);
+  const choice = await choiceDialog({
+    title: 'These days already have data',
+    body: [
+      h('p', null, `Adding this file would add its counts to data already stored for ${days.length} day(s). If this file was imported before, those days would be counted twice.`),
+      h('ul', { class: 'overlap-list', id: 'import-overlap' },
+        shown.map(([date, names]) => h('li', null, `${date}: ${[...names].join(', ')}`))),
+      days.length > shown.length ? h('p', null, `… and ${days.length - shown.length} more day(s).`) : null,
+    ].filter(Boolean),
+    choices: [
+      { value: 'cancel', label: 'Cancel' },
+      { value: 'set', label: 'Replace those days instead' },
+      { value: 'increment', label: 'Add anyway', kind: 'danger' },
+    ],
+  });
+  return choice ?? 'cancel';
 }
 
 function downloadTemplate(exp) {

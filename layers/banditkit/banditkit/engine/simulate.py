@@ -59,7 +59,10 @@ def simulate(
 
     Optional: seven multipliers of every rate (`weekday_rates`) and of the daily traffic
     (`weekday_traffic`) by day t mod 7, and the first day a variant exists (`start_days`,
-    e.g. {"variant_c": 10} for a variant added on day 10; its share is 0 before)."""
+    e.g. {"variant_c": 10} for a variant added on day 10; its share is 0 before).
+
+    `winner_day` is the first day whose allocation declared a winner, counted as the days
+    of data it was computed from (day t sees days 0..t-1), with that `winner`."""
     check_variants(variant_names, control)
     k = len(variant_names)
     current = _check_rates(rates, k, "rates")
@@ -97,6 +100,8 @@ def simulate(
     even_regret: list[float] = []
     total = even_total = 0.0
     successes = even_successes = 0
+    winner_day: int | None = None
+    winner: str | None = None
     for t in range(days):
         current = schedule.get(t, current)
         live = starts <= t
@@ -105,6 +110,8 @@ def simulate(
         traffic = round(daily_impressions * week_t[t % 7])
         ctrl = control if control in names else None
         alloc = allocate(names, rows, settings, control=ctrl, previous=previous, history=recent)
+        if alloc.status == "winner_found" and winner_day is None:
+            winner_day, winner = t, alloc.winner
         recent = [*recent, {v.name: v.p_best for v in alloc.variants}][-LOOKBACK_DAYS:]
         share = np.array([alloc.shares[v] for v in names])
         n = rng.multinomial(traffic, share / share.sum())
@@ -135,4 +142,6 @@ def simulate(
         successes=successes,
         even_successes=even_successes,
         extra={"regret_ratio_vs_even": total / even_total if even_total else 0.0},
+        winner_day=winner_day,
+        winner=winner,
     )

@@ -220,3 +220,6 @@ class Simulation:
     successes: int  # engine total successes
     even_successes: int
     extra: dict[str, float] = field(default_factory=dict)
+    # The first day the engine declared a winner, as days of data it had (None: never).
+    winner_day: int | None = None
+    winner: str | None = None

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from banditkit.engine import InvalidSettings
 from banditkit.models.common import FieldProblem, Problem
+from banditkit.models.messages import plain_message
 from banditkit.service.errors import FieldError, InvalidRequest, NoVariants, PayloadTooLarge
 from banditkit.store import (
     Conflict,
@@ -110,7 +111,7 @@ def _validation_errors(raw: Sequence[Any]) -> tuple[int, str, str, list[FieldErr
             malformed = True
             errors.append(FieldError("body", "malformed JSON: " + str(e.get("msg", ""))))
             continue
-        msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+        msg = plain_message(e)
         if kind == "missing" and tuple(e.get("loc", ())) == ("body",):
             msg = "a JSON body is required"
         errors.append(FieldError(field_path(e.get("loc", ())), msg))
@@ -200,7 +201,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(PayloadTooLarge)
     async def _too_large(request: Request, exc: PayloadTooLarge) -> JSONResponse:
-        return problem_response(413, "too-large", str(exc))
+        return problem_response(413, "too-large", str(exc), exc.errors)
 
     @app.exception_handler(TooManyVariants)
     async def _too_many_variants(request: Request, exc: TooManyVariants) -> JSONResponse:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from banditkit.http.errors import problem_response
+from banditkit.service.errors import FieldError
 
 JSON_LIMIT = 1 * 1024 * 1024
 CSV_LIMIT = 5 * 1024 * 1024
@@ -73,7 +74,12 @@ class BodyLimit:
 
     @staticmethod
     async def _reject(limit: int, scope: Scope, receive: Receive, send: Send) -> None:
+        size = f"{limit // (1024 * 1024)} MB"
+        what = "file" if limit == CSV_LIMIT else "request body"
         response = problem_response(
-            413, "too-large", f"the request body exceeds {limit // (1024 * 1024)} MB"
+            413,
+            "too-large",
+            f"the {what} is larger than {size}; nothing was stored",
+            [FieldError("body", f"is larger than {size}")],
         )
         await response(scope, receive, send)

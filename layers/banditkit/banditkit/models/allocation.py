@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from banditkit.models.common import (
     SIM_MAX_DAILY_IMPRESSIONS,
     SIM_MAX_DAYS,
+    SIM_MAX_SEEDS,
     SIM_MAX_VARIANTS,
     AllocationStatus,
     Name,
@@ -276,7 +277,24 @@ class SimulateIn(Request):
     )
     seed: int = Field(default=0, strict=True, ge=0, le=2**32 - 1, description="Random seed.")
     changes: list[SimChange] = Field(
-        default_factory=list, max_length=20, description="Rate changes during the run."
+        default_factory=list,
+        max_length=20,
+        description="Rate changes during the run (drift): from `day` on, the true rates are "
+        "`rates`. Try `settings.on_drift` against them.",
+    )
+    seeds: int = Field(
+        default=1,
+        strict=True,
+        ge=1,
+        le=SIM_MAX_SEEDS,
+        description="Runs on seeds seed, seed+1, ...; `over_seeds` summarises them. "
+        "seeds x days (x 2 with compare_settings) is capped at 730 and seeds x days x "
+        "variants (x 2) at 2,000 (413 naming seeds).",
+    )
+    compare_settings: SettingsPatch | None = Field(
+        default=None,
+        description="Other settings run on the same seeds and traffic; summarised in "
+        "`comparison`, side by side with `over_seeds`.",
     )
 
     @model_validator(mode="after")
@@ -295,9 +313,43 @@ class SimDay(Response):
     even_cumulative_regret: float = Field(description="Even split's cumulative regret.")
 
 
+class SimBand(Response):
+    median: float = Field(description="Median over the seeds.")
+    p10: float = Field(description="10th percentile over the seeds.")
+    p90: float = Field(description="90th percentile over the seeds.")
+
+
+class SimSeedsOut(Response):
+    """One set of settings over every seed."""
+
+    seeds: int = Field(description="Runs summarised.")
+    clicks_lost: SimBand = Field(
+        description="Final cumulative regret: expected successes lost against always showing "
+        "the truly best variant."
+    )
+    even_clicks_lost: SimBand = Field(description="The same for an even split.")
+    days_to_winner: SimBand | None = Field(
+        description="Days of data before a winner was first declared, over the runs that "
+        "declared one (null: none did)."
+    )
+    winners_declared: int = Field(description="Runs that declared a winner within `days`.")
+
+
 class SimulateOut(Response):
     variants: list[str] = Field(description="Variant names.")
-    days: list[SimDay] = Field(description="Per-day shares and regret.")
+    days: list[SimDay] = Field(description="Per-day shares and regret (the first seed).")
     successes: int = Field(description="Engine's total successes.")
     even_successes: int = Field(description="Even split's total successes.")
     extra: dict[str, float] = Field(description="Further engine figures.")
+    winner_day: int | None = Field(
+        default=None,
+        description="First seed: days of data before the engine first declared a winner "
+        "(null: not within `days`).",
+    )
+    winner: str | None = Field(default=None, description="The variant declared then.")
+    over_seeds: SimSeedsOut | None = Field(
+        default=None, description="The settings over every seed (median, 10th-90th pct)."
+    )
+    comparison: SimSeedsOut | None = Field(
+        default=None, description="compare_settings over the same seeds (null without)."
+    )

@@ -28,6 +28,12 @@ SIM_MAX_DAYS = 365
 SIM_MAX_DAILY_IMPRESSIONS = 1_000_000
 # days x variants; above this POST /simulate answers 413.
 SIM_MAX_WORK = 1_000
+# Runs of one POST /simulate (seeds, twice with compare_settings). Summed over the runs, their
+# days (each allocates once) and days x variants are capped: above either, 413 naming seeds.
+# The longest request is then two runs of a year, twice the longest single run.
+SIM_MAX_SEEDS = 50
+SIM_MAX_RUN_DAYS = 2 * SIM_MAX_DAYS
+SIM_MAX_TOTAL_WORK = 2_000
 
 ExperimentStatus = Literal["running", "paused", "completed"]
 AllocationStatus = Literal["warming_up", "optimizing", "winner_found", "paused", "completed"]

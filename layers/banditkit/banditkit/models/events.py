@@ -38,7 +38,11 @@ class EventVariant(Request):
     def _not_above_impressions(cls, value: int, info: ValidationInfo) -> int:
         impressions = info.data.get("impressions")
         if isinstance(impressions, int) and value > impressions:
-            raise ValueError(f"{info.field_name} ({value}) exceeds impressions ({impressions})")
+            name = info.data.get("variant_name")
+            where = f" for {name}" if isinstance(name, str) else ""
+            raise ValueError(
+                f"{info.field_name} ({value}) can't exceed impressions ({impressions}){where}"
+            )
         return value
 
 

@@ -27,7 +27,12 @@ class InvalidRequest(ServiceError):
 
 
 class PayloadTooLarge(ServiceError):
-    """The request asks for more work or data than the caps allow (413)."""
+    """The request asks for more work or data than the caps allow (413); `errors` names
+    the field to lower, when one does."""
+
+    def __init__(self, detail: str, errors: Sequence[FieldError] = ()) -> None:
+        self.errors = tuple(errors)
+        super().__init__(detail)
 
 
 class NoVariants(ServiceError):

@@ -196,7 +196,11 @@ def check_variant_names(exp: Experiment, names: Sequence[str], field: Callable[[
     known = {v.name for v in exp.variants}
     if exp.variants_declared:
         problems = [
-            FieldError(field(i), f"unknown variant {n!r}; declared: {', '.join(sorted(known))}")
+            FieldError(
+                field(i),
+                f"must be one of the declared variants: {', '.join(sorted(known))} "
+                f"(add {n!r} first)",
+            )
             for i, n in enumerate(names)
             if n not in known
         ]

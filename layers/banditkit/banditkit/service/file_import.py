@@ -51,7 +51,7 @@ def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvalidRequest([FieldError("body", "the file is not UTF-8 text")]) from None
+        raise InvalidRequest([FieldError("body", "is not UTF-8 text")]) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in reader.fieldnames or ()]
     if (
@@ -134,7 +134,8 @@ def import_file(
             problems.append(
                 FieldError(
                     f"line.{line}.variant_name",
-                    f"unknown variant {row.variant_name!r}; declared: {known}",
+                    f"must be one of the declared variants: {known} "
+                    f"(add {row.variant_name!r} first)",
                 )
             )
         key = (exp_id, row.date, row.variant_name)
@@ -149,7 +150,7 @@ def import_file(
             DailyRow(row.date, row.variant_name, row.impressions, row.clicks, row.conversions)
         )
     if not rows and not problems:
-        problems.append(FieldError("body", "no data rows"))
+        problems.append(FieldError("body", "has no data rows"))
     if not problems:
         for exp_id, batch in rows.items():
             exp = experiments[exp_id]

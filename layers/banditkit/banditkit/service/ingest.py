@@ -8,12 +8,14 @@ import datetime as dt
 import hashlib
 import io
 import json
+import re
 from collections.abc import Sequence
 from typing import TypeVar
 
 from pydantic import ValidationError
 
 from banditkit import models
+from banditkit.models.messages import plain_message
 from banditkit.service.cpu import cpu_slot
 from banditkit.service.errors import FieldError, InvalidRequest, PayloadTooLarge
 from banditkit.service.experiments import check_variant_names
@@ -22,6 +24,8 @@ from banditkit.store import DailyRow, Experiment, IdempotencyRecord, Store
 MAX_CSV_ERRORS = 200
 # Rows of one import: its parse holds them all (about 0.5 KB each) before the write.
 MAX_IMPORT_ROWS = 100_000
+# A count cell read as an integer (ASCII digits, at most 18, an optional minus sign).
+_INTEGER = re.compile(r"-?[0-9]{1,18}")
 
 
 def request_hash(body: models.EventsIn) -> str:
@@ -100,7 +104,7 @@ def import_csv(
         try:
             rows = _read_csv(exp, data)
         except UnicodeDecodeError:
-            raise InvalidRequest([FieldError("body", "the file is not UTF-8 text")]) from None
+            raise InvalidRequest([FieldError("body", "is not UTF-8 text")]) from None
     out = models.ImportOut(
         experiment_id=exp.id,
         mode=mode,
@@ -124,16 +128,14 @@ def parse_row(line: int, cells: dict[str, str]) -> tuple[models.CsvRow | None, l
         values["variant_name"] = name[1:]
     for k in ("impressions", "clicks", "conversions"):
         value = cells.get(k)
-        if value is not None and value.isascii() and value.isdigit() and len(value) <= 18:
-            values[k] = int(value)  # else left a string: the strict model names the cell
+        if value is not None and _INTEGER.fullmatch(value):
+            values[k] = int(value)  # -5 too, so that it reads "must be 0 or more"
+        # else left a string: the strict model says "must be a whole number"
     try:
         return models.CsvRow.model_validate(values), []
     except ValidationError as err:
         return None, [
-            FieldError(
-                f"line.{line}.{'.'.join(str(p) for p in e['loc'])}",
-                e["msg"].removeprefix("Value error, "),
-            )
+            FieldError(f"line.{line}.{'.'.join(str(p) for p in e['loc'])}", plain_message(e))
             for e in err.errors(include_url=False)
         ]
 
@@ -187,7 +189,8 @@ def _read_csv(exp: Experiment, data: bytes) -> list[DailyRow]:
             problems.append(
                 FieldError(
                     f"line.{line}.variant_name",
-                    f"unknown variant {row.variant_name!r}; declared: {', '.join(sorted(known))}",
+                    f"must be one of the declared variants: {', '.join(sorted(known))} "
+                    f"(add {row.variant_name!r} first)",
                 )
             )
         key = (row.date, row.variant_name)
@@ -200,7 +203,7 @@ def _read_csv(exp: Experiment, data: bytes) -> list[DailyRow]:
             DailyRow(row.date, row.variant_name, row.impressions, row.clicks, row.conversions)
         )
     if not rows and not problems:
-        problems.append(FieldError("body", "no data rows"))
+        problems.append(FieldError("body", "has no data rows"))
     if not problems:
         names = list(dict.fromkeys(r.variant_name for r in rows))
         try:

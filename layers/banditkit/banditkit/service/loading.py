@@ -34,14 +34,16 @@ def engine_settings(overrides: Mapping[str, Any], *, prefix: str = "settings") -
         raise InvalidRequest([FieldError(f"{prefix}.{err.field}", err.message)]) from None
 
 
-def check_feasible(settings: Settings, variants: Sequence[Variant] | None) -> None:
+def check_feasible(
+    settings: Settings, variants: Sequence[Variant] | None, *, prefix: str = "settings"
+) -> None:
     """Floors must fit for the declared variants, or for the maximum when none are declared."""
     n = len(variants) if variants else models.MAX_VARIANTS
     has_control = not variants or control_of(variants, [v.name for v in variants]) is not None
     try:
         settings.check_feasible(n, has_control)
     except InvalidSettings as err:
-        raise InvalidRequest([FieldError(f"settings.{err.field}", err.message)]) from None
+        raise InvalidRequest([FieldError(f"{prefix}.{err.field}", err.message)]) from None
 
 
 def control_of(variants: Sequence[Variant], names: Iterable[str]) -> str | None:
