@@ -5,6 +5,7 @@ SAM builds (made once per session through `make sam-build`)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -81,12 +82,16 @@ def sam_transform(template: Template, parameters: Mapping[str, str] | None = Non
 
 class Evaluator:
     """Resolves parameters, conditions, Fn::If and AWS::NoValue of a (transformed) template
-    for one parameter set, leaving other intrinsics as they are."""
+    for one parameter set, leaving other intrinsics as they are. With `substitute`, also the
+    parameters inside Fn::Sub strings (the Fn::Sub stays, around what is left)."""
 
     NO_VALUE = object()
 
-    def __init__(self, template: Template, parameters: Mapping[str, str]) -> None:
+    def __init__(
+        self, template: Template, parameters: Mapping[str, str], substitute: bool = False
+    ) -> None:
         self.template = template
+        self.substitute = substitute
         self.params: dict[str, Any] = {
             name: spec.get("Default") for name, spec in template.get("Parameters", {}).items()
         }
@@ -135,8 +140,22 @@ class Evaluator:
                 return self.value(arg[1] if self.condition(arg[0]) else arg[2])
             if key == "Fn::Join" and all(isinstance(v, str) for v in self.value(arg[1])):
                 return str(arg[0]).join(self.value(arg[1]))
+            if key == "Fn::Sub" and self.substitute:
+                return {"Fn::Sub": self.sub(arg)}
         out = {k: self.value(v) for k, v in node.items()}
         return {k: v for k, v in out.items() if v is not self.NO_VALUE}
+
+    def sub(self, arg: str | list[Any]) -> str | list[Any]:
+        text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], self.value(arg[1]))
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            value = variables[name] if name in variables else self.params.get(name)
+            return str(value) if isinstance(value, str | int) else match.group(0)
+
+        text = re.sub(r"\$\{([^!}][^}]*)\}", replace, text)
+        left = {k: v for k, v in variables.items() if not isinstance(v, str | int)}
+        return [text, left] if left else text
 
     def resources(self) -> dict[str, dict[str, Any]]:
         """The resources this parameter set creates, with their properties resolved."""

@@ -1,14 +1,12 @@
 """What a real deployment does that `sam validate` cannot see, checked on the offline SAM
-transform: a layer-only change publishes new versions behind the `live` alias, two stacks
-share no physical name, and the Rules refuse parameter sets that would deploy something
-other than what they say."""
+transform: two stacks share no physical name, and the Rules refuse parameter sets that would
+deploy something other than what they say (what a deploy publishes: test_versions.py)."""
 
 from __future__ import annotations
 
-import copy
 import shlex
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,76 +16,7 @@ pytestmark = pytest.mark.infra
 
 ROOT = Path(__file__).resolve().parents[2]
 Template = dict[str, Any]
-Transform = Callable[..., Template]
-ALIASED = ["ExperimentsFunction", "EventsFunction", "AllocationFunction", "HistoryFunction"]
 SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:banditkit-db-AbCdEf"
-
-
-def published(transformed: Template) -> dict[str, str]:
-    """function -> the logical id of the version its `live` alias points at."""
-    resources = transformed["Resources"]
-    out = {}
-    for res in resources.values():
-        if res["Type"] == "AWS::Lambda::Alias" and res["Properties"]["Name"] == "live":
-            version = res["Properties"]["FunctionVersion"]["Fn::GetAtt"][0]
-            assert resources[version]["Type"] == "AWS::Lambda::Version"
-            out[res["Properties"]["FunctionName"]["Ref"]] = version
-    return out
-
-
-def with_layer_content(template: Template, layer: str, key: str) -> Template:
-    """The template as `sam package` leaves it after the layer's content changed (a new S3
-    key: sam package names the upload after its content hash)."""
-    changed = copy.deepcopy(template)
-    changed["Resources"][layer]["Properties"]["ContentUri"] = key
-    return changed
-
-
-def test_a_layer_only_change_publishes_a_new_version_of_every_api_function(
-    template: Template, transform: Transform
-) -> None:
-    # Given the same template transformed twice: nothing changed, nothing is published
-    first = published(transform(template))
-    assert sorted(first) == sorted(ALIASED)
-    assert published(transform(template)) == first
-    # When only the banditkit layer's content changes (all app code lives there)
-    changed = published(transform(with_layer_content(template, "BanditkitLayer", "layers/v2")))
-    # Then every aliased API function gets a new version and the alias moves to it
-    for function in ALIASED:
-        assert changed[function] != first[function], function
-    # and a change of the function's own code does so too, for that function alone
-    code = copy.deepcopy(template)
-    code["Resources"]["EventsFunction"]["Properties"]["CodeUri"] = "functions/events-v2"
-    moved = published(transform(code))
-    assert moved["EventsFunction"] != first["EventsFunction"]
-    assert {f: v for f, v in moved.items() if f != "EventsFunction"} == {
-        f: v for f, v in first.items() if f != "EventsFunction"
-    }
-
-
-def test_layers_are_new_versions_with_their_content(
-    template: Template, transform: Transform
-) -> None:
-    def layer_ids(t: Template) -> set[str]:
-        return {n for n, r in t["Resources"].items() if r["Type"] == "AWS::Lambda::LayerVersion"}
-
-    before = layer_ids(transform(template))
-    after = layer_ids(transform(with_layer_content(template, "BanditkitLayer", "layers/v2")))
-    assert len(before) == len(after) == 2
-    assert len(before & after) == 1  # the PostgreSQL layer is unchanged
-    for layer in ("BanditkitLayer", "PostgresLayer"):
-        assert template["Resources"][layer]["Properties"]["PublishLambdaVersion"] is True
-
-
-def test_admin_and_recompute_run_their_latest_code_without_an_alias(
-    transform: Transform, template: Template
-) -> None:
-    """They have no alias: the schedule and the /reset_data integration call $LATEST, which
-    a deployment updates in place (so they never lag behind the aliased functions)."""
-    out = transform(template)
-    assert {"AdminFunction", "RecomputeFunction"}.isdisjoint(published(out))
-    assert "AutoPublishAlias" not in template["Resources"]["AdminFunction"]["Properties"]
-    assert "AutoPublishAlias" not in template["Resources"]["RecomputeFunction"]["Properties"]
 
 
 # Resource types whose name is unique in an account and region, and the property naming them.
@@ -112,6 +41,7 @@ NAMED = {
 # Types named inside their parent (an alias within its function), or not named at all.
 UNNAMED = {
     "AWS::ApiGateway::Deployment",
+    "AWS::CloudFormation::CustomResource",
     "AWS::ApiGateway::Stage",
     "AWS::ApiGateway::UsagePlanKey",
     "AWS::Lambda::Alias",
