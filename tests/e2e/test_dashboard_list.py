@@ -106,9 +106,15 @@ def test_the_columns_show_what_the_api_says(
                       Date.parse('2026-01-11T12:00:00Z')),
           daysRunning({ created_at: '2026-01-01T00:00:00Z', status: 'completed',
                         updated_at: '2026-01-04T23:00:00Z' }, Date.parse('2026-03-01T00:00:00Z')),
+          daysRunning({ created_at: '2026-01-01T00:00:00Z', status: 'completed',
+                        updated_at: '2026-02-20T00:00:00Z',
+                        changes: [{ kind: 'completed', at: '2026-01-06T01:00:00Z' },
+                                  { kind: 'settings', at: '2026-02-20T00:00:00Z' }] },
+                      Date.parse('2026-03-01T00:00:00Z')),
         ])"""
     )
-    assert days == [10, 3]
+    # an edit after completing does not move the end: the logged completion does
+    assert days == [10, 3, 5]
 
 
 def test_search_and_status_filter_every_page_on_the_server_and_live_in_the_url(

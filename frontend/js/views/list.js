@@ -26,11 +26,12 @@ function listHash({ q, status }) {
 
 /**
  * Whole days since the experiment was created: until now, or for a completed one until its
- * last change (the completion, unless it was edited after).
+ * logged completion (its last change when the log has none, as from an older server).
  */
 export function daysRunning(exp, now = Date.now()) {
   const start = Date.parse(exp.created_at);
-  const end = exp.status === 'completed' ? Date.parse(exp.updated_at) : now;
+  const completed = (exp.changes || []).filter((c) => c.kind === 'completed').pop();
+  const end = exp.status === 'completed' ? Date.parse((completed || exp).at || exp.updated_at) : now;
   if (!Number.isFinite(start) || !Number.isFinite(end)) return null;
   return Math.max(0, Math.floor((end - start) / DAY_MS));
 }
