@@ -64,9 +64,19 @@ def test_export_daily_data_and_history_escaped_against_formulas(
         ]
     )
     history = download(page, "#export-history")
-    assert history[0] == ["computed_at", "trigger", "status", "variant_name", "share", "p_best"]
+    assert history[0] == [
+        "computed_at",
+        "latest_day",
+        "trigger",
+        "status",
+        "variant_name",
+        "share",
+        "p_best",
+    ]
     snapshots = api.get(f"/experiments/{exp_id}/history").json()["items"]
     assert len(history) - 1 == 2 * len(snapshots)
-    assert {r[3] for r in history[1:]} == {"control", "'" + FORMULA}
+    # each snapshot's data day: the day it counted up to
+    assert {r[1] for r in history[1:]} == {s["latest_day"] for s in snapshots} == {"2026-11-02"}
+    assert {r[4] for r in history[1:]} == {"control", "'" + FORMULA}
     for rows in (daily, history):
         assert not any(cell[:1] in ("=", "+", "-", "@", "\t", "\r") for r in rows for cell in r)

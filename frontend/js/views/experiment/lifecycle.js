@@ -112,10 +112,10 @@ export function lifecyclePanel(ctx) {
   async function exportHistory() {
     try {
       const { items } = await collectPages((cursor) => api.history(ctx.id, { limit: 500, cursor }), 100000);
-      const rows = [['computed_at', 'trigger', 'status', 'variant_name', 'share', 'p_best']];
+      const rows = [['computed_at', 'latest_day', 'trigger', 'status', 'variant_name', 'share', 'p_best']];
       for (const it of [...items].sort((a, b) => String(a.computed_at).localeCompare(String(b.computed_at)))) {
         for (const [name, share] of Object.entries(it.allocations ?? {})) {
-          rows.push([it.computed_at, it.trigger, it.status, name, share, it.p_best?.[name] ?? '']);
+          rows.push([it.computed_at, it.latest_day ?? '', it.trigger, it.status, name, share, it.p_best?.[name] ?? '']);
         }
       }
       downloadCsv(fileName('history'), rows);
