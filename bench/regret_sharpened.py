@@ -58,7 +58,7 @@ GUARDRAILS_OFF = Settings(  # plain batched Thompson: flat prior, no damping, fl
     min_impressions=0,
 )
 EASY = ("button",)  # two variants far apart: Thompson is on the day-one floor from day two
-RULE_CONSTANTS = ("THRESHOLD", "POWER", "LOOKBACK_DAYS", "DATA_GAIN")
+RULE_CONSTANTS = ("THRESHOLD", "POWER", "LOOKBACK_DAYS", "RISE", "DATA_GAIN")
 
 
 def kind(scenario: Scenario) -> str:
