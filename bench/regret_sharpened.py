@@ -246,12 +246,13 @@ def targets(results: dict[str, dict[str, Outcome]], policy: str) -> str:
 def main(
     reps: int, jobs: int, defaults: bool, names: Sequence[str] | None, candidates: Sequence[str]
 ) -> None:
-    mode = "engine defaults" if defaults else "guardrails off"
-    constants = ", ".join(f"{c} = {getattr(rule, c):g}" for c in RULE_CONSTANTS)
-    print(f"### Sharpened vs Thompson, {mode}, R = {reps} ({constants})\n", flush=True)
     unknown = set(names or ()) - {s.name for s in SCENARIOS}
     if unknown:
         raise SystemExit(f"--scenario: no sharpened scenario {', '.join(sorted(unknown))}")
+    policies(defaults, candidates)  # a bad --candidate stops here, before any work
+    mode = "engine defaults" if defaults else "guardrails off"
+    constants = ", ".join(f"{c} = {getattr(rule, c):g}" for c in RULE_CONSTANTS)
+    print(f"### Sharpened vs Thompson, {mode}, R = {reps} ({constants})\n", flush=True)
     results = {}
     for scenario in SCENARIOS:
         if names and scenario.name not in names:
