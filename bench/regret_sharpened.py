@@ -6,7 +6,7 @@ shares, clicks from one uniform per (day, variant) shared by every policy of a
 replication, regret against the best variant of the day). Each day the policy allocates
 on the data so far, the sharpened rule fed the P(best) of its last LOOKBACK_DAYS
 allocations, as the service feeds it from its snapshots. Guardrails off
-(`min_explore_rate = control_floor = min_impressions = 0`, flat prior, no null prior)
+(`min_explore_rate = control_floor = min_impressions = 0`, flat prior, no null prior),
 "thompson" is exactly batched Thompson sampling; `--defaults` runs both rules on
 `Settings()` instead. No control is declared, as in bench/regret.py.
 
@@ -57,7 +57,7 @@ GUARDRAILS_OFF = Settings(  # plain batched Thompson: flat prior, no damping, fl
     control_floor=0.0,
     min_impressions=0,
 )
-EASY = ("button",)  # two variants far apart: Thompson is on the day-one floor from day two
+EASY = ("button",)  # two variants far apart: Thompson is sure of the leader after day one
 RULE_CONSTANTS = ("THRESHOLD", "POWER", "LOOKBACK_DAYS", "RISE", "DATA_GAIN")
 
 
