@@ -41,7 +41,8 @@ test: lint
 bench: $(BIN)/.installed
 	$(BIN)/python bench/engine_speed.py
 	$(BIN)/python bench/regret.py
-	$(BIN)/python bench/sharpened.py
+	$(BIN)/python bench/regret.py --sharpened --jobs 2
+	$(BIN)/python bench/regret.py --sharpened --defaults --jobs 2
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

@@ -2,6 +2,10 @@
 defaults, in daily-batch simulations.
 
     .venv/bin/python bench/regret.py [--reps 100] [--scenario button ...] [--frontier] [--mc]
+    .venv/bin/python bench/regret.py --sharpened [--defaults] [--reps 300] [--jobs 2]
+
+`--sharpened` prints the tables of the sharpened allocation rule against Thompson
+sampling instead (bench/regret_sharpened.py; R = 300 unless --reps says otherwise).
 
 Each replication fixes one stream of uniforms per (day, variant); every policy turns
 its impressions into clicks through the binomial inverse CDF of the same uniforms
@@ -25,6 +29,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 from banditkit.engine import DailyCounts, Settings, allocate
@@ -122,22 +127,23 @@ class Engine(Policy):
 
     def shares(self, k: int) -> Array:
         names = [f"v{i}" for i in range(k)]
-        with _patched(self.constants):
+        with patched(engine_rules, self.constants):
             alloc = allocate(names, self.rows, self.settings, previous=self.previous)
         self.previous = alloc.shares
         return np.array([alloc.shares[v] for v in names])
 
 
 @contextlib.contextmanager
-def _patched(constants: dict[str, float]) -> Iterator[None]:
-    saved = {name: getattr(engine_rules, name) for name in constants}
+def patched(module: ModuleType, constants: dict[str, float]) -> Iterator[None]:
+    """The module's constants set to these values for the duration."""
+    saved = {name: getattr(module, name) for name in constants}
     for name, value in constants.items():
-        setattr(engine_rules, name, value)
+        setattr(module, name, value)
     try:
         yield
     finally:
         for name, value in saved.items():
-            setattr(engine_rules, name, value)
+            setattr(module, name, value)
 
 
 class IdealThompson(Policy):
@@ -192,6 +198,7 @@ def split(total: int, shares: Array) -> NDArray[np.int64]:
 class Outcome:
     regret: list[float] = dataclasses.field(default_factory=list)
     ever_80: list[bool] = dataclasses.field(default_factory=list)
+    top: list[float] = dataclasses.field(default_factory=list)  # largest share of any day
     seconds: float = 0.0
 
     @property
@@ -203,10 +210,10 @@ class Outcome:
         return float(np.std(self.regret, ddof=1) / np.sqrt(len(self.regret)))
 
 
-def run(scenario: Scenario, policies: Sequence[Policy], reps: int) -> dict[str, Outcome]:
+def run(scenario: Scenario, policies: Sequence[Policy], reps: int | range) -> dict[str, Outcome]:
     k = len(scenario.rates)
     out = {p.name: Outcome() for p in policies}
-    for rep in range(reps):
+    for rep in range(reps) if isinstance(reps, int) else reps:
         uniforms = np.random.default_rng(rep).random((scenario.days, k))
         for policy in policies:
             started = time.perf_counter()
@@ -224,6 +231,7 @@ def run(scenario: Scenario, policies: Sequence[Policy], reps: int) -> dict[str, 
             result = out[policy.name]
             result.regret.append(regret)
             result.ever_80.append(top >= 0.8)
+            result.top.append(top)
             result.seconds += time.perf_counter() - started
     return out
 
@@ -321,12 +329,30 @@ def main(
     argv: Sequence[str] | None = None, extra: Callable[[Scenario], list[Policy]] | None = None
 ) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--reps", type=int, default=100)
-    parser.add_argument("--scenario", action="append", choices=[s.name for s in SCENARIOS])
+    parser.add_argument("--reps", type=int, help="replications (100; 300 with --sharpened)")
+    parser.add_argument("--scenario", action="append", help="only these scenarios")
     parser.add_argument("--frontier", action="store_true", help="candidate defaults instead")
     parser.add_argument("--candidates", help="null_prior:effect_scale:floor,... to try instead")
     parser.add_argument("--mc", action="store_true", help="add a 100k-draw Monte Carlo Thompson")
+    parser.add_argument("--sharpened", action="store_true", help="sharpened vs Thompson instead")
+    parser.add_argument("--defaults", action="store_true", help="--sharpened on Settings()")
+    parser.add_argument("--jobs", type=int, default=1, help="--sharpened: processes")
+    parser.add_argument(
+        "--candidate",
+        action="append",
+        default=[],
+        help="--sharpened: an extra row with engine.sharpen constants, e.g. POWER=6:DATA_GAIN=0.05",
+    )
     args = parser.parse_args(argv)
+    if args.sharpened:
+        from regret_sharpened import main as sharpened  # it imports this module
+
+        sharpened(args.reps or 300, args.jobs, args.defaults, args.scenario, args.candidate)
+        return
+    args.reps = args.reps or 100
+    unknown = set(args.scenario or ()) - {s.name for s in SCENARIOS}
+    if unknown:
+        parser.error(f"--scenario: no scenario {', '.join(sorted(unknown))}")
     chosen = [s for s in SCENARIOS if not args.scenario or s.name in args.scenario]
     cells: dict[str, dict[str, str]] = {}
     for scenario in chosen:

@@ -3,11 +3,13 @@ field-naming 422, and the sharpened rule fed its P(best) history from the snapsh
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from banditkit import engine
 from banditkit.engine import DailyCounts, Settings
+from banditkit.store import Snapshot
 
 # Guardrails off: a flat prior, no damping, no floors, no burn-in (plain batched Thompson).
 OPEN = {
@@ -98,3 +100,31 @@ def test_the_service_feeds_the_rule_the_p_best_of_its_snapshots(api: Any) -> Non
     # The report answers the same shares (it reads the same history).
     report = api.client.get(f"/experiments/{exp['id']}/report").json()
     assert report["allocations"] == shares
+
+
+def test_the_service_reads_the_last_14_days_of_snapshots(api: Any) -> None:
+    # Given ten days of data with a clear leader, and two earlier snapshots of other data:
+    # one 10 days old in which b and c stood higher than now (so they are not rising),
+    # one 16 days old, past the rule's 14-day lookback,
+    settings = {**OPEN, "allocation_rule": "sharpened"}
+    exp = api.create(variants=list(RATES), settings=settings)
+    api.post_days(exp["id"], days=10, rates=RATES, impressions=10_000)
+    now = dt.datetime.now(dt.UTC)
+    high = {"a": 0.4, "b": 0.3, "c": 0.3}
+    for age, p_best in ((16, {"a": 0.1, "b": 0.1, "c": 0.1}), (10, high)):
+        at = now - dt.timedelta(days=age)
+        api.store.write_snapshot(Snapshot(exp["id"], at, "api", high, p_best, {}, f"data {age}"))
+    # when the allocation is read,
+    r = api.client.get("/allocation", params={"experiment_id": exp["id"]})
+    assert r.status_code == 200, r.text
+    # then the rule saw the 10-day-old P(best) only (a 7-day lookback would see none and
+    # answer Thompson's shares).
+    days = [
+        DailyCounts(r.date, r.variant_name, r.impressions, r.clicks, r.conversions)
+        for r in api.store.read_daily(exp["id"])
+    ]
+    rule = Settings(**settings)  # type: ignore[arg-type]
+    expected = engine.allocate(list(RATES), days, rule, history=[high])
+    thompson = engine.allocate(list(RATES), days, Settings(**OPEN))  # type: ignore[arg-type]
+    assert expected.shares != thompson.shares
+    assert r.json()["allocations"] == expected.shares

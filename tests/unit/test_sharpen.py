@@ -19,7 +19,7 @@ from banditkit.engine.sharpen import recent_matrix, sharpen
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-# Given a clear leader (m = 0.1, factor (0.1/0.2)^4 = 1/16), laggards with plenty of data
+# Given a clear leader (m = 0.1, factor (0.1/0.2)^6 = 1/64), laggards with plenty of data
 # (a day of 10 000 trials adds < 10% of their 100 000) and below their earlier P(best):
 P = np.array([0.9, 0.06, 0.04])
 RECENT = np.array([[0.85, 0.10, 0.08]])
@@ -32,8 +32,8 @@ OPEN = Settings(**OFF)  # type: ignore[arg-type]
 
 
 def shrunk(share: float) -> object:
-    """share · (m / 0.2)^4 with m = 1 − 0.9 (0.0999… in floating point)."""
-    return pytest.approx(share / 16, rel=1e-12)
+    """share · (m / 0.2)^6 with m = 1 − 0.9 (0.0999… in floating point)."""
+    return pytest.approx(share / 64, rel=1e-12)
 
 
 def test_clear_leader_takes_the_laggards_sharpened_shares() -> None:
@@ -109,7 +109,7 @@ def test_properties(case: tuple[np.ndarray, np.ndarray, np.ndarray, float]) -> N
     assert math.fsum(out) == 1.0  # sums to 1 exactly
     assert (out >= 0).all()
     assert (out[others] <= p[others]).all()  # a laggard never gets more than Thompson gives
-    shrunk = p[others] * (min(1.0 - p.max(), 0.2) / 0.2) ** 4 * (1 - 1e-12)
+    shrunk = p[others] * (min(1.0 - p.max(), 0.2) / 0.2) ** 6 * (1 - 1e-12)
     assert (out[others] >= shrunk).all()  # never below the sharpened share
     assert out[leader] >= p[leader] - 1e-15
 
@@ -146,7 +146,7 @@ def test_allocate_sharpens_with_history_and_rounds_to_exactly_one() -> None:
     assert [v.p_best for v in out.variants] == [v.p_best for v in thompson.variants]
     m = 1.0 - p["a"]
     for name in ("b", "c"):
-        expected = p[name] * (m / 0.2) ** 4
+        expected = p[name] * (m / 0.2) ** 6
         assert out.shares[name] == pytest.approx(expected, abs=1e-6)
     assert out.shares["a"] > thompson.shares["a"]
     assert sum(round(s * 1_000_000) for s in out.shares.values()) == 1_000_000
@@ -162,7 +162,7 @@ def test_the_setting_is_validated() -> None:
     assert Settings().allocation_rule == "thompson"
 
 
-def test_simulate_feeds_the_rule_the_last_7_days_of_p_best(
+def test_simulate_feeds_the_rule_the_last_14_days_of_p_best(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[tuple[list[dict[str, float]], Allocation]] = []
@@ -175,8 +175,8 @@ def test_simulate_feeds_the_rule_the_last_7_days_of_p_best(
     module = importlib.import_module("banditkit.engine.simulate")
     monkeypatch.setattr(module, "allocate", recording)
     sharp = Settings(**OFF, allocation_rule="sharpened")  # type: ignore[arg-type]
-    simulate(["a", "b", "c"], [0.05, 0.046, 0.045], 20_000, 10, sharp, seed=3)
+    simulate(["a", "b", "c"], [0.05, 0.046, 0.045], 20_000, 20, sharp, seed=3)
     p_best = [{v.name: v.p_best for v in out.variants} for _, out in calls]
     assert calls[0][0] == []  # first day: no history, Thompson
     for t, (history, _) in enumerate(calls):
-        assert history == p_best[max(0, t - 7) : t]
+        assert history == p_best[max(0, t - 14) : t]

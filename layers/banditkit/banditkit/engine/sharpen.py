@@ -31,9 +31,10 @@ from banditkit.engine.types import InvalidSettings, Settings
 Array = NDArray[np.float64]
 
 THRESHOLD = 0.2  # sharpen once the non-leaders together hold less than this
-POWER = 4.0  # how fast the laggards' shares shrink as m falls below THRESHOLD
-LOOKBACK_DAYS = 7  # guard (a): "a new high" over this many days of P(best) history
+POWER = 6.0  # how fast the laggards' shares shrink as m falls below THRESHOLD
+LOOKBACK_DAYS = 14  # guard (a): "a new high" over this many days of P(best) history
 DATA_GAIN = 0.1  # guard (b): keep the full share while it adds this much of the data
+RISE = 1.0  # guard (a): "a new high" means above RISE × every recorded value
 
 
 def recent_matrix(variants: Sequence[str], history: Sequence[Mapping[str, float]] | None) -> Array:
@@ -69,7 +70,7 @@ def sharpen(
     if len(out) >= 2 and recent.shape[0] > 0 and daily > 0 and m < THRESHOLD:
         known = ~np.isnan(recent)
         high = np.where(known, recent, -np.inf).max(axis=0)
-        rising = p_best > high
+        rising = p_best > RISE * high
         informative = out * daily >= DATA_GAIN * data
         out = np.where(rising | informative, out, out * (m / THRESHOLD) ** POWER)
     out[leader] = 0.0

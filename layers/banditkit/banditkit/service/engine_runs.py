@@ -28,18 +28,19 @@ def previous_shares(store: Store, loaded: Loaded) -> dict[str, float] | None:
     return None
 
 
-# The sharpened rule's "new 7-day high" guard reads at most this many recent snapshots.
-HISTORY_DAYS = 7
+# The sharpened rule's "new high" guard reads at most this many recent snapshots.
 HISTORY_LIMIT = 200
 
 
 def history_of(store: Store, loaded: Loaded, at: dt.datetime) -> list[dict[str, float]] | None:
-    """P(best) of the snapshots of the last HISTORY_DAYS (oldest first, newest
+    """P(best) of the snapshots of the rule's last LOOKBACK_DAYS (oldest first, newest
     HISTORY_LIMIT at most) for allocation_rule "sharpened"; None for "thompson". Snapshots
     of the current data are left out: the guard compares today with the days before."""
     if loaded.settings.allocation_rule != "sharpened":
         return None
-    start = at - dt.timedelta(days=HISTORY_DAYS)
+    from banditkit.engine.sharpen import LOOKBACK_DAYS  # numpy: only for this rule
+
+    start = at - dt.timedelta(days=LOOKBACK_DAYS)
     page = store.list_snapshots(loaded.experiment.id, start=start, limit=HISTORY_LIMIT)
     known = set(loaded.variants)
     return [
