@@ -129,9 +129,7 @@ def _evidence(
     if settings.null_prior > 0.0 and int(among.sum()) > 1 and not burn.all:
         p_null = null_probability(counted, settings, among)
         matched = np.where(among, p_null / int(among.sum()), 0.0) + (1.0 - p_null) * matched
-    # on_drift "discount" keeps the exploration fixed: finding a change needs the laggards'
-    # data, which adaptive exploration all but stops (bench/signals.py)
-    adaptive = settings.exploration == "adaptive" and settings.on_drift != "discount"
+    adaptive = settings.exploration == "adaptive"
     watch = None
     if adaptive and not burn.all:
         explore = adaptive_explore(mgrid, settings)
