@@ -5,10 +5,12 @@ The test conditions on each day's total successes. If every variant's rate on da
 campaign), then given the day's successes S_t the successes of variant k are close to
 Binomial(S_t, π_kt) with π_kt = n_kt·λ_k / Σ_j n_jt·λ_j: the day effect cancels, and so
 do daily changes in traffic and in the split. The relative rates λ are fitted by maximum
-likelihood on all counted days (no change); for each variant the standardised cumulative
-sum of its residuals s_kt − S_t·π_kt is largest in absolute value where a change in λ_k
-is most likely, and a Bonferroni bound over the candidate days gives its p-value
-(docs/engine.md, "Warnings and checks"). Pure numpy, no I/O.
+likelihood on all counted days (no change); for each variant and candidate day, the
+signed root of the likelihood ratio of its successes' split before and after that day
+(which keeps a normal tail when a variant has only a few successes) gives, at its
+largest, a p-value with a Bonferroni bound over the candidate days, and the standardised
+cumulative sum of its residuals s_kt − S_t·π_kt places the change (docs/engine.md,
+"Warnings and checks"). Pure numpy, no I/O.
 """
 
 from __future__ import annotations

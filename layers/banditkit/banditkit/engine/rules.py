@@ -82,8 +82,9 @@ def adaptive_explore(grid: BetaGrid, settings: Settings) -> float:
 # The leader's own data are plenty, though: when its rate on its latest days falls below
 # its rate on the same weekdays before (z < −WATCH_TRIGGER, one-sided; a weekday pattern
 # cancels), each trailing variant gets the share with which the test would see it swap
-# places with the leader within WATCH_DAYS days: a standardised shift of WATCH_Z, about
-# the test's threshold at ALPHA after its Bonferroni bound (≈ 4) plus 1.3 for 90% power.
+# places with the leader within WATCH_DAYS days: a standardised shift of WATCH_Z, the
+# test's threshold at ALPHA after its Bonferroni bound (≈ 4) plus 2 for power (calibrated
+# on bench/signals.py to find the drift scenarios' swap within 5 days in ≥ 90% of runs).
 # The gap is taken as at least WATCH_GAP, and the share is at most an even split's.
 WATCH_RECENT = 3  # the change may start on any of the latest this many days
 WATCH_TRIGGER = 4.0
