@@ -63,3 +63,19 @@ def test_a_fall_of_the_leader_gives_the_laggard_the_tests_share() -> None:
 def test_a_rise_of_the_leader_does_not_wake_the_watch() -> None:
     rows = history([0.05] * 14 + [0.06])
     assert not rules.leader_fell(count(["lead", "lag"], rows, Settings()), 0)
+
+
+def test_a_leader_that_varies_from_day_to_day_needs_a_larger_fall() -> None:
+    # Given a leader steady for three weeks, and one whose rate swings ±5% from day to day
+    steady = [0.05] * 21
+    swinging = [0.05 * (1.05 if t % 2 else 0.95) for t in range(21)]
+
+    def fell(days: list[float], fall: float) -> bool:
+        counted = count(["lead", "lag"], history([*days, 0.05 * fall]), Settings())
+        return rules.leader_fell(counted, 0)
+
+    # Then a 15% fall wakes the watch for the steady leader only; 40% wakes it for both
+    assert fell(steady, 0.85)
+    assert not fell(swinging, 0.85)
+    assert not fell(swinging, 0.7)
+    assert fell(swinging, 0.6)

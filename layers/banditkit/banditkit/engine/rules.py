@@ -93,14 +93,37 @@ WATCH_Z = 6.0
 WATCH_GAP = 1.25
 
 
+def _dispersion(succ: Array, imp: Array, weekday: NDArray[np.int64]) -> float:
+    """How much more the leader's daily successes vary than binomial counts would, around
+    its rate per weekday: Pearson's χ²/df over the given days less two of its standard
+    errors under binomial counts (√(2/df)), at least 1 (1 with fewer than 3 degrees of
+    freedom), so that binomial noise in the estimate does not blunt the watch."""
+    chi2, days, groups = 0.0, 0, 0
+    for w in np.unique(weekday):
+        on = (weekday == w) & (imp > 0)
+        rate = float(succ[on].sum()) / float(imp[on].sum()) if on.any() else 0.0
+        if rate <= 0:
+            continue
+        e = imp[on] * rate
+        chi2 += float(((succ[on] - e) ** 2 / e).sum())
+        days += int(on.sum())
+        groups += 1
+    df = days - groups
+    return max(1.0, chi2 / df - 2.0 * math.sqrt(2.0 / df)) if df >= 3 else 1.0
+
+
 def leader_fell(counted: Counted, lead: int) -> bool:
     """Whether the leader's successes from one of its latest WATCH_RECENT days on fall short
     of its impressions × its rate on the same weekdays before (z < −WATCH_TRIGGER; the
-    history's own noise counted), comparing only weekdays with history."""
+    history's own noise counted, and the day-to-day dispersion of its days before the
+    latest week, which a change in that week cannot inflate), comparing only weekdays
+    with history. Real traffic varies more from day to day than binomial counts."""
     daily = counted.daily
     succ = np.array([day_s[lead] for _, _, day_s in daily], dtype=np.float64)
     imp = np.array([day_n[lead] for _, day_n, _ in daily], dtype=np.float64)
     weekday = np.array([d.weekday() for d, _, _ in daily])
+    cut = max(len(daily) - 7, 0)
+    phi = _dispersion(succ[:cut], imp[:cut], weekday[:cut])
     for start in range(max(len(daily) - WATCH_RECENT, 1), len(daily)):
         observed = expected = var = 0.0
         for t in range(start, len(daily)):
@@ -112,7 +135,7 @@ def leader_fell(counted: Counted, lead: int) -> bool:
             observed += succ[t]
             expected += e
             var += e * (1.0 + imp[t] / n_hist)
-        if var > 0 and (observed - expected) / math.sqrt(var) < -WATCH_TRIGGER:
+        if var > 0 and (observed - expected) / math.sqrt(var * phi) < -WATCH_TRIGGER:
             return True
     return False
 
