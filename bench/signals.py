@@ -1,6 +1,6 @@
 """Drift detection rates and the regret of on_drift = "discount", in daily-batch simulations.
 
-    .venv/bin/python bench/signals.py [--reps 100]
+    .venv/bin/python bench/signals.py [--reps 100] [--jobs 2] [--scenario drift ...] [--watch-off]
 
 Each replication fixes one stream of uniforms per (day, variant); every policy turns its
 impressions into successes through the binomial inverse CDF of the same uniforms (common
@@ -9,18 +9,21 @@ differ only by their decisions. Rates and traffic follow a day-of-week pattern w
 scenario says so (the same multiplier for every variant). Each day the engine allocates
 on the data so far; the drift test (engine/drift.py) runs on the same data, as the API
 does at every read. A run "fires" when the test suspects a change on any day of it.
-Regret is expected successes lost against the best variant of the day.
+Regret is expected successes lost against the best variant of the day. `--watch-off`
+switches the engine's watch off (engine/rules.py WATCH_Z = 0) for an ablation; `--jobs`
+runs scenarios in parallel processes (results do not depend on it).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import multiprocessing
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from banditkit.engine import DailyCounts, Settings, allocate, drift
+from banditkit.engine import DailyCounts, Settings, allocate, drift, rules
 from banditkit.engine.posterior import count
 from numpy.typing import NDArray
 from scipy import stats
@@ -124,7 +127,9 @@ POLICIES: tuple[tuple[str, Settings | None], ...] = (
 )
 
 
-def simulate(scenario: Scenario, reps: int) -> dict[str, list[Run]]:
+def simulate(scenario: Scenario, reps: int, watch_off: bool = False) -> dict[str, list[Run]]:
+    if watch_off:
+        rules.WATCH_Z = 0.0
     out: dict[str, list[Run]] = {name: [] for name, _ in POLICIES}
     for rep in range(reps):
         uniforms = np.random.default_rng(rep).random((scenario.days, len(scenario.rates)))
@@ -198,19 +203,35 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=100)
     parser.add_argument("--scenario", nargs="*", default=None)
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--watch-off", action="store_true", help="ablation: no watch")
     args = parser.parse_args(argv)
     chosen = [s for s in (*STATIONARY, *DRIFT) if args.scenario is None or s.name in args.scenario]
-    results = {sc.name: simulate(sc, args.reps) for sc in chosen}
+    jobs = [(sc, args.reps, args.watch_off) for sc in chosen]
+    if args.jobs > 1:
+        with multiprocessing.Pool(args.jobs) as pool:
+            runs = pool.starmap(simulate, jobs)
+    else:
+        runs = [simulate(*job) for job in jobs]
+    results = {sc.name: r for sc, r in zip(chosen, runs, strict=True)}
     if all(s.name in results for s in (*STATIONARY, *DRIFT)):
         detection_table(results, args.reps)
         regret_table(results, args.reps)
     else:
-        for name, by_policy in results.items():
-            for policy, runs in by_policy.items():
-                fired = np.mean([bool(r.fired()) for r in runs])
-                reg = np.mean([r.regret for r in runs])
-                first = [r.fired()[0] if r.fired() else None for r in runs]
-                print(f"{name:14} {policy:36} fired {fired:6.1%} regret {reg:8.0f} {first[:8]}")
+        for sc in chosen:
+            for policy, found in results[sc.name].items():
+                fired = np.mean([bool(r.fired()) for r in found])
+                change = sc.change_day
+                soon = (
+                    np.mean([any(change <= d < change + 5 for d in r.fired()) for r in found])
+                    if change is not None
+                    else float("nan")
+                )
+                reg = np.mean([r.regret for r in found])
+                print(
+                    f"{sc.name:14} {policy:36} fired {fired:6.1%} within 5 days {soon:6.1%} "
+                    f"regret {reg:8.0f}"
+                )
 
 
 if __name__ == "__main__":

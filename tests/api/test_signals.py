@@ -107,6 +107,33 @@ def test_drift_is_suspected_from_the_day_of_the_change(api) -> None:
     assert alloc["allocations"]["b"] > 0.5  # the pooled data still favour the old winner
 
 
+def test_with_the_defaults_a_swap_is_warned_of_within_five_days(api) -> None:
+    # Given an experiment with the default settings, served daily at the shares its
+    # allocation recommends: 20,000 a day, b at 5% and a at 4% until the change 5 days
+    # ago, then the reverse (adaptive exploration had left a 25 impressions a day)
+    exp = api.create(variants=["a", "b"])["id"]
+    rng = np.random.default_rng(4)
+    reasons = {}
+    for i in range(19, 0, -1):
+        alloc, _ = read(api, exp)
+        reasons[i] = {r["variant"]: r["code"] for r in alloc["reasons"]}
+        rates = {"a": 0.05, "b": 0.04} if i <= 5 else {"a": 0.04, "b": 0.05}
+        counts = {}
+        for v, rate in rates.items():
+            n = round(20_000 * alloc["allocations"][v])
+            counts[v] = (n, int(rng.binomial(n, rate)))
+        post(api, exp, ago(i), counts)
+    # When allocation and report are read the day after the fifth day of the new rates
+    alloc, rep = read(api, exp)
+    # Then both warn of the change, dated on its day or just after it
+    for body in (alloc, rep):
+        found = [w for w in body["warnings"] if w["code"] == "drift_suspected"]
+        assert {w["variant"] for w in found} == {"a", "b"}
+        assert all(ago(5).isoformat() <= w["since"] <= ago(3).isoformat() for w in found)
+    # and the watch was the reason the laggard's share rose once b's rate fell
+    assert reasons[4] == {"a": "floor_active"}
+
+
 def test_on_drift_discount_follows_the_new_best_and_says_why(api) -> None:
     exp = api.create(variants=["a", "b"], settings={"on_drift": "discount"})["id"]
     drifting(api, exp)

@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from banditkit.engine import drift, guardrails, sharpen
 from banditkit.engine.beta import BetaGrid
 from banditkit.engine.posterior import Counted, check_previous, count, null_probability
-from banditkit.engine.rules import adaptive_explore, burn_in, reasons
+from banditkit.engine.rules import adaptive_explore, burn_in, reasons, watch_floor
 from banditkit.engine.types import (
     Allocation,
     DailyCounts,
@@ -129,11 +129,13 @@ def _evidence(
     if settings.null_prior > 0.0 and int(among.sum()) > 1 and not burn.all:
         p_null = null_probability(counted, settings, among)
         matched = np.where(among, p_null / int(among.sum()), 0.0) + (1.0 - p_null) * matched
-    # on_drift "discount" keeps the exploration fixed: finding a change needs the laggards'
-    # data, which adaptive exploration all but stops (bench/signals.py)
-    adaptive = settings.exploration == "adaptive" and settings.on_drift != "discount"
+    adaptive = settings.exploration == "adaptive"
+    watch = None
     if adaptive and not burn.all:
         explore = adaptive_explore(mgrid, settings)
+        # ... but a trailing variant keeps enough data for a swap to be seen (rules.py)
+        watch = np.where(among, watch_floor(counted, settings), 0.0)
+        targets = watch if targets is None else np.maximum(targets, watch)
     if not burn.any:  # allocation_rule; sharpened only once every variant has its own data
         matched = sharpen.apply(matched, p_best, counted, settings, history)
     shares = guardrails.shares(
@@ -182,7 +184,7 @@ def _evidence(
         )
         for i, name in enumerate(variants)
     )
-    why = reasons(shares, settings, burn, counted.control, prev, explore)
+    why = reasons(shares, settings, burn, counted.control, prev, explore, watch)
     allocation = Allocation(
         status=status,
         shares={name: float(shares[i]) for i, name in enumerate(variants)},

@@ -5,10 +5,12 @@ The test conditions on each day's total successes. If every variant's rate on da
 campaign), then given the day's successes S_t the successes of variant k are close to
 Binomial(S_t, π_kt) with π_kt = n_kt·λ_k / Σ_j n_jt·λ_j: the day effect cancels, and so
 do daily changes in traffic and in the split. The relative rates λ are fitted by maximum
-likelihood on all counted days (no change); for each variant the standardised cumulative
-sum of its residuals s_kt − S_t·π_kt is largest in absolute value where a change in λ_k
-is most likely, and a Bonferroni bound over the candidate days gives its p-value
-(docs/engine.md, "Warnings and checks"). Pure numpy, no I/O.
+likelihood on all counted days (no change); for each variant and candidate day, the
+signed root of the likelihood ratio of its successes' split before and after that day
+(which keeps a normal tail when a variant has only a few successes) gives, at its
+largest, a p-value with a Bonferroni bound over the candidate days, and the standardised
+cumulative sum of its residuals s_kt − S_t·π_kt places the change (docs/engine.md,
+"Warnings and checks"). Pure numpy, no I/O.
 """
 
 from __future__ import annotations
@@ -73,6 +75,45 @@ def _relative_rates(n: Array, s: Array) -> Array:
     return lam
 
 
+def _split_z(s_k: Array, big_s: Array, pi: Array) -> tuple[Array, int]:
+    """Per candidate day τ (a change before day τ + 1), the signed root of the likelihood
+    ratio that the variant's successes from τ + 1 on are not their share of its total.
+
+    Given its total O (which the fitted λ makes equal to its expected total E), the
+    successes after τ are close to Binomial(O, q_τ), q_τ the expected share after τ, when
+    its shares π of the day totals are small; of the variant and the rest (whose counts
+    mirror it) the side with fewer expected successes is used, and the statistic is scaled
+    by the ratio of that split's standard deviation to the one with the binomial variances
+    S·π(1 − π) of the day totals' split (1 for small π). Unlike a standardised sum, the
+    signed root keeps its normal tail when a side has only a few successes (a laggard
+    starved by adaptive exploration). 0 where q_τ is 0 or 1; with the number of candidate
+    days (q_τ strictly between)."""
+    e = big_s * pi
+    obs, exp = s_k, e
+    if e.sum() > (big_s - e).sum():  # the rest's view: its counts are S − s
+        obs, exp = big_s - s_k, big_s - e
+    var = e * (1.0 - pi)  # the same for either side
+    total_e, total_o, info = float(exp.sum()), float(obs.sum()), float(var.sum())
+    if total_e <= 0 or total_o <= 0 or info <= 0:
+        return np.zeros(max(len(s_k) - 1, 0)), 0
+    after_o = total_o - np.cumsum(obs)[:-1]
+    q = 1.0 - np.cumsum(exp)[:-1] / total_e
+    i = np.cumsum(var)[:-1]
+    bridge = i * (info - i) / info
+    ok = (q > 1e-12) & (q < 1.0 - 1e-12) & (bridge > 0)
+    q = np.where(ok, q, 0.5)
+    scale = np.sqrt(total_e * q * (1.0 - q) / np.where(ok, bridge, 1.0))
+    mean = total_o * q
+
+    def xlogy(x: Array, y: Array) -> Array:
+        return np.where(x > 0, x * np.log(np.where(x > 0, x, 1.0) / y), 0.0)
+
+    dev = 2.0 * (xlogy(after_o, mean) + xlogy(total_o - after_o, total_o - mean))
+    z = np.sqrt(np.maximum(dev, 0.0)) * scale
+    out: Array = np.where(ok, z, 0.0)
+    return out, int(ok.sum())
+
+
 def detect_counts(
     names: Sequence[str], dates: Sequence[dt.date], n: Array, s: Array
 ) -> tuple[Drift, ...]:
@@ -90,20 +131,25 @@ def detect_counts(
     out: list[Drift] = []
     for j, name in enumerate(names):
         pi = np.where(denom > 0, n[:, j] * lam[j] / safe, 0.0)
+        if lam[j] <= 0:
+            continue
+        z, candidates = _split_z(s[:, j], big_s, pi)
+        # Bonferroni over the candidate days and the k − 1 contrasts between k variants.
+        tests = candidates * (k - 1)
+        p = min(1.0, tests * 2.0 * _normal_sf(float(np.max(np.abs(z))))) if candidates else 1.0
+        # The day: where the standardised cumulative sum of the residuals peaks (the
+        # classical estimate; its tail, not its location, suffers from few successes), or
+        # the latest day as likely to within 1 in log-likelihood (Z²/2): across days on
+        # which the variant had next to no impressions the change cannot be placed, and
+        # the day from which the new level is in the data is the one to report.
         resid = s[:, j] - big_s * pi
         var = big_s * pi * (1.0 - pi)
         info = float(var.sum())
-        if info <= 0 or lam[j] <= 0:
-            continue
-        c = np.cumsum(resid)[:-1]  # change before day τ = 1..days-1
+        c = np.cumsum(resid)[:-1]
         i = np.cumsum(var)[:-1]
-        spread = i * (info - i) / info
-        z = np.where(spread > 0, np.abs(c) / np.sqrt(np.where(spread > 0, spread, 1.0)), 0.0)
-        tau = int(np.argmax(z))
-        candidates = int((spread > 0).sum())
-        # Bonferroni over the candidate days and the k − 1 contrasts between k variants.
-        tests = candidates * (k - 1)
-        p = min(1.0, tests * 2.0 * _normal_sf(float(z[tau]))) if candidates else 1.0
+        spread = i * (info - i) / info if info > 0 else np.zeros_like(i)
+        pearson = np.where(spread > 0, np.abs(c) / np.sqrt(np.where(spread > 0, spread, 1.0)), 0)
+        tau = int(np.nonzero(pearson**2 / 2.0 >= float(np.max(pearson)) ** 2 / 2.0 - 1.0)[0][-1])
         # λ_k before and after from observed / expected at the pooled λ.
         e_before = float((big_s * pi)[: tau + 1].sum())
         e_after = float((big_s * pi)[tau + 1 :].sum())
