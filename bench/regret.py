@@ -32,10 +32,11 @@ from dataclasses import dataclass
 from types import ModuleType
 
 import numpy as np
-from banditkit.engine import DailyCounts, Settings, allocate
+from banditkit.engine import Allocation, DailyCounts, Settings, allocate
 from banditkit.engine import rules as engine_rules
 from banditkit.engine.beta import BetaGrid
 from banditkit.engine.guardrails import round_shares
+from banditkit.engine.sharpen import LOOKBACK_DAYS
 from numpy.typing import NDArray
 from scipy import stats
 
@@ -125,12 +126,26 @@ class Engine(Policy):
         self.settings = settings
         self.constants = constants  # engine.rules module constants to try
 
+    def reset(self, k: int, rep: int) -> None:
+        super().reset(k, rep)
+        self.recent: list[dict[str, float]] = []  # P(best) of the last days, as snapshots
+
     def shares(self, k: int) -> Array:
         names = [f"v{i}" for i in range(k)]
         with patched(engine_rules, self.constants):
-            alloc = allocate(names, self.rows, self.settings, previous=self.previous)
+            alloc = allocate(
+                names, self.rows, self.settings, previous=self.previous, history=self.recent
+            )
         self.previous = alloc.shares
+        self.recent = remember(self.recent, alloc)
         return np.array([alloc.shares[v] for v in names])
+
+
+def remember(recent: list[dict[str, float]], alloc: Allocation) -> list[dict[str, float]]:
+    """The history the service gives the sharpened rule: each day's P(best), the last
+    LOOKBACK_DAYS (service/engine_runs.history_of reads them from the snapshots)."""
+    entry = {v.name: v.p_best for v in alloc.variants}
+    return [*recent, entry][-LOOKBACK_DAYS:]
 
 
 @contextlib.contextmanager
@@ -244,6 +259,7 @@ def policies_for(scenario: Scenario, *, mc: bool) -> list[Policy]:
         IdealThompson(),
         OldDefaults(),
         Engine(DEFAULTS, Settings()),
+        Engine("defaults, allocation_rule thompson", Settings(allocation_rule="thompson")),
         Engine("defaults, exploration fixed", Settings(exploration="fixed")),
         Even(),
     ]

@@ -26,6 +26,7 @@ import numpy as np
 from banditkit.engine import DailyCounts, Settings, allocate, drift, rules
 from banditkit.engine.posterior import count
 from numpy.typing import NDArray
+from regret import remember
 from scipy import stats
 
 Array = NDArray[np.float64]
@@ -100,14 +101,16 @@ def run_once(scenario: Scenario, settings: Settings | None, uniforms: Array) -> 
     names = [f"v{i}" for i in range(k)]
     rows: list[DailyCounts] = []
     previous: dict[str, float] | None = None
+    recent: list[dict[str, float]] = []
     regret = 0.0
     p_values: list[float] = []
     for day in range(scenario.days):
         if settings is None:
             shares = np.full(k, 1.0 / k)
         else:
-            alloc = allocate(names, rows, settings, previous=previous)
+            alloc = allocate(names, rows, settings, previous=previous, history=recent)
             previous = alloc.shares
+            recent = remember(recent, alloc)
             shares = np.array([alloc.shares[v] for v in names])
         truth = scenario.truth(day)
         n = split(scenario.traffic(day), shares)
