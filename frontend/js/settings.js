@@ -9,9 +9,9 @@ export const SETTINGS = [
     help: 'What "best" means: the rate the bandit maximises.',
   },
   {
-    key: 'allocation_rule', label: 'Allocation rule', kind: 'select', default: 'thompson',
+    key: 'allocation_rule', label: 'Allocation rule', kind: 'select', default: 'sharpened',
     options: [['thompson', 'Thompson sampling (shares = P(best))'], ['sharpened', 'Sharpened (laggards get less once the leader is clear)']],
-    help: 'Sharpened loses fewer clicks on daily batches once one variant is at least 80% likely best; try both in the simulator first.',
+    help: 'Sharpened (the default) loses fewer clicks on daily batches once one variant is at least 80% likely best; Thompson keeps every variant at its P(best). Compare both in the simulator.',
   },
   {
     key: 'min_explore_rate', label: 'Exploration rate', kind: 'number', default: 0.05,

@@ -24,16 +24,16 @@ RATES = {"a": 0.050, "b": 0.0486, "c": 0.0484}
 
 
 def test_the_setting_is_stored_on_create_and_patch(api: Any) -> None:
-    assert api.create()["settings"]["allocation_rule"] == "thompson"  # the default
-    exp = api.create(settings={"allocation_rule": "sharpened"})
-    assert exp["settings"]["allocation_rule"] == "sharpened"
+    assert api.create()["settings"]["allocation_rule"] == "sharpened"  # the default
+    exp = api.create(settings={"allocation_rule": "thompson"})
+    assert exp["settings"]["allocation_rule"] == "thompson"
     r = api.client.patch(
-        f"/experiments/{exp['id']}", json={"settings": {"allocation_rule": "thompson"}}
+        f"/experiments/{exp['id']}", json={"settings": {"allocation_rule": "sharpened"}}
     )
     assert r.status_code == 200, r.text
-    assert r.json()["settings"]["allocation_rule"] == "thompson"
+    assert r.json()["settings"]["allocation_rule"] == "sharpened"
     got = api.client.get(f"/experiments/{exp['id']}").json()
-    assert got["settings"]["allocation_rule"] == "thompson"
+    assert got["settings"]["allocation_rule"] == "sharpened"
 
 
 @pytest.mark.parametrize("bad", ["greedy", 1, "Sharpened"])  # null means the default

@@ -159,7 +159,7 @@ def test_the_setting_is_validated() -> None:
     with pytest.raises(InvalidSettings) as err:
         Settings(allocation_rule="greedy")  # type: ignore[arg-type]
     assert err.value.field == "allocation_rule"
-    assert Settings().allocation_rule == "thompson"
+    assert Settings().allocation_rule == "sharpened"  # the default (docs/engine.md)
 
 
 def test_simulate_feeds_the_rule_the_last_14_days_of_p_best(

@@ -123,8 +123,8 @@ class SettingsPatch(Request):
     )
     allocation_rule: AllocationRule | None = Field(
         default=None,
-        description="thompson = shares are P(best); sharpened = laggards get less once the "
-        "leader is at least 80% likely best (docs/engine.md).",
+        description="sharpened (the default) = laggards get less once the leader is at least "
+        "80% likely best; thompson = shares are P(best) (docs/engine.md).",
     )
 
     on_drift: Literal["warn", "discount"] | None = Field(
