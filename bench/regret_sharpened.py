@@ -56,6 +56,7 @@ GUARDRAILS_OFF = Settings(  # plain batched Thompson: flat prior, no damping, fl
     min_explore_rate=0.0,
     control_floor=0.0,
     min_impressions=0,
+    allocation_rule="thompson",
 )
 EASY = ("button",)  # two variants far apart: Thompson is sure of the leader after day one
 RULE_CONSTANTS = ("THRESHOLD", "POWER", "LOOKBACK_DAYS", "RISE", "DATA_GAIN")
@@ -134,7 +135,8 @@ def candidate(text: str, base: Settings) -> Rule:
 
 
 def policies(defaults: bool, candidates: Sequence[str]) -> list[Policy]:
-    base = Settings() if defaults else GUARDRAILS_OFF
+    # the baseline is Thompson's rule on the same settings (sharpened is the default)
+    base = Settings(allocation_rule="thompson") if defaults else GUARDRAILS_OFF
     return [
         Rule("thompson", base),
         Rule("sharpened", dataclasses.replace(base, allocation_rule="sharpened")),
