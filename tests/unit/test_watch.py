@@ -79,3 +79,20 @@ def test_a_leader_that_varies_from_day_to_day_needs_a_larger_fall() -> None:
     assert not fell(swinging, 0.85)
     assert not fell(swinging, 0.7)
     assert fell(swinging, 0.6)
+
+
+def test_a_new_variant_with_a_high_early_rate_is_not_taken_for_the_leader() -> None:
+    # Given the leader's fall of the test above, and a variant added on that day whose few
+    # impressions (below its burn-in) have the highest mean
+    rows = [
+        *history([0.05] * 14 + [0.04]),
+        DailyCounts(START + dt.timedelta(days=14), "new", 300, 30),
+    ]
+    counted = count(["lead", "lag", "new"], rows, Settings())
+    established = np.array([True, True, False])
+    # Then the watch follows the established leader's fall: the laggard gets its share
+    floor = rules.watch_floor(counted, Settings(), established)
+    assert floor[0] == 0.0
+    assert 0.05 < floor[1] <= 1 / 3
+    # (taken over all variants, the new one would be the leader, and the watch asleep)
+    assert rules.watch_floor(counted, Settings()).tolist() == [0.0, 0.0, 0.0]

@@ -134,7 +134,7 @@ def _evidence(
     if adaptive and not burn.all:
         explore = adaptive_explore(mgrid, settings)
         # ... but a trailing variant keeps enough data for a swap to be seen (rules.py)
-        watch = np.where(among, watch_floor(counted, settings), 0.0)
+        watch = np.where(among, watch_floor(counted, settings, among), 0.0)
         targets = watch if targets is None else np.maximum(targets, watch)
     if not burn.any:  # allocation_rule; sharpened only once every variant has its own data
         matched = sharpen.apply(matched, p_best, counted, settings, history)

@@ -140,9 +140,12 @@ def leader_fell(counted: Counted, lead: int) -> bool:
     return False
 
 
-def watch_floor(counted: Counted, settings: Settings) -> Array:
+def watch_floor(
+    counted: Counted, settings: Settings, among: NDArray[np.bool_] | None = None
+) -> Array:
     """Per-variant share below which a trailing variant is not let fall while the leader's
-    rate has fallen (zeros otherwise).
+    rate has fallen (zeros otherwise). The leader is the established variant (`among`, by
+    default all) with the highest posterior mean: a new variant's early mean is not it.
 
     A swap with the leader moves the variant's rate relative to the leader's by a factor
     ρ² (ρ = m_lead/m_k of the posterior means, taken ≥ WATCH_GAP). The test compares the
@@ -158,7 +161,7 @@ def watch_floor(counted: Counted, settings: Settings) -> Array:
     if k < 2 or WATCH_Z <= 0 or len(totals) < 2 or sum(totals[:-1]) <= 0:
         return out
     means = counted.alpha / (counted.alpha + counted.beta)
-    lead = int(np.argmax(means))
+    lead = int(np.argmax(np.where(np.ones(k, bool) if among is None else among, means, -1.0)))
     if not leader_fell(counted, lead):
         return out
     daily = sum(totals[:-1]) / (len(totals) - 1)
