@@ -52,8 +52,12 @@ def test_completing_with_a_shipped_variant_logs_which_one(api) -> None:
     api.post_days(exp_id, days=2)
     body = {"status": "completed", "shipped_variant": "variant_b"}
     assert api.client.patch(f"/experiments/{exp_id}", json=body).status_code == 200
+    # and shipping another variant later moves all traffic, so it is logged too
+    body = {"shipped_variant": "variant_c"}
+    assert api.client.patch(f"/experiments/{exp_id}", json=body).status_code == 200
     assert [(c["kind"], c["detail"]) for c in changes(api, exp_id)] == [
-        ("completed", "running → completed, shipped variant_b")
+        ("completed", "running → completed, shipped variant_b"),
+        ("completed", "shipped variant_b → variant_c"),
     ]
 
 
@@ -66,9 +70,12 @@ def test_a_rename_or_an_unchanged_setting_logs_nothing(api) -> None:
 
 def test_a_refused_patch_logs_nothing(api) -> None:
     exp = api.create(variants=["control", "b"])
-    r = api.client.patch(f"/experiments/{exp['id']}", json={"variants": ["b"]})
-    api.problem(r, 422, "variants.0.name")
+    # a completion that would be logged, refused for its unknown shipped variant
+    body = {"status": "completed", "shipped_variant": "zz"}
+    r = api.client.patch(f"/experiments/{exp['id']}", json=body)
+    api.problem(r, 422, "shipped_variant")
     assert changes(api, exp["id"]) == []
+    assert api.client.get(f"/experiments/{exp['id']}").json()["status"] == "running"
 
 
 def test_the_log_keeps_the_latest_changes_only(api) -> None:

@@ -46,6 +46,9 @@ def _changes(before: Experiment, after: Experiment) -> list[tuple[Any, str]]:
         kind = {"paused": "paused", "completed": "completed", "running": "resumed"}[after.status]
         shipped = f", shipped {after.shipped_variant}" if after.shipped_variant else ""
         found.append((kind, f"{before.status} → {after.status}{shipped}"))
+    elif after.shipped_variant != before.shipped_variant:  # a completed test ships another
+        was, now = _value(before.shipped_variant), _value(after.shipped_variant)
+        found.append(("completed", f"shipped {was} → {now}"))
     return found
 
 
