@@ -11,7 +11,8 @@ from banditkit import engine
 from banditkit.engine import DailyCounts, Settings
 from banditkit.store import Snapshot
 
-# Guardrails off: a flat prior, no damping, no floors, no burn-in (plain batched Thompson).
+# Guardrails off: a flat prior, no damping, no floors, no burn-in (batched Thompson under
+# allocation_rule "thompson").
 OPEN = {
     "alpha_prior": 1.0,
     "beta_prior": 1.0,
@@ -90,7 +91,7 @@ def test_the_service_feeds_the_rule_the_p_best_of_its_snapshots(api: Any) -> Non
     ]
     rule = Settings(**settings)  # type: ignore[arg-type]
     expected = engine.allocate(list(RATES), days, rule, history=history)
-    thompson = engine.allocate(list(RATES), days, Settings(**OPEN))  # type: ignore[arg-type]
+    thompson = engine.allocate(list(RATES), days, Settings(**OPEN, allocation_rule="thompson"))  # type: ignore[arg-type]
     assert shares == expected.shares
     assert shares != thompson.shares  # the rule changed something here
     assert shares["a"] > thompson.shares["a"]
@@ -125,6 +126,6 @@ def test_the_service_reads_the_last_14_days_of_snapshots(api: Any) -> None:
     ]
     rule = Settings(**settings)  # type: ignore[arg-type]
     expected = engine.allocate(list(RATES), days, rule, history=[high])
-    thompson = engine.allocate(list(RATES), days, Settings(**OPEN))  # type: ignore[arg-type]
+    thompson = engine.allocate(list(RATES), days, Settings(**OPEN, allocation_rule="thompson"))  # type: ignore[arg-type]
     assert expected.shares != thompson.shares
     assert r.json()["allocations"] == expected.shares
