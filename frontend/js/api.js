@@ -78,9 +78,8 @@ const RETRY_STATUSES = new Set([502, 503, 504]);
 // The last answer and ETag of each conditional GET, by URL and key: a 304 reuses the body.
 const conditionalCache = new Map();
 
-async function fetchWithTimeout(url, init) {
+async function fetchWithTimeout(url, init, limit = timeoutMs()) {
   const controller = new AbortController();
-  const limit = timeoutMs();
   const timer = setTimeout(() => controller.abort(), limit);
   try {
     return await fetch(url, { ...init, signal: controller.signal });
@@ -102,7 +101,8 @@ const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 /**
  * request('GET', '/experiments', {query: {status: 'running'}})
  * options: query, json (body), text + contentType, headers, key (overrides the stored key),
- * conditional (GET only: send If-None-Match with the last ETag; a 304 returns the last body).
+ * conditional (GET only: send If-None-Match with the last ETag; a 304 returns the last body),
+ * slow (a request that may compute for seconds, as /simulate at its caps: 3x the time limit).
  */
 export async function request(method, path, options = {}) {
   const headers = { Accept: 'application/json, application/problem+json', ...options.headers };
@@ -125,7 +125,7 @@ export async function request(method, path, options = {}) {
   let response;
   for (let attempt = 0; ; attempt += 1) {
     try {
-      response = await fetchWithTimeout(url, init);
+      response = await fetchWithTimeout(url, init, timeoutMs() * (options.slow ? 3 : 1));
       if (!RETRY_STATUSES.has(response.status) || attempt >= retries) break;
     } catch (error) {
       if (attempt >= retries) throw error;
@@ -182,7 +182,7 @@ export const api = {
   report: (id) => request('GET', `/experiments/${enc(id)}/report`, { conditional: true }),
   history: (id, query) => request('GET', `/experiments/${enc(id)}/history`, { query, conditional: true }),
   metrics: (id, query) => request('GET', `/experiments/${enc(id)}/metrics`, { query }),
-  simulate: (body) => request('POST', '/simulate', { json: body }),
+  simulate: (body) => request('POST', '/simulate', { json: body, slow: true }),
   // Reset needs the admin key in x-admin-key (plus the usual x-api-key when keys are on).
   reset: (adminKey) => request('POST', '/reset_data', {
     headers: { 'x-admin-key': adminKey }, quietAuth: true,

@@ -183,7 +183,7 @@ export function renderSimulator(main) {
     drawChart(regretCanvas, 'line', {
       labels,
       datasets: [
-        lineDataset('Thompson sampling', regret, 0),
+        lineDataset('Bandit', regret, 0),
         lineDataset('Even split', even, 1, { borderDash: [6, 4] }),
       ],
     }, { yTitle: 'Cumulative regret (successes)' });
