@@ -34,7 +34,8 @@ def shares(
     """Shares in variant order, each a multiple of 1e-6, summing to exactly 1 at 6 decimals.
 
     `explore` is this allocation's ε (default min_explore_rate); `targets` are shares some
-    variants are raised to like the control to its floor (a new variant's burn-in share).
+    variants are raised to like the control to its floor (a new variant's burn-in share, or
+    a trailing variant's watch floor, rules.watch_floor).
     """
     k = len(p_best)
     w = np.full(k, 1.0 / k) if burn_in else p_best.astype(np.float64)  # steps 2 and 3

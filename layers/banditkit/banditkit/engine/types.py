@@ -60,7 +60,7 @@ class Settings:
     # count the data with a half-life from the change (docs/engine.md, "Warnings and checks").
     on_drift: OnDrift = "warn"
     # "sharpened": laggards get less once the leader is clear (engine/sharpen.py, docs/engine.md
-    # "Sharpened allocation"; the default since it measured better on every scenario);
+    # "Sharpened allocation"; the default: no worse on any benchmark scenario, better on most);
     # "thompson": shares = P(best).
     allocation_rule: AllocationRule = "sharpened"
 

@@ -38,7 +38,7 @@ def history_of(store: Store, loaded: Loaded, at: dt.datetime) -> list[dict[str, 
     of the current data are left out: the guard compares today with the days before."""
     if loaded.settings.allocation_rule != "sharpened":
         return None
-    from banditkit.engine.sharpen import LOOKBACK_DAYS  # numpy: only for this rule
+    from banditkit.engine.sharpen import LOOKBACK_DAYS  # numpy: only allocation reads need it
 
     start = at - dt.timedelta(days=LOOKBACK_DAYS)
     page = store.list_snapshots(loaded.experiment.id, start=start, limit=HISTORY_LIMIT)
