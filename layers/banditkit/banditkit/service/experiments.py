@@ -189,21 +189,24 @@ def delete_experiment(store: Store, experiment_id: str) -> None:
     seen(store).clear()  # an experiment made again under this id starts afresh
 
 
+def undeclared(exp: Experiment, name: str, field: str) -> FieldError | None:
+    """The error for a variant name an experiment with declared variants does not know."""
+    known = [v.name for v in exp.variants]
+    if not exp.variants_declared or name in known:
+        return None
+    return FieldError(
+        field,
+        f"must be one of the declared variants: {', '.join(sorted(known))} (add {name!r} first)",
+    )
+
+
 def check_variant_names(exp: Experiment, names: Sequence[str], field: Callable[[int], str]) -> None:
     """Raise InvalidRequest for names a declared experiment does not know, or for new names
     past the cap (the store checks the cap again in its write, against concurrent writers;
     names an experiment already has always pass, even past the cap)."""
     known = {v.name for v in exp.variants}
     if exp.variants_declared:
-        problems = [
-            FieldError(
-                field(i),
-                f"must be one of the declared variants: {', '.join(sorted(known))} "
-                f"(add {n!r} first)",
-            )
-            for i, n in enumerate(names)
-            if n not in known
-        ]
+        problems = [p for i, n in enumerate(names) if (p := undeclared(exp, n, field(i)))]
         if problems:
             raise InvalidRequest(problems)
         return

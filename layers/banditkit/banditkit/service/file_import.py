@@ -19,7 +19,7 @@ import re
 from banditkit import models
 from banditkit.models.common import ID_MAX_LENGTH, ID_PATTERN
 from banditkit.service.errors import FieldError, InvalidRequest, PayloadTooLarge
-from banditkit.service.experiments import check_variant_names
+from banditkit.service.experiments import check_variant_names, undeclared
 from banditkit.service.ingest import MAX_IMPORT_ROWS, parse_row
 from banditkit.store import DailyRow, Experiment, ExperimentNotFound, IdempotencyRecord, Store
 
@@ -129,15 +129,8 @@ def import_file(
         if exp is None:
             problems.append(FieldError(f"line.{line}.experiment_id", f"no experiment {exp_id!r}"))
             continue
-        if exp.variants_declared and row.variant_name not in {v.name for v in exp.variants}:
-            known = ", ".join(sorted(v.name for v in exp.variants))
-            problems.append(
-                FieldError(
-                    f"line.{line}.variant_name",
-                    f"must be one of the declared variants: {known} "
-                    f"(add {row.variant_name!r} first)",
-                )
-            )
+        if bad_name := undeclared(exp, row.variant_name, f"line.{line}.variant_name"):
+            problems.append(bad_name)
         key = (exp_id, row.date, row.variant_name)
         if key in seen:
             problems.append(

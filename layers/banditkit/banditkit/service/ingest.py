@@ -18,7 +18,7 @@ from banditkit import models
 from banditkit.models.messages import plain_message
 from banditkit.service.cpu import cpu_slot
 from banditkit.service.errors import FieldError, InvalidRequest, PayloadTooLarge
-from banditkit.service.experiments import check_variant_names
+from banditkit.service.experiments import check_variant_names, undeclared
 from banditkit.store import DailyRow, Experiment, IdempotencyRecord, Store
 
 MAX_CSV_ERRORS = 200
@@ -153,7 +153,6 @@ def _read_csv(exp: Experiment, data: bytes) -> list[DailyRow]:
     problems: list[FieldError] = []
     rows: list[DailyRow] = []
     seen: set[tuple[dt.date, str]] = set()
-    known = {v.name for v in exp.variants}
     records = iter(reader)
     line = 1  # the header
     read = 0  # records
@@ -185,14 +184,8 @@ def _read_csv(exp: Experiment, data: bytes) -> list[DailyRow]:
             problems.append(
                 FieldError(f"line.{line}.experiment_id", f"must be {exp.id!r} or empty")
             )
-        if exp.variants_declared and row.variant_name not in known:
-            problems.append(
-                FieldError(
-                    f"line.{line}.variant_name",
-                    f"must be one of the declared variants: {', '.join(sorted(known))} "
-                    f"(add {row.variant_name!r} first)",
-                )
-            )
+        if bad_name := undeclared(exp, row.variant_name, f"line.{line}.variant_name"):
+            problems.append(bad_name)
         key = (row.date, row.variant_name)
         if key in seen:
             problems.append(
