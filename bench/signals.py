@@ -26,7 +26,7 @@ import numpy as np
 from banditkit.engine import DailyCounts, Settings, allocate, drift, rules
 from banditkit.engine.posterior import count
 from numpy.typing import NDArray
-from regret import remember
+from regret import remember, split
 from scipy import stats
 
 Array = NDArray[np.float64]
@@ -67,15 +67,6 @@ DRIFT = (
     Scenario("drift", (0.050, 0.040), 20_000, weekly=False, change_day=14, description="swap"),
     Scenario("drift weekly", (0.050, 0.040), 20_000, change_day=14, description="swap + week"),
 )
-
-
-def split(total: int, shares: Array) -> NDArray[np.int64]:
-    """Impressions per variant: shares × total rounded by largest remainders."""
-    raw = shares / shares.sum() * total
-    n = np.floor(raw).astype(np.int64)
-    n[np.argsort(-(raw - n), kind="stable")[: total - int(n.sum())]] += 1
-    out: NDArray[np.int64] = n
-    return out
 
 
 ALPHAS = (3e-4, 1e-3, 3e-3, 1e-2)
