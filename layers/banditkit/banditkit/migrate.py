@@ -245,6 +245,27 @@ def _experiment(row: Row) -> tuple[Experiment | None, str]:
     return exp, ""
 
 
+def _experiment_of(
+    row: Row,
+    table: str,
+    experiments: dict[str, Experiment],
+    known: set[str],
+    counts: Counts,
+    report: Report,
+) -> str | None:
+    """The row's experiment id when that experiment is migrated; None (the row counted as
+    skipped with its experiment, or as invalid when there is no such experiment) otherwise."""
+    exp_id = str(row.get("experiment_id"))
+    if exp_id in experiments:
+        return exp_id
+    if exp_id in known:
+        counts.skipped += 1
+    else:
+        counts.invalid += 1
+        report.problems.append(f"{table} id={row['id']}: experiment_id: no experiment {exp_id}")
+    return None
+
+
 def _daily(
     source: Sequence[Row], experiments: dict[str, Experiment], known: set[str], report: Report
 ) -> dict[str, list[DailyRow]]:
@@ -252,15 +273,8 @@ def _daily(
     counts.read = len(source)
     groups: dict[tuple[str, str, str], list[Row]] = {}
     for row in source:
-        exp_id = str(row.get("experiment_id"))
-        if exp_id not in experiments:
-            if exp_id in known:
-                counts.skipped += 1
-            else:
-                counts.invalid += 1
-                report.problems.append(
-                    f"daily_metrics id={row['id']}: experiment_id: no experiment {exp_id}"
-                )
+        exp_id = _experiment_of(row, "daily_metrics", experiments, known, counts, report)
+        if exp_id is None:
             continue
         try:  # one day however the source spelt it ("2025-01-02", "2025-01-02 00:00:00")
             day = _day(row.get("date")).isoformat()
@@ -320,15 +334,8 @@ def _snapshots(
     counts.read = len(source)
     out: dict[str, list[Snapshot]] = {}
     for row in source:
-        exp_id = str(row.get("experiment_id"))
-        if exp_id not in experiments:
-            if exp_id in known:
-                counts.skipped += 1
-            else:
-                counts.invalid += 1
-                report.problems.append(
-                    f"allocations id={row['id']}: experiment_id: no experiment {exp_id}"
-                )
+        exp_id = _experiment_of(row, "allocations", experiments, known, counts, report)
+        if exp_id is None:
             continue
         snap, problem = _snapshot(exp_id, row)
         if snap is None:
