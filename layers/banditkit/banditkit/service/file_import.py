@@ -20,7 +20,7 @@ from banditkit import models
 from banditkit.models.common import ID_MAX_LENGTH, ID_PATTERN
 from banditkit.service.errors import FieldError, InvalidRequest, PayloadTooLarge
 from banditkit.service.experiments import check_variant_names, undeclared
-from banditkit.service.ingest import MAX_IMPORT_ROWS, parse_row
+from banditkit.service.ingest import MAX_IMPORT_ROWS, import_summary, parse_row
 from banditkit.store import DailyRow, Experiment, ExperimentNotFound, IdempotencyRecord, Store
 
 MAX_FILE_ERRORS = 200
@@ -161,16 +161,7 @@ def import_file(
     parts: list[models.ImportOut] = []
     replayed = True
     for exp_id, batch in rows.items():
-        part = models.ImportOut(
-            experiment_id=exp_id,
-            mode=mode,
-            rows_imported=len(batch),
-            days=len({r.date for r in batch}),
-            variants=list(dict.fromkeys(r.variant_name for r in batch)),
-            total_impressions=sum(r.impressions for r in batch),
-            total_clicks=sum(r.clicks for r in batch),
-            total_conversions=sum(r.conversions for r in batch),
-        )
+        part = import_summary(exp_id, mode, batch)
         record = None
         if idempotency_key is not None:
             record = IdempotencyRecord(

@@ -105,8 +105,17 @@ def import_csv(
             rows = _read_csv(exp, data)
         except UnicodeDecodeError:
             raise InvalidRequest([FieldError("body", "is not UTF-8 text")]) from None
-    out = models.ImportOut(
-        experiment_id=exp.id,
+    out = import_summary(exp.id, mode, rows)
+    guard = None if idempotency_key is None else (idempotency_key, import_request_hash(data, mode))
+    return _write_once(store, exp.id, rows, mode, guard, out)
+
+
+def import_summary(
+    experiment_id: str, mode: models.WriteMode, rows: Sequence[DailyRow]
+) -> models.ImportOut:
+    """What an import of these rows into one experiment answers."""
+    return models.ImportOut(
+        experiment_id=experiment_id,
         mode=mode,
         rows_imported=len(rows),
         days=len({r.date for r in rows}),
@@ -115,8 +124,6 @@ def import_csv(
         total_clicks=sum(r.clicks for r in rows),
         total_conversions=sum(r.conversions for r in rows),
     )
-    guard = None if idempotency_key is None else (idempotency_key, import_request_hash(data, mode))
-    return _write_once(store, exp.id, rows, mode, guard, out)
 
 
 def parse_row(line: int, cells: dict[str, str]) -> tuple[models.CsvRow | None, list[FieldError]]:
