@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import secrets as random
 import uuid
 from collections.abc import Iterator
@@ -26,17 +25,10 @@ from banditkit.store import DailyRow, Experiment, Variant
 from moto import mock_aws
 from psycopg import sql
 
+from .conftest import pg_url
+
 pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def server_url() -> str:
-    url = os.environ.get("BANDIT_TEST_PG_URL")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("BANDIT_TEST_PG_URL is not set: run under scripts/with_postgres.sh")
-        pytest.skip("BANDIT_TEST_PG_URL is not set (make test starts a server)")
-    return url
 
 
 class CfnLoader(yaml.SafeLoader):
@@ -100,7 +92,7 @@ class Role:
 
 @pytest.fixture
 def role() -> Iterator[Role]:
-    role = Role(server_url())
+    role = Role(pg_url())
     role.admin(
         sql.SQL(
             "DO $$ BEGIN CREATE ROLE banditkit_password NOLOGIN; "
